@@ -1,0 +1,219 @@
+"""Git baseline repository (GitPython), readable with plain git.
+
+Two branches: ``observed`` (every distinct normalized state ever fetched, one commit per poll that
+changed something) and ``approved`` (what IT validated; moves forward with a ticket or an
+acceptance). Commits are built with plumbing on a private index file and published with a
+compare-and-swap ``update-ref``, so a crash at any point leaves both branches where they were.
+The repository is bare: nobody edits a work tree by mistake, and ``git show observed:site/x.cfg``
+or a clone reads everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from git import Repo
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from prisme_drift.errors import BaselineError
+from prisme_drift.models import Snapshot
+
+log = logging.getLogger(__name__)
+
+OBSERVED = "observed"
+APPROVED = "approved"
+BRANCHES = (OBSERVED, APPROVED)
+ZERO = "0" * 40
+
+
+def device_paths(site: str, device: str) -> tuple[str, str]:
+    """Paths of a device's configuration and facts inside the repository."""
+    return f"{site}/{device}.cfg", f"{site}/{device}.facts.json"
+
+
+class BaselineRepo:
+    """One site's baseline repository. Use as a context manager: the Repo is always closed."""
+
+    def __init__(self, path: Path, site: str) -> None:
+        self.path = path
+        self.site = site
+        self._repo: Repo | None = None
+
+    # -- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path) -> None:
+        """Create the bare repository with durable settings, if it does not exist yet."""
+        if (path / "HEAD").exists():
+            return
+        path.mkdir(parents=True, exist_ok=True)
+        repo = Repo.init(path, bare=True, initial_branch=OBSERVED)
+        try:
+            with repo.config_writer() as cfg:
+                cfg.set_value("core", "fsync", "committed")
+                cfg.set_value("core", "fsyncMethod", "fsync")
+                cfg.set_value("gc", "auto", "0")  # gc runs in the maintenance job, not mid-poll
+                cfg.set_value("receive", "denyNonFastForwards", "true")
+        finally:
+            repo.close()
+
+    def __enter__(self) -> BaselineRepo:
+        self.create(self.path)
+        try:
+            self._repo = Repo(self.path)
+        except (InvalidGitRepositoryError, NoSuchPathError) as exc:
+            raise BaselineError(
+                f"{self.path} is not a git repository; move it aside and let prisme-drift "
+                "create a new one, or point [baseline] path to the right folder",
+                site=self.site,
+            ) from exc
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the Repo and its ``git cat-file`` helpers (GitPython leaks them otherwise)."""
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    @property
+    def repo(self) -> Repo:
+        if self._repo is None:
+            raise BaselineError("baseline repository used outside 'with'", site=self.site)
+        return self._repo
+
+    # -- reading ----------------------------------------------------------------------------
+    def head(self, branch: str) -> str | None:
+        """The commit a branch points to, or None before its first commit."""
+        try:
+            return str(self.repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}"))
+        except GitCommandError:
+            return None
+
+    def read_file(self, rev: str, path: str) -> str | None:
+        """A file's text at a revision, or None where it does not exist."""
+        try:
+            blob = self.repo.commit(rev).tree / path
+        except (KeyError, ValueError, GitCommandError):
+            return None
+        data: bytes = blob.data_stream.read()
+        return data.decode("utf-8")
+
+    def read(self, branch: str, device: str, platform: str) -> Snapshot | None:
+        """A device's snapshot on a branch, or None if that branch has none."""
+        if self.head(branch) is None:
+            return None
+        cfg_path, facts_path = device_paths(self.site, device)
+        config = self.read_file(branch, cfg_path)
+        if config is None:
+            return None
+        facts_text = self.read_file(branch, facts_path)
+        facts: dict[str, Any] = json.loads(facts_text) if facts_text else {}
+        return Snapshot(device=device, platform=platform, config=config, facts=facts)
+
+    def log(self, branch: str, device: str | None = None, limit: int = 20) -> list[dict[str, str]]:
+        """Recent commits of a branch (optionally touching one device), newest first."""
+        if self.head(branch) is None:
+            return []
+        args = [f"refs/heads/{branch}", f"-n{limit}", "--format=%H%x1f%aI%x1f%s"]
+        if device:
+            args += ["--", *device_paths(self.site, device)]
+        out = self.repo.git.log(*args)
+        rows = []
+        for line in out.splitlines():
+            sha, date, subject = line.split("\x1f", 2)
+            rows.append({"commit": sha, "date": date, "subject": subject})
+        return rows
+
+    # -- writing ----------------------------------------------------------------------------
+    @contextmanager
+    def _private_index(self) -> Iterator[dict[str, str]]:
+        index = Path(self.repo.git_dir) / f"prisme-index.{os.getpid()}"
+        env = {"GIT_INDEX_FILE": str(index)}
+        try:
+            yield env
+        finally:
+            index.unlink(missing_ok=True)
+
+    def commit(
+        self,
+        branch: str,
+        snapshots: Mapping[str, Snapshot],
+        message: str,
+        when: datetime,
+        trailers: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """Write the snapshots on ``branch`` in one commit; None (no commit) if nothing changed."""
+        parent = self.head(branch)
+        git = self.repo.git
+        with self._private_index() as env:
+            if parent:
+                git.read_tree(parent, env=env)
+            else:
+                git.read_tree("--empty", env=env)
+            files: dict[str, str] = {}
+            for device, snap in sorted(snapshots.items()):
+                cfg_path, facts_path = device_paths(self.site, device)
+                files[cfg_path] = snap.config
+                files[facts_path] = snap.facts_json()
+            for path, blob in zip(files, self._hash_blobs(list(files.values())), strict=True):
+                git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            tree = git.write_tree(env=env)
+        if parent and tree == git.rev_parse(f"{parent}^{{tree}}"):
+            return None
+        body = message
+        if trailers:
+            body += "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items())
+        stamp = when.isoformat()
+        identity = {
+            "GIT_AUTHOR_NAME": "prisme-drift",
+            "GIT_AUTHOR_EMAIL": f"prisme-drift@{self.site}",
+            "GIT_COMMITTER_NAME": "prisme-drift",
+            "GIT_COMMITTER_EMAIL": f"prisme-drift@{self.site}",
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_DATE": stamp,
+        }
+        args = [tree, "-m", body] + (["-p", parent] if parent else [])
+        new = str(git.commit_tree(*args, env=identity))
+        try:
+            git.update_ref(f"refs/heads/{branch}", new, parent or ZERO)
+        except GitCommandError as exc:
+            raise BaselineError(
+                f"branch {branch} moved while committing (another writer?): {exc.stderr.strip()}",
+                site=self.site,
+            ) from exc
+        log.info("[%s] %s: commit %s (%s)", self.site, branch, new[:10], message.splitlines()[0])
+        return new
+
+    def _hash_blobs(self, texts: list[str]) -> list[str]:
+        """Store blobs through git itself, so ``core.fsync=committed`` makes them durable."""
+        with tempfile.TemporaryDirectory(dir=self.repo.git_dir, prefix="prisme-blobs.") as tmp:
+            paths = []
+            for number, text in enumerate(texts):
+                path = Path(tmp) / str(number)
+                path.write_bytes(text.encode("utf-8"))
+                paths.append(str(path))
+            out = self.repo.git.hash_object("-w", "--no-filters", "--", *paths)
+        return out.split()
+
+    def diff(self, device: str, old: str = APPROVED, new: str = OBSERVED) -> str:
+        """Unified diff of a device's files between two revisions (approved vs observed)."""
+        if self.head(old) is None or self.head(new) is None:
+            return ""
+        return str(
+            self.repo.git.diff(
+                f"refs/heads/{old}", f"refs/heads/{new}", "--", *device_paths(self.site, device)
+            )
+        )

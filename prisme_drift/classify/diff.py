@@ -1,0 +1,146 @@
+"""Hunk diff of two configuration trees, and deepdiff of structured facts.
+
+A hunk groups the changed lines that share a place (the unchanged lines above them) and a
+category, so one VLAN added is one hunk, and a port moved to another VLAN while its description
+changed is two (``vlan`` and ``interface``), each authorized or not on its own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from prisme_drift.classify.categories import categorize
+from prisme_drift.classify.tree import Node, parse_many
+from prisme_drift.models import Category, Hunk, Snapshot
+from prisme_drift.profiles import Profile
+
+# Facts whose change means the device itself changed (swapped, upgraded). Uptime is not one.
+DEVICE_FACTS = ("vendor", "model", "serial_number", "os_version")
+
+
+@dataclass(frozen=True)
+class _Change:
+    context: tuple[str, ...]
+    sign: str  # "-" or "+"
+    line: str
+    category: Category
+
+
+def _subtree_changes(
+    node: Node, context: tuple[str, ...], sign: str, profile: Profile
+) -> list[_Change]:
+    """Every line of an added/removed subtree; lines of another category get their own context."""
+    root_cat = categorize(node.text, context, profile)
+    changes = [_Change(context, sign, node.text, root_cat)]
+
+    def walk(parent: Node, ancestors: tuple[str, ...], depth: int) -> None:
+        for child in parent.children:
+            cat = categorize(child.text, ancestors, profile)
+            if cat == root_cat:
+                changes.append(_Change(context, sign, " " * depth + child.text, cat))
+            else:
+                changes.append(_Change(ancestors, sign, child.text, cat))
+            walk(child, (*ancestors, child.text), depth + 1)
+
+    walk(node, (*context, node.text), 1)
+    return changes
+
+
+def _ordered(text: str, profile: Profile) -> bool:
+    return any(re.search(p, text) for p in profile.ordered_sections)
+
+
+def _diff_ordered(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:
+    """Children whose order is meaningful (ACL entries): a sequence diff, moves included."""
+    a_text = [c.text for c in a.children]
+    b_text = [c.text for c in b.children]
+    out: list[_Change] = []
+    matcher = difflib.SequenceMatcher(a=a_text, b=b_text, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for x, y in zip(a.children[i1:i2], b.children[j1:j2], strict=True):
+                out.extend(_diff_nodes(x, y, (*context, x.text), profile))
+            continue
+        for node in a.children[i1:i2]:
+            out.extend(_subtree_changes(node, context, "-", profile))
+        for node in b.children[j1:j2]:
+            out.extend(_subtree_changes(node, context, "+", profile))
+    return out
+
+
+def _diff_nodes(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:
+    """Changes that turn ``a``'s children into ``b``'s; order-free unless the profile says not."""
+    if context and _ordered(context[-1], profile):
+        return _diff_ordered(a, b, context, profile)
+    a_count = Counter(c.text for c in a.children)
+    b_count = Counter(c.text for c in b.children)
+    b_index: dict[str, list[Node]] = {}
+    for child in b.children:
+        b_index.setdefault(child.text, []).append(child)
+    out: list[_Change] = []
+    seen: Counter[str] = Counter()
+    for child in a.children:
+        seen[child.text] += 1
+        if seen[child.text] > b_count[child.text]:
+            out.extend(_subtree_changes(child, context, "-", profile))
+        else:
+            twin = b_index[child.text][seen[child.text] - 1]
+            out.extend(_diff_nodes(child, twin, (*context, child.text), profile))
+    seen.clear()
+    for child in b.children:
+        seen[child.text] += 1
+        if seen[child.text] > a_count[child.text]:
+            out.extend(_subtree_changes(child, context, "+", profile))
+    return out
+
+
+def _group(changes: list[_Change]) -> list[Hunk]:
+    groups: dict[tuple[tuple[str, ...], Category], tuple[list[str], list[str]]] = {}
+    for change in changes:
+        removed, added = groups.setdefault((change.context, change.category), ([], []))
+        (removed if change.sign == "-" else added).append(change.line)
+    return [
+        Hunk(category=cat, path=ctx, removed=tuple(rem), added=tuple(add))
+        for (ctx, cat), (rem, add) in groups.items()
+    ]
+
+
+def diff_configs(approved: str, observed: str, profile: Profile) -> list[Hunk]:
+    """Categorized hunks that turn the approved configuration into the observed one."""
+    if approved == observed:
+        return []
+    old, new = parse_many([approved, observed], profile)
+    changes = _diff_nodes(old, new, (), profile)
+    return _group(changes)
+
+
+def _fact_text(key: str, value: Any) -> str:
+    return f"{key}: {value}"
+
+
+def diff_facts(approved: dict[str, Any], observed: dict[str, Any]) -> list[Hunk]:
+    """A ``device`` hunk when the serial, model, vendor or OS version changed."""
+    before = {k: approved.get(k) for k in DEVICE_FACTS if k in approved}
+    after = {k: observed.get(k) for k in DEVICE_FACTS if k in observed}
+    delta = DeepDiff(before, after, ignore_order=True)
+    if not delta:
+        return []
+    keys = sorted(
+        {k for k in DEVICE_FACTS if before.get(k) != after.get(k) and (k in before or k in after)}
+    )
+    removed = tuple(_fact_text(k, before[k]) for k in keys if k in before)
+    added = tuple(_fact_text(k, after[k]) for k in keys if k in after)
+    return [Hunk(category=Category.DEVICE, path=("facts",), removed=removed, added=added)]
+
+
+def diff_snapshots(approved: Snapshot, observed: Snapshot, profile: Profile) -> list[Hunk]:
+    """Config hunks plus the device-facts hunk."""
+    return diff_configs(approved.config, observed.config, profile) + diff_facts(
+        approved.facts, observed.facts
+    )

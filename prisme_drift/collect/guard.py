@@ -1,0 +1,49 @@
+"""The fetch guard: an empty, truncated or error-text fetch is never taken as the configuration.
+
+A quarantined fetch commits nothing, opens or closes no drift, and leaves the last good baseline
+as it was; it is recorded as a fetch anomaly instead (Oxidized's most reported failure).
+"""
+
+from __future__ import annotations
+
+import re
+
+from prisme_drift.models import GuardResult
+from prisme_drift.profiles import Profile
+
+
+def _last_line(text: str) -> str:
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            return line
+    return ""
+
+
+def check_fetch(
+    config: str | None,
+    profile: Profile,
+    last_good_lines: int | None = None,
+    min_share: float = 0.5,
+) -> GuardResult:
+    """Judge a raw fetch (before normalization); ``reason`` names the first problem found."""
+    if config is None or not config.strip():
+        return GuardResult("empty", "the device returned no configuration")
+    lines = [line for line in config.splitlines() if line.strip()]
+    for pattern in profile.guard.error_signatures:
+        rx = re.compile(pattern)
+        for line in lines:
+            if rx.search(line):
+                return GuardResult("error_text", f"error text in the output: {line.strip()[:120]!r}")
+    if profile.guard.end_marker and not re.search(profile.guard.end_marker, _last_line(config)):
+        return GuardResult(
+            "truncated", f"the output does not end with the {profile.name} end marker"
+        )
+    if len(lines) < profile.guard.min_lines:
+        return GuardResult("truncated", f"only {len(lines)} lines (at least {profile.guard.min_lines})")
+    if last_good_lines and len(lines) < min_share * last_good_lines:
+        return GuardResult(
+            "truncated",
+            f"{len(lines)} lines, less than {min_share:.0%} of the last good fetch "
+            f"({last_good_lines} lines)",
+        )
+    return GuardResult()

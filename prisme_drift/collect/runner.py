@@ -1,0 +1,135 @@
+"""Poll every inventory host through Nornir's threaded runner; every host gets a result.
+
+Nornir remembers failed hosts and silently skips them on the next run: we reset them before every
+poll. nornir_napalm shares one ``optional_args`` dict between the hosts of a group and reuses the
+first host's port: we never go through it, each host gets a deep copy of its own options.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nornir.core import Nornir
+from nornir.core.inventory import Host
+from nornir.core.task import Result, Task
+
+from prisme_drift.collect.hostkeys import KnownHosts
+from prisme_drift.collect.napalm_fetch import Target, fetch_with_retries
+from prisme_drift.collect.transport import install_exact_decoding
+from prisme_drift.errors import CollectError
+from prisme_drift.inventory import credential_for
+from prisme_drift.models import Fetch
+from prisme_drift.profiles import get_profile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """Collection settings for one poll."""
+
+    timeout: float = 120.0
+    connect_timeout: float = 15.0
+    retries: int = 2
+    backoff: float = 2.0
+    state_dir: Path = Path("state")
+    host_key_policy: str = "tofu"
+    credentials: dict[str, dict[str, Any]] | None = None
+
+
+def _target(host: Host, options: CollectOptions) -> Target:
+    params = host.get_connection_parameters("napalm")
+    extras = copy.deepcopy(params.extras or {})
+    optional_args = dict(extras.get("optional_args") or {})
+    cred = credential_for(host, options.credentials)
+    return Target(
+        name=host.name,
+        hostname=str(params.hostname or host.hostname),
+        port=int(params.port or host.port or 22),
+        username=cred.username,
+        password=cred.password,
+        optional_args=optional_args,
+    )
+
+
+def _connection_args(options: CollectOptions, known: KnownHosts) -> dict[str, Any]:
+    return {
+        **known.netmiko_args(),
+        "conn_timeout": options.connect_timeout,
+        "auth_timeout": options.connect_timeout,
+        "banner_timeout": options.connect_timeout,
+        "session_log": None,
+    }
+
+
+def fetch_host(host: Host, options: CollectOptions) -> Fetch:
+    """Collect one host; never raises: failures come back as a Fetch with ``error_kind``."""
+    started = time.monotonic()
+    deadline = started + options.timeout
+    platform = str(host.platform)
+    target = _target(host, options)
+    known = KnownHosts(options.state_dir, options.host_key_policy)
+    base = {"device": host.name, "platform": platform, "hostname": target.hostname, "port": target.port}
+    try:
+        profile = get_profile(platform)
+        learned = known.ensure(target.hostname, target.port, options.connect_timeout)
+        if learned:
+            log.warning("%s: %s", host.name, learned)
+        config, facts, attempts = fetch_with_retries(
+            target,
+            profile,
+            deadline=deadline,
+            retries=options.retries,
+            backoff=options.backoff,
+            conn_args=_connection_args(options, known),
+        )
+    except CollectError as exc:
+        attempts = getattr(exc, "attempts", 1)
+        log.warning("%s: fetch failed (%s): %s", host.name, exc.kind, exc)
+        return Fetch(**base, error_kind=exc.kind, error=str(exc), attempts=attempts,
+                     duration_s=time.monotonic() - started)
+    except Exception as exc:
+        log.exception("%s: unexpected error while collecting", host.name)
+        return Fetch(**base, error_kind="error", error=f"{type(exc).__name__}: {exc}",
+                     duration_s=time.monotonic() - started)
+    return Fetch(**base, config=config, facts=facts, attempts=attempts,
+                 duration_s=time.monotonic() - started)
+
+
+def _task(task: Task, options: CollectOptions, done: Callable[[Fetch], None]) -> Result:
+    fetch = fetch_host(task.host, options)
+    done(fetch)
+    return Result(host=task.host, result=fetch)
+
+
+def collect_all(
+    nr: Nornir,
+    options: CollectOptions,
+    on_result: Callable[[Fetch], None] | None = None,
+) -> dict[str, Fetch]:
+    """One fetch per inventory host, in parallel; hosts that produced nothing are 'error'."""
+    install_exact_decoding()
+    nr.data.reset_failed_hosts()
+    results: dict[str, Fetch] = {}
+    lock = threading.Lock()
+
+    def done(fetch: Fetch) -> None:
+        with lock:
+            results[fetch.device] = fetch
+        if on_result:
+            on_result(fetch)
+
+    nr.run(task=_task, options=options, done=done, on_failed=True)
+    for name, host in nr.inventory.hosts.items():
+        if name not in results:
+            results[name] = Fetch(device=name, platform=str(host.platform), error_kind="error",
+                                  error="no result from the collection task")
+    nr.data.reset_failed_hosts()
+    return results

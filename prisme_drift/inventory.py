@@ -1,0 +1,165 @@
+"""Nornir initialisation from a standard SimpleInventory, plus credentials kept out of it.
+
+An existing Nornir inventory works as is (hostname, port, platform, username, password, groups,
+data, connection_options). Passwords may instead live in a credentials file (YAML, mode 0600) or
+a credentials folder (one file per host or group, e.g. systemd ``LoadCredential=``).
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+from nornir.core.inventory import Host
+
+from prisme_drift.config import Settings
+from prisme_drift.errors import InventoryError, ProfileError
+from prisme_drift.profiles import get_profile, known_platforms
+from prisme_drift.yamlio import load_yaml
+
+log = logging.getLogger(__name__)
+
+INVENTORY_FILES = {"hosts": "hosts.yaml", "groups": "groups.yaml", "defaults": "defaults.yaml"}
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A username/password pair. Its repr never shows the password."""
+
+    username: str | None
+    password: str | None
+
+    def __repr__(self) -> str:
+        return f"Credential(username={self.username!r}, password=<hidden>)"
+
+
+def _check_private(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning(
+            "%s is readable by group or others (mode %o); run: chmod 600 %s",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
+
+
+def _credentials_from_file(path: Path) -> dict[str, dict[str, Any]]:
+    data = load_yaml(path, what="credentials file") or {}
+    problems = []
+    if not isinstance(data, dict):
+        raise InventoryError(f"{path}: expected a mapping with 'defaults', 'groups' and 'hosts'")
+    for key in data:
+        if key not in ("defaults", "groups", "hosts"):
+            problems.append(f"{path}: unknown top-level key {key!r} (use defaults, groups, hosts)")
+    if problems:
+        raise InventoryError(f"{path}: invalid credentials file", problems=problems)
+    return {k: data.get(k) or {} for k in ("defaults", "groups", "hosts")}
+
+
+def _credentials_from_dir(path: Path) -> dict[str, dict[str, Any]]:
+    """``<host>`` or ``group-<group>`` or ``default`` files holding a password each."""
+    out: dict[str, dict[str, Any]] = {"defaults": {}, "groups": {}, "hosts": {}}
+    for item in sorted(path.iterdir()):
+        if not item.is_file():
+            continue
+        secret = item.read_text(encoding="utf-8").rstrip("\r\n")
+        if item.name == "default":
+            out["defaults"] = {"password": secret}
+        elif item.name.startswith("group-"):
+            out["groups"][item.name[len("group-") :]] = {"password": secret}
+        else:
+            out["hosts"][item.name] = {"password": secret}
+    return out
+
+
+def load_credentials(path: Path | None) -> dict[str, dict[str, Any]] | None:
+    """Credentials from a file or a folder; None when the settings name none."""
+    if path is None:
+        return None
+    if not path.exists():
+        raise InventoryError(f"{path}: credentials file or folder not found ([inventory] credentials)")
+    _check_private(path)
+    return _credentials_from_dir(path) if path.is_dir() else _credentials_from_file(path)
+
+
+def credential_for(host: Host, creds: dict[str, dict[str, Any]] | None) -> Credential:
+    """Host entry, then its groups in order, then defaults, then the inventory's own values."""
+    username, password = host.username, host.password
+    if creds:
+        layers = [creds["defaults"]]
+        layers += [creds["groups"].get(g.name) or {} for g in reversed(host.groups)]
+        layers.append(creds["hosts"].get(host.name) or {})
+        for layer in layers:
+            username = layer.get("username", username)
+            password = layer.get("password", password)
+    return Credential(username=username, password=password)
+
+
+def _validate_raw(folder: Path) -> list[str]:
+    """Problems Nornir would not report (or would report badly), all at once."""
+    problems: list[str] = []
+    hosts_file = folder / INVENTORY_FILES["hosts"]
+    if not hosts_file.exists():
+        return [f"{hosts_file}: not found; 'prisme-drift init' writes an example"]
+    hosts = load_yaml(hosts_file, what="inventory hosts file") or {}
+    groups = load_yaml(folder / INVENTORY_FILES["groups"], what="groups", missing_ok=True) or {}
+    load_yaml(folder / INVENTORY_FILES["defaults"], what="defaults", missing_ok=True)
+    if not isinstance(hosts, dict):
+        return [f"{hosts_file}: expected a mapping of host name -> settings"]
+    for name, spec in hosts.items():
+        if not isinstance(spec, dict):
+            problems.append(f"{hosts_file}: host {name!r}: expected a mapping of settings")
+            continue
+        for group in spec.get("groups") or []:
+            if group not in groups:
+                problems.append(
+                    f"{hosts_file}: host {name!r}: group {group!r} is not defined in groups.yaml"
+                )
+    return problems
+
+
+def _validate_hosts(nr: Nornir, folder: Path) -> list[str]:
+    problems = []
+    for name, host in nr.inventory.hosts.items():
+        where = f"{folder / INVENTORY_FILES['hosts']}: host {name!r}"
+        if not host.hostname:
+            problems.append(f"{where}: no 'hostname' (address to connect to)")
+        if not host.platform:
+            problems.append(f"{where}: no 'platform'; known: {', '.join(known_platforms())}")
+            continue
+        try:
+            get_profile(host.platform)
+        except ProfileError as exc:
+            problems.append(f"{where}: {exc}")
+    return problems
+
+
+def build_nornir(settings: Settings) -> Nornir:
+    """A Nornir object on the site's inventory, validated; raises InventoryError listing all."""
+    folder = settings.inventory_path
+    problems = _validate_raw(folder)
+    if problems:
+        raise InventoryError(f"{folder}: invalid inventory", problems=problems)
+    options = {
+        "host_file": str(folder / INVENTORY_FILES["hosts"]),
+        "group_file": str(folder / INVENTORY_FILES["groups"]),
+        "defaults_file": str(folder / INVENTORY_FILES["defaults"]),
+    }
+    try:
+        nr = InitNornir(
+            runner={"plugin": "threaded", "options": {"num_workers": settings.collect.workers}},
+            inventory={"plugin": "SimpleInventory", "options": options},
+            logging={"enabled": False},
+        )
+    except Exception as exc:
+        raise InventoryError(f"{folder}: Nornir cannot load the inventory: {exc}") from exc
+    problems = _validate_hosts(nr, folder)
+    if problems:
+        raise InventoryError(f"{folder}: invalid inventory", problems=problems)
+    return nr

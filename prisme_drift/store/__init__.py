@@ -1,0 +1,1 @@
+"""State database: SQLAlchemy models, engine set-up and Alembic migrations."""

@@ -7,7 +7,7 @@ per-device poll results, fetch anomalies and the life of every drift item.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     """Declarative base; the naming convention keeps Alembic batch mode happy on SQLite."""
 
-    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
 Base.metadata.naming_convention = {
@@ -82,7 +82,9 @@ class Device(Base):
     last_good_lines: Mapped[int | None] = mapped_column(Integer)
     last_good_bytes: Mapped[int | None] = mapped_column(Integer)
 
-    drift_items: Mapped[list[DriftItem]] = relationship(back_populates="device")
+    drift_items: Mapped[list[DriftItem]] = relationship(
+        back_populates="device", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Poll(Base):
@@ -99,7 +101,9 @@ class Poll(Base):
     approved_commit: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[dict[str, Any] | None]
 
-    results: Mapped[list[DevicePoll]] = relationship(back_populates="poll")
+    results: Mapped[list[DevicePoll]] = relationship(
+        back_populates="poll", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class DevicePoll(Base):

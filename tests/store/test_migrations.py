@@ -1,0 +1,115 @@
+"""Alembic migrations: upgrade, downgrade, ensure_schema and consistency with models.py."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from prisme_drift.errors import StoreError
+from prisme_drift.store.engine import (
+    current_revision,
+    downgrade,
+    ensure_schema,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from prisme_drift.store.models import Base
+
+TABLES = {"devices", "polls", "device_polls", "drift_items"}
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_head_is_0001() -> None:
+    assert head_revision() == "0001"
+
+
+def test_fresh_database_has_no_revision(db_engine: Engine) -> None:
+    assert current_revision(db_engine) is None
+    assert _tables(db_engine) == set()
+
+
+def test_upgrade_creates_tables(db_engine: Engine) -> None:
+    upgrade(db_engine)
+    assert current_revision(db_engine) == "0001"
+    assert _tables(db_engine) == TABLES == set(Base.metadata.tables)
+
+
+def test_downgrade_to_base_then_upgrade_again(db_engine: Engine) -> None:
+    upgrade(db_engine, "head")
+    downgrade(db_engine, "base")
+    assert current_revision(db_engine) is None
+    assert _tables(db_engine) == set()
+    upgrade(db_engine)
+    assert current_revision(db_engine) == "0001"
+    assert _tables(db_engine) == TABLES
+
+
+def test_ensure_schema_is_repeatable(db_engine: Engine) -> None:
+    ensure_schema(db_engine)
+    ensure_schema(db_engine)
+    assert current_revision(db_engine) == "0001"
+
+
+def test_ensure_schema_concurrently(db_url: str) -> None:
+    engines = [make_engine(db_url) for _ in range(4)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(engines))
+
+    def run(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            ensure_schema(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert current_revision(engines[0]) == "0001"
+    for engine in engines:
+        engine.dispose()
+
+
+def test_ensure_schema_refuses_unknown_revision(migrated_engine: Engine) -> None:
+    with migrated_engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="'9999', unknown to this version"):
+        ensure_schema(migrated_engine)
+
+
+def test_upgrade_to_unknown_revision_is_a_store_error(db_engine: Engine) -> None:
+    with pytest.raises(StoreError, match="upgrade to nope"):
+        upgrade(db_engine, "nope")
+
+
+def test_migration_matches_models(migrated_engine: Engine) -> None:
+    with migrated_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def _reflected_names(engine: Engine, table: str) -> set[str | None]:
+    inspector = inspect(engine)
+    names: set[str | None] = {inspector.get_pk_constraint(table)["name"]}
+    names |= {fk["name"] for fk in inspector.get_foreign_keys(table)}
+    names |= {uq["name"] for uq in inspector.get_unique_constraints(table)}
+    names |= {ix["name"] for ix in inspector.get_indexes(table)}
+    return names
+
+
+def test_constraint_names_follow_the_naming_convention(migrated_engine: Engine) -> None:
+    for table in Base.metadata.sorted_tables:
+        expected = {c.name for c in table.constraints if c.name} | {i.name for i in table.indexes}
+        assert _reflected_names(migrated_engine, table.name) == expected, table.name

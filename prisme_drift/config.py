@@ -37,7 +37,9 @@ class SiteSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r}, use an IANA name such as 'Indian/Reunion'") from exc
+            raise ValueError(
+                f"unknown timezone {value!r}, use an IANA name such as 'Indian/Reunion'"
+            ) from exc
         return value
 
 
@@ -115,7 +117,11 @@ class Settings(_Section):
         """SQLite relative paths resolve from the settings file's folder, like every other path."""
         url = self.database.url
         prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        if (
+            url.startswith(prefix)
+            and not url.startswith(prefix + "/")
+            and url != "sqlite:///:memory:"
+        ):
             return prefix + str(self.resolve(Path(url[len(prefix) :])))
         return url
 
@@ -161,7 +167,9 @@ def load_settings(path: Path) -> Settings:
         return Settings.model_validate({**data, "source": path.resolve()})
     except ValidationError as exc:
         problems = [_format_problem(path, err) for err in exc.errors()]
-        raise ConfigError(f"{path}: {len(problems)} problem(s) in the settings", problems=problems) from exc
+        raise ConfigError(
+            f"{path}: {len(problems)} problem(s) in the settings", problems=problems
+        ) from exc
 
 
 def render_default(site: str, client: str = "", timezone: str = "Indian/Reunion") -> str:
@@ -192,6 +200,6 @@ workers = 10
 timeout = 120                    # hard wall-clock seconds per device
 connect_timeout = 15
 retries = 2                      # transport errors only; authentication failures are never retried
-min_share_of_last_good = 0.5     # a fetch shorter than this share of the last good one is quarantined
+min_share_of_last_good = 0.5     # shorter than this share of the last good fetch: quarantined
 host_key_policy = "tofu"         # tofu | strict | ignore
 '''

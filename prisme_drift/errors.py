@@ -55,6 +55,7 @@ class CollectError(PrismeDriftError):
         if kind not in self.KINDS:
             raise ValueError(f"unknown collect error kind {kind!r}")
         self.kind = kind
+        self.attempts = 1
 
     @property
     def retryable(self) -> bool:

@@ -83,7 +83,9 @@ def load_credentials(path: Path | None) -> dict[str, dict[str, Any]] | None:
     if path is None:
         return None
     if not path.exists():
-        raise InventoryError(f"{path}: credentials file or folder not found ([inventory] credentials)")
+        raise InventoryError(
+            f"{path}: credentials file or folder not found ([inventory] credentials)"
+        )
     _check_private(path)
     return _credentials_from_dir(path) if path.is_dir() else _credentials_from_file(path)
 

@@ -201,7 +201,12 @@ class PollReport:
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
             "devices": [
-                {"name": d.name, "status": str(d.status), "error_kind": d.error_kind, "error": d.error}
+                {
+                    "name": d.name,
+                    "status": str(d.status),
+                    "error_kind": d.error_kind,
+                    "error": d.error,
+                }
                 for d in self.devices
             ],
             "drift": [item.as_dict() for item in self.drift],

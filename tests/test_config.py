@@ -22,13 +22,19 @@ def test_default_file_loads_and_resolves_paths_from_its_folder(tmp_path: Path) -
     assert settings.site.timezone == "Indian/Reunion"
     assert settings.baseline_path == (tmp_path / "baselines").resolve()
     assert settings.inventory_path == (tmp_path / "inventory").resolve()
-    assert settings.database_url == f"sqlite:///{(tmp_path / 'state' / 'prisme-drift.sqlite').resolve()}"
+    assert (
+        settings.database_url
+        == f"sqlite:///{(tmp_path / 'state' / 'prisme-drift.sqlite').resolve()}"
+    )
     assert settings.collect.workers == 10 and settings.collect.timeout == 120
 
 
 def test_every_problem_is_reported_at_once_with_file_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, '[site]\nname = "Bad Name"\ntimezone = "Mars/Olympus"\n'
-                           "[collect]\nworkers = 0\nworkerz = 3\n")
+    path = write(
+        tmp_path,
+        '[site]\nname = "Bad Name"\ntimezone = "Mars/Olympus"\n'
+        "[collect]\nworkers = 0\nworkerz = 3\n",
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     text = str(info.value)
@@ -66,6 +72,7 @@ def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_absolute_and_postgres_urls_are_kept(tmp_path: Path) -> None:
     text = render_default("s1").replace(
-        'url = "sqlite:///state/prisme-drift.sqlite"', 'url = "postgresql://u@db/prisme"')
+        'url = "sqlite:///state/prisme-drift.sqlite"', 'url = "postgresql://u@db/prisme"'
+    )
     settings = load_settings(write(tmp_path, text))
     assert settings.database_url == "postgresql://u@db/prisme"

@@ -78,7 +78,10 @@ class BaselineRepo:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -205,7 +208,7 @@ class BaselineRepo:
                 path = Path(tmp) / str(number)
                 path.write_bytes(text.encode("utf-8"))
                 paths.append(str(path))
-            out = self.repo.git.hash_object("-w", "--no-filters", "--", *paths)
+            out = str(self.repo.git.hash_object("-w", "--no-filters", "--", *paths))
         return out.split()
 
     def diff(self, device: str, old: str = APPROVED, new: str = OBSERVED) -> str:

@@ -40,10 +40,7 @@ def remediation_for(hunk: Hunk, lines: list[str]) -> list[str]:
     """The part of a device's remediation that concerns one hunk's top-level section."""
     if not lines:
         return []
-    if hunk.path:
-        anchor = hunk.path[0]
-    else:
-        anchor = (hunk.added or hunk.removed or ("",))[0].strip()
+    anchor = hunk.path[0] if hunk.path else (hunk.added or hunk.removed or ("",))[0].strip()
     out: list[str] = []
     current: str | None = None
     for line in lines:

@@ -85,9 +85,13 @@ def parse_many(texts: list[str], profile: Profile) -> list[Node]:
     if profile.hier_config_platform:
         try:
             return [_from_hier_config(t, profile.hier_config_platform) for t in texts]
-        except Exception as exc:  # noqa: BLE001 - any parser failure falls back, visibly
-            log.warning("%s: hier_config cannot parse this configuration (%s); "
-                        "using the indentation parser", profile.name, exc)
+        except Exception as exc:
+            log.warning(
+                "%s: hier_config cannot parse this configuration (%s); "
+                "using the indentation parser",
+                profile.name,
+                exc,
+            )
     return [_parse_indentation(t, profile) for t in texts]
 
 

@@ -1,4 +1,7 @@
-"""Every collection failure mapped to one kind: unreachable, auth, timeout, hostkey, parse, error."""
+"""Every collection failure mapped to one kind.
+
+Kinds: unreachable, auth, timeout, hostkey, parse, error.
+"""
 
 from __future__ import annotations
 
@@ -34,27 +37,31 @@ def _first_line(text: str) -> str:
     return first[:300]
 
 
+# Checked in order: the first row whose types match gives the kind.
+_KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((NetmikoAuthenticationException, paramiko.AuthenticationException), "auth"),
+    ((paramiko.BadHostKeyException,), "hostkey"),
+    ((ReadTimeout, socket.timeout, TimeoutError), "timeout"),
+    (
+        (
+            NetmikoTimeoutException,
+            ConnectionException,
+            ConnectionError,
+            paramiko.ssh_exception.NoValidConnectionsError,
+            ReadException,
+            EOFError,
+        ),
+        "unreachable",
+    ),
+)
+
+
 def _kind(exc: BaseException) -> str:
-    if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
-        return "auth"
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return "hostkey"
     if isinstance(exc, paramiko.SSHException) and "known_hosts" in str(exc):
-        return "hostkey"
-    if isinstance(exc, ReadTimeout | socket.timeout | TimeoutError):
-        return "timeout"
-    if isinstance(
-        exc,
-        NetmikoTimeoutException
-        | ConnectionException
-        | ConnectionError
-        | paramiko.ssh_exception.NoValidConnectionsError
-        | ReadException
-        | EOFError,
-    ):
-        return "unreachable"
+        return "hostkey"  # paramiko's RejectPolicy: "Server ... not found in known_hosts"
+    for types, kind in _KINDS:
+        if isinstance(exc, types):
+            return kind
     if isinstance(exc, OSError | paramiko.SSHException):
         return "unreachable"
-    if isinstance(exc, PARSE_ERRORS):
-        return "parse"
-    return "error"
+    return "parse" if isinstance(exc, PARSE_ERRORS) else "error"

@@ -33,13 +33,17 @@ def check_fetch(
         rx = re.compile(pattern)
         for line in lines:
             if rx.search(line):
-                return GuardResult("error_text", f"error text in the output: {line.strip()[:120]!r}")
+                return GuardResult(
+                    "error_text", f"error text in the output: {line.strip()[:120]!r}"
+                )
     if profile.guard.end_marker and not re.search(profile.guard.end_marker, _last_line(config)):
         return GuardResult(
             "truncated", f"the output does not end with the {profile.name} end marker"
         )
     if len(lines) < profile.guard.min_lines:
-        return GuardResult("truncated", f"only {len(lines)} lines (at least {profile.guard.min_lines})")
+        return GuardResult(
+            "truncated", f"only {len(lines)} lines (at least {profile.guard.min_lines})"
+        )
     if last_good_lines and len(lines) < min_share * last_good_lines:
         return GuardResult(
             "truncated",

@@ -36,14 +36,18 @@ def probe_host_key(hostname: str, port: int, timeout: float) -> paramiko.PKey:
     try:
         sock = socket.create_connection((hostname, port), timeout=timeout)
     except OSError as exc:
-        raise CollectError(f"cannot connect to {hostname}:{port}: {exc}", kind="unreachable") from exc
+        raise CollectError(
+            f"cannot connect to {hostname}:{port}: {exc}", kind="unreachable"
+        ) from exc
     transport = paramiko.Transport(sock)
     try:
         transport.banner_timeout = timeout
         transport.start_client(timeout=timeout)
         return transport.get_remote_server_key()
     except (paramiko.SSHException, OSError, EOFError) as exc:
-        raise CollectError(f"SSH handshake with {hostname}:{port} failed: {exc}", kind="unreachable") from exc
+        raise CollectError(
+            f"SSH handshake with {hostname}:{port} failed: {exc}", kind="unreachable"
+        ) from exc
     finally:
         transport.close()
         sock.close()

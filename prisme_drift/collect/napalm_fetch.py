@@ -74,7 +74,7 @@ def _close_transport(driver: Any) -> None:
         try:
             if closable is not None:
                 closable.close()
-        except Exception:  # noqa: BLE001, S110 - closing on a dying session may fail in any way
+        except Exception:  # noqa: S110 - closing on a dying session may fail in any way
             pass
 
 
@@ -86,7 +86,9 @@ def _facts(driver: Any) -> dict[str, Any]:
     return {k: raw[k] for k in FACT_KEYS if k in raw and raw[k] not in (None, "", "Unknown")}
 
 
-def fetch_once(target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def fetch_once(
+    target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
     """One attempt: open, get_config(running) and get_facts, close. Raises CollectError."""
     driver_cls = get_network_driver(profile.collect.napalm_driver)
     optional_args = {**copy.deepcopy(target.optional_args), **conn_args, "port": target.port}
@@ -117,7 +119,7 @@ def _safe_close(driver: Any) -> None:
     try:
         if getattr(driver, "device", None) is not None:
             driver.close()
-    except Exception:  # noqa: BLE001
+    except Exception:
         _close_transport(driver)
 
 
@@ -147,10 +149,12 @@ def fetch_with_retries(
             config, facts = fetch_once(target, profile, remaining, conn_args)
             return config, facts, attempt + 1
         except CollectError as exc:
-            exc.attempts = attempt + 1  # type: ignore[attr-defined]
+            exc.attempts = attempt + 1
             if not exc.retryable or attempt >= retries:
                 raise
             delay = min(backoff_delay(attempt, backoff, 0.5), max(0.0, deadline - time.monotonic()))
-            log.info("%s: %s (%s), retry %d in %.1fs", target.name, exc.kind, exc, attempt + 1, delay)
+            log.info(
+                "%s: %s (%s), retry %d in %.1fs", target.name, exc.kind, exc, attempt + 1, delay
+            )
             time.sleep(delay)
             attempt += 1

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     platform = str(host.platform)
     target = _target(host, options)
     known = KnownHosts(options.state_dir, options.host_key_policy)
-    base = {"device": host.name, "platform": platform, "hostname": target.hostname, "port": target.port}
+    base = Fetch(host.name, platform, hostname=target.hostname, port=target.port)
     try:
         profile = get_profile(platform)
         learned = known.ensure(target.hostname, target.port, options.connect_timeout)
@@ -91,16 +91,24 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
             conn_args=_connection_args(options, known),
         )
     except CollectError as exc:
-        attempts = getattr(exc, "attempts", 1)
         log.warning("%s: fetch failed (%s): %s", host.name, exc.kind, exc)
-        return Fetch(**base, error_kind=exc.kind, error=str(exc), attempts=attempts,
-                     duration_s=time.monotonic() - started)
+        return replace(
+            base,
+            error_kind=exc.kind,
+            error=str(exc),
+            attempts=exc.attempts,
+            duration_s=time.monotonic() - started,
+        )
     except Exception as exc:
         log.exception("%s: unexpected error while collecting", host.name)
-        return Fetch(**base, error_kind="error", error=f"{type(exc).__name__}: {exc}",
-                     duration_s=time.monotonic() - started)
-    return Fetch(**base, config=config, facts=facts, attempts=attempts,
-                 duration_s=time.monotonic() - started)
+        return replace(
+            base,
+            error_kind="error",
+            error=f"{type(exc).__name__}: {exc}",
+            duration_s=time.monotonic() - started,
+        )
+    elapsed = time.monotonic() - started
+    return replace(base, config=config, facts=facts, attempts=attempts, duration_s=elapsed)
 
 
 def _task(task: Task, options: CollectOptions, done: Callable[[Fetch], None]) -> Result:
@@ -129,7 +137,11 @@ def collect_all(
     nr.run(task=_task, options=options, done=done, on_failed=True)
     for name, host in nr.inventory.hosts.items():
         if name not in results:
-            results[name] = Fetch(device=name, platform=str(host.platform), error_kind="error",
-                                  error="no result from the collection task")
+            results[name] = Fetch(
+                device=name,
+                platform=str(host.platform),
+                error_kind="error",
+                error="no result from the collection task",
+            )
     nr.data.reset_failed_hosts()
     return results

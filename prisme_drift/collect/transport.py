@@ -10,8 +10,9 @@ from __future__ import annotations
 import codecs
 from typing import Any
 
-from netmiko.channel import MAX_BUFFER, SSHChannel
+from netmiko.channel import SSHChannel
 from netmiko.exceptions import ReadException
+from netmiko.netmiko_globals import MAX_BUFFER
 
 _PATCHED = "_prisme_drift_patched"
 
@@ -36,5 +37,5 @@ def install_exact_decoding() -> None:
     """Patch Netmiko's SSH channel once per process (idempotent)."""
     if getattr(SSHChannel, _PATCHED, False):
         return
-    SSHChannel.read_buffer = _read_buffer
+    SSHChannel.read_buffer = _read_buffer  # type: ignore[method-assign]
     setattr(SSHChannel, _PATCHED, True)

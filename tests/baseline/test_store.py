@@ -17,8 +17,9 @@ def snap(config: str, serial: str = "FOC1") -> dict[str, Snapshot]:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "--git-dir", str(repo), *args], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def test_commit_only_when_something_changed(tmp_path: Path) -> None:

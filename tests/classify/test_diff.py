@@ -54,7 +54,8 @@ def test_new_vlan_is_one_vlan_hunk_with_its_name() -> None:
 
 def test_port_vlan_and_description_are_two_categories() -> None:
     new = BASE.replace(" switchport access vlan 10", " switchport access vlan 20").replace(
-        "Poste accueil", "Poste radio")
+        "Poste accueil", "Poste radio"
+    )
     hunks = {h.category: h for h in diff_configs(BASE, new, IOS)}
     assert set(hunks) == {Category.VLAN, Category.INTERFACE}
     assert hunks[Category.VLAN].removed == ("switchport access vlan 10",)
@@ -64,7 +65,9 @@ def test_port_vlan_and_description_are_two_categories() -> None:
 
 def test_each_family_gets_its_category() -> None:
     changes = {
-        "routing": BASE.replace("ip route 0.0.0.0 0.0.0.0 10.99.0.1", "ip route 0.0.0.0 0.0.0.0 10.99.0.254"),
+        "routing": BASE.replace(
+            "ip route 0.0.0.0 0.0.0.0 10.99.0.1", "ip route 0.0.0.0 0.0.0.0 10.99.0.254"
+        ),
         "addressing": BASE.replace("10.99.0.2 255", "10.99.0.3 255"),
         "acl": BASE.replace(" deny ip any any", " permit ip any any"),
         "management": BASE.replace("Salle serveur", "Baie 2"),
@@ -77,13 +80,17 @@ def test_each_family_gets_its_category() -> None:
 def test_acl_order_matters() -> None:
     swapped = BASE.replace(
         " permit tcp 10.99.0.0 0.0.0.255 any eq 22\n deny ip any any",
-        " deny ip any any\n permit tcp 10.99.0.0 0.0.0.255 any eq 22")
+        " deny ip any any\n permit tcp 10.99.0.0 0.0.0.255 any eq 22",
+    )
     hunks = diff_configs(BASE, swapped, IOS)
     assert hunks and {h.category for h in hunks} == {Category.ACL}
 
 
 def test_interface_order_does_not_matter() -> None:
-    block1 = "interface GigabitEthernet1/0/1\n description Poste accueil\n switchport access vlan 10\n switchport mode access\n"
+    block1 = (
+        "interface GigabitEthernet1/0/1\n description Poste accueil\n"
+        " switchport access vlan 10\n switchport mode access\n"
+    )
     block2 = "interface GigabitEthernet1/0/2\n description CBCT\n switchport access vlan 20\n"
     reordered = BASE.replace(block1 + block2, block2 + block1)
     assert reordered != BASE
@@ -108,8 +115,9 @@ def test_facts_change_is_a_device_hunk_and_uptime_is_not() -> None:
 
 
 def test_apply_one_hunk_moves_only_that_change() -> None:
-    new = BASE.replace("vlan 20\n name IMAGING\n", "vlan 30\n name CFAO\nvlan 20\n name IMAGING\n").replace(
-        "Salle serveur", "Baie 2")
+    new = BASE.replace(
+        "vlan 20\n name IMAGING\n", "vlan 30\n name CFAO\nvlan 20\n name IMAGING\n"
+    ).replace("Salle serveur", "Baie 2")
     hunks = diff_configs(BASE, new, IOS)
     vlan = [h for h in hunks if h.category == Category.VLAN]
     moved = apply_hunks(BASE, new, vlan, IOS)

@@ -32,8 +32,13 @@ def test_much_shorter_than_last_good_is_truncated() -> None:
 
 
 def test_error_text_is_quarantined_wherever_it_appears() -> None:
-    for error in ("% Invalid input detected at '^' marker.", "% Authorization failed.",
-                  "Error: command failed", "sw01#", "Password:"):
+    for error in (
+        "% Invalid input detected at '^' marker.",
+        "% Authorization failed.",
+        "Error: command failed",
+        "sw01#",
+        "Password:",
+    ):
         config = GOOD.replace("hostname sw01", f"hostname sw01\n{error}")
         assert check_fetch(config, IOS).reason == "error_text", error
 

@@ -35,8 +35,15 @@ crypto pki certificate chain TP-self-signed-1
   quit
 end
 """
-SECRETS = ["$9$Q9Tn1.sEcReT-EnAbLe", "$9$UsErSeCrEt", "Cl1n1cRO", "TaCaCsKeY99", "0822455D0A16",
-           "PRIVATEBLOBLINE", "30820229"]
+SECRETS = [
+    "$9$Q9Tn1.sEcReT-EnAbLe",
+    "$9$UsErSeCrEt",
+    "Cl1n1cRO",
+    "TaCaCsKeY99",
+    "0822455D0A16",
+    "PRIVATEBLOBLINE",
+    "30820229",
+]
 
 
 def test_no_secret_survives_and_markers_stand_in() -> None:
@@ -49,8 +56,12 @@ def test_no_secret_survives_and_markers_stand_in() -> None:
 
 def test_noise_and_header_lines_are_dropped() -> None:
     text = normalize(RAW, IOS, KEY)
-    for noise in ("Building configuration", "Current configuration", "Last configuration change",
-                  "ntp clock-period"):
+    for noise in (
+        "Building configuration",
+        "Current configuration",
+        "Last configuration change",
+        "ntp clock-period",
+    ):
         assert noise not in text
     assert not any(line.strip() == "!" for line in text.splitlines())
     assert text.endswith("end\n")

@@ -23,6 +23,8 @@ from prisme_drift.profiles import get_profile, known_platforms
 from prisme_drift.yamlio import load_yaml
 
 log = logging.getLogger(__name__)
+# Nornir warns at every load that an empty defaults.yaml is empty: true, and not worth a line.
+logging.getLogger("nornir.plugins.inventory.simple").setLevel(logging.ERROR)
 
 INVENTORY_FILES = {"hosts": "hosts.yaml", "groups": "groups.yaml", "defaults": "defaults.yaml"}
 
@@ -103,42 +105,63 @@ def credential_for(host: Host, creds: dict[str, dict[str, Any]] | None) -> Crede
     return Credential(username=username, password=password)
 
 
+def _inherited(
+    spec: dict[str, Any],
+    key: str,
+    groups: dict[str, Any],
+    defaults: dict[str, Any],
+    seen: frozenset[str] = frozenset(),
+) -> Any:
+    """A host setting as Nornir resolves it: the host, then its groups in order, then defaults."""
+    if spec.get(key) is not None:
+        return spec[key]
+    for group in spec.get("groups") or []:
+        if group in groups and group not in seen and isinstance(groups[group], dict):
+            value = _inherited(groups[group], key, groups, {}, seen | {group})
+            if value is not None:
+                return value
+    return defaults.get(key)
+
+
+def _check_host(
+    name: str, spec: Any, groups: dict[str, Any], defaults: dict[str, Any], where: Path
+) -> list[str]:
+    prefix = f"{where}: host {name!r}"
+    if not isinstance(spec, dict):
+        return [f"{prefix}: expected a mapping of settings"]
+    problems = [
+        f"{prefix}: group {g!r} is not defined in groups.yaml"
+        for g in spec.get("groups") or []
+        if g not in groups
+    ]
+    if not _inherited(spec, "hostname", groups, defaults):
+        problems.append(f"{prefix}: no 'hostname' (the address to connect to)")
+    platform = _inherited(spec, "platform", groups, defaults)
+    if not platform:
+        problems.append(f"{prefix}: no 'platform'; known: {', '.join(known_platforms())}")
+    else:
+        try:
+            get_profile(str(platform))
+        except ProfileError as exc:
+            problems.append(f"{prefix}: {exc}")
+    return problems
+
+
 def _validate_raw(folder: Path) -> list[str]:
-    """Problems Nornir would not report (or would report badly), all at once."""
-    problems: list[str] = []
+    """Every inventory problem, found before Nornir loads it (Nornir stops at the first)."""
     hosts_file = folder / INVENTORY_FILES["hosts"]
     if not hosts_file.exists():
         return [f"{hosts_file}: not found; 'prisme-drift init' writes an example"]
     hosts = load_yaml(hosts_file, what="inventory hosts file") or {}
     groups = load_yaml(folder / INVENTORY_FILES["groups"], what="groups", missing_ok=True) or {}
-    load_yaml(folder / INVENTORY_FILES["defaults"], what="defaults", missing_ok=True)
+    defaults = load_yaml(folder / INVENTORY_FILES["defaults"], what="defaults", missing_ok=True)
     if not isinstance(hosts, dict):
         return [f"{hosts_file}: expected a mapping of host name -> settings"]
+    if not isinstance(groups, dict):
+        return [f"{folder / INVENTORY_FILES['groups']}: expected a mapping of group -> settings"]
+    problems: list[str] = []
     for name, spec in hosts.items():
-        if not isinstance(spec, dict):
-            problems.append(f"{hosts_file}: host {name!r}: expected a mapping of settings")
-            continue
-        for group in spec.get("groups") or []:
-            if group not in groups:
-                problems.append(
-                    f"{hosts_file}: host {name!r}: group {group!r} is not defined in groups.yaml"
-                )
-    return problems
-
-
-def _validate_hosts(nr: Nornir, folder: Path) -> list[str]:
-    problems = []
-    for name, host in nr.inventory.hosts.items():
-        where = f"{folder / INVENTORY_FILES['hosts']}: host {name!r}"
-        if not host.hostname:
-            problems.append(f"{where}: no 'hostname' (address to connect to)")
-        if not host.platform:
-            problems.append(f"{where}: no 'platform'; known: {', '.join(known_platforms())}")
-            continue
-        try:
-            get_profile(host.platform)
-        except ProfileError as exc:
-            problems.append(f"{where}: {exc}")
+        problems += _check_host(str(name), spec, groups, defaults or {}, hosts_file)
     return problems
 
 
@@ -161,7 +184,4 @@ def build_nornir(settings: Settings) -> Nornir:
         )
     except Exception as exc:
         raise InventoryError(f"{folder}: Nornir cannot load the inventory: {exc}") from exc
-    problems = _validate_hosts(nr, folder)
-    if problems:
-        raise InventoryError(f"{folder}: invalid inventory", problems=problems)
     return nr

@@ -28,8 +28,26 @@ def classify_exception(exc: BaseException, *, expired: bool = False) -> CollectE
     text = f"{type(exc).__name__}: {exc}".strip()
     if expired:
         return CollectError(f"hard time limit reached ({text})", kind="timeout")
-    kind = _kind(exc)
-    return CollectError(_first_line(text), kind=kind)
+    return CollectError(_first_line(text), kind=_chain_kind(exc))
+
+
+def _chain_kind(exc: BaseException) -> str:
+    """NAPALM and Netmiko re-raise (a changed host key becomes "Cannot connect"): look deeper.
+
+    The most specific cause wins: a host key or authentication problem anywhere in the chain
+    is reported as such, whatever wraps it.
+    """
+    kinds = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kinds.append(_kind(current))
+        current = current.__cause__ or current.__context__
+    for specific in ("hostkey", "auth"):
+        if specific in kinds:
+            return specific
+    return kinds[0]
 
 
 def _first_line(text: str) -> str:

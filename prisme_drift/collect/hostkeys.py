@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import socket
 import threading
 from pathlib import Path
@@ -84,9 +85,7 @@ class KnownHosts:
         with _LOCK:
             keys = self._load()
             keys.add(host_entry(hostname, port), key.get_name(), key)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            keys.save(str(self.path))
-            self.path.chmod(0o600)
+            self._save(keys)
         return f"host key learned on first use: {key.get_name()} {fingerprint(key)}"
 
     def netmiko_args(self) -> dict[str, object]:
@@ -108,5 +107,13 @@ class KnownHosts:
             if entry not in keys:
                 return False
             del keys[entry]
-            keys.save(str(self.path))
+            self._save(keys)
         return True
+
+    def _save(self, keys: paramiko.HostKeys) -> None:
+        """Atomic replace: other workers read the file while one device's key is added."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        keys.save(str(tmp))
+        tmp.chmod(0o600)
+        os.replace(tmp, self.path)

@@ -1,14 +1,17 @@
 """Fetch one device through NAPALM, under a hard wall-clock limit enforced outside the library.
 
 NAPALM and Netmiko have no overall timeout (napalm#1586): a device that stops answering mid-
-session holds its worker forever. A watchdog timer closes the SSH transport at the deadline, which
-makes the blocked read fail at once; the device is then reported as ``timeout``.
+session holds its worker forever. We open the TCP connection ourselves and hand it to Netmiko; a
+watchdog timer shuts that socket down at the deadline, which makes the blocked read fail at once
+(see ``transport.py``); the device is then reported as ``timeout``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,12 +41,15 @@ class Target:
 
 
 class _Watchdog:
-    """Closes a driver's SSH transport when the deadline passes."""
+    """Shuts the device's TCP socket down when the deadline passes.
 
-    def __init__(self, seconds: float) -> None:
+    The socket is ours (handed to Netmiko as ``sock``), so the watchdog can cut a session at any
+    stage, even while Netmiko is still inside its constructor waiting for a first prompt.
+    """
+
+    def __init__(self, seconds: float, sock: socket.socket) -> None:
         self.expired = False
-        self._driver: Any = None
-        self._lock = threading.Lock()
+        self._sock = sock
         self._timer = threading.Timer(max(seconds, 0.01), self._fire)
         self._timer.daemon = True
 
@@ -54,28 +60,25 @@ class _Watchdog:
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
 
-    def watch(self, driver: Any) -> None:
-        with self._lock:
-            self._driver = driver
-
     def _fire(self) -> None:
-        with self._lock:
-            self.expired = True
-            _close_transport(self._driver)
+        self.expired = True
+        _shutdown(self._sock)
 
 
-def _close_transport(driver: Any) -> None:
-    """Best effort: close the paramiko client under a NAPALM driver, whatever state it is in."""
-    if driver is None:
-        return
-    netmiko_conn = getattr(driver, "device", None) or getattr(driver, "_netmiko_device", None)
-    client = getattr(netmiko_conn, "remote_conn_pre", None)
-    for closable in (getattr(netmiko_conn, "remote_conn", None), client):
-        try:
-            if closable is not None:
-                closable.close()
-        except Exception:  # noqa: S110 - closing on a dying session may fail in any way
-            pass
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def _connect(target: Target, timeout: float) -> socket.socket:
+    try:
+        return socket.create_connection((target.hostname, target.port), timeout=timeout)
+    except OSError as exc:
+        raise CollectError(
+            f"cannot connect to {target.hostname}:{target.port}: {exc.strerror or exc}",
+            kind="unreachable",
+        ) from exc
 
 
 def _facts(driver: Any) -> dict[str, Any]:
@@ -91,36 +94,41 @@ def fetch_once(
 ) -> tuple[str, dict[str, Any]]:
     """One attempt: open, get_config(running) and get_facts, close. Raises CollectError."""
     driver_cls = get_network_driver(profile.collect.napalm_driver)
-    optional_args = {**copy.deepcopy(target.optional_args), **conn_args, "port": target.port}
-    with _Watchdog(budget) as dog:
-        driver = driver_cls(
-            hostname=target.hostname,
-            username=target.username or "",
-            password=target.password or "",
-            timeout=max(1, int(budget)),
-            optional_args=optional_args,
-        )
-        dog.watch(driver)
-        try:
-            driver.open()
-            dog.watch(driver)
-            config = driver.get_config(retrieve="running")["running"]
-            facts = _facts(driver) if profile.collect.facts else {}
-        except Exception as exc:
-            raise classify_exception(exc, expired=dog.expired) from exc
-        finally:
-            _safe_close(driver)
-        if dog.expired:
-            raise CollectError("hard time limit reached", kind="timeout")
-    return config, facts
+    sock = _connect(target, min(budget, float(conn_args.get("conn_timeout", budget))))
+    optional_args = {
+        **copy.deepcopy(target.optional_args),
+        **conn_args,
+        "port": target.port,
+        "sock": sock,
+    }
+    try:
+        with _Watchdog(budget, sock) as dog:
+            driver = driver_cls(
+                hostname=target.hostname,
+                username=target.username or "",
+                password=target.password or "",
+                timeout=max(1, int(budget)),
+                optional_args=optional_args,
+            )
+            try:
+                driver.open()
+                config = driver.get_config(retrieve="running")["running"]
+                facts = _facts(driver) if profile.collect.facts else {}
+            except Exception as exc:
+                raise classify_exception(exc, expired=dog.expired) from exc
+            finally:
+                _safe_close(driver)
+            if dog.expired:
+                raise CollectError("hard time limit reached", kind="timeout")
+    finally:
+        _shutdown(sock)
+    return str(config), facts
 
 
 def _safe_close(driver: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):
         if getattr(driver, "device", None) is not None:
             driver.close()
-    except Exception:
-        _close_transport(driver)
 
 
 def backoff_delay(attempt: int, base: float, jitter: float) -> float:

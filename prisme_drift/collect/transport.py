@@ -3,6 +3,9 @@
 Netmiko decodes each SSH read chunk on its own with ``errors="ignore"``: a UTF-8 character split
 across two reads vanishes, and a description with an accent becomes a spurious change. We give
 each channel an incremental decoder instead (invalid bytes become U+FFFD, visibly).
+
+A read on a closed channel also fails at once, so that the watchdog that enforces the per-device
+time limit (it closes the transport) really stops a session stuck waiting for a prompt.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ def _read_buffer(self: Any) -> str:
     if decoder is None:
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
         self._prisme_decoder = decoder
+    if self.remote_conn.closed and not self.remote_conn.recv_ready():
+        # Netmiko polls recv_ready() until its own timeouts run out; a channel our watchdog
+        # closed must fail the read at once instead.
+        raise ReadException("Channel closed (device time limit reached or connection lost).")
     if not self.remote_conn.recv_ready():
         return ""
     chunk = self.remote_conn.recv(MAX_BUFFER)

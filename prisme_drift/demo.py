@@ -1,0 +1,125 @@
+"""``prisme-drift demo``: the whole chain on the built-in lab, in well under a minute.
+
+Three simulated Cisco switches listen on 127.0.0.1; a site folder is created for them; a first
+poll sets the baseline; a "technician" then changes a VLAN over SSH without a ticket; the second
+poll flags it and the alert that IT would receive is printed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from prisme_drift.config import load_settings
+from prisme_drift.lab import Lab, LabDevice
+from prisme_drift.models import PollReport
+from prisme_drift.notify.render import render_drift_alert
+from prisme_drift.poll import run_poll
+from prisme_drift.site import init_site
+
+DEVICES = ("sw-accueil", "sw-imagerie", "sw-cfao")
+UNAUTHORIZED_CHANGE = [
+    "vlan 40",
+    " name CFAO-TEMP",
+    "exit",
+    "interface GigabitEthernet1/0/3",
+    " switchport access vlan 40",
+    "end",
+]
+
+
+def write_inventory(folder: Path, lab: Lab, password: str) -> None:
+    """hosts.yaml with each lab device on its own port; passwords in credentials.yaml only."""
+    hosts = {
+        d.name: {
+            "hostname": "127.0.0.1",
+            "port": d.port,
+            "platform": d.platform,
+            "groups": ["switches"],
+            "data": {"role": "access"},
+        }
+        for d in lab.devices
+    }
+    (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=True))
+    (folder / "inventory" / "groups.yaml").write_text(
+        yaml.safe_dump({"switches": {"username": "admin"}})
+    )
+    (folder / "credentials.yaml").write_text(
+        yaml.safe_dump({"defaults": {"password": password}, "groups": {}, "hosts": {}})
+    )
+
+
+def enable_credentials(settings_file: Path) -> None:
+    """Point the demo settings at the credentials file and shorten the time limits."""
+    text = settings_file.read_text()
+    text = text.replace('# credentials = "credentials.yaml"', 'credentials = "credentials.yaml"')
+    text = text.replace("timeout = 120 ", "timeout = 30  ")
+    settings_file.write_text(text)
+
+
+def technician_change(host: str, port: int, password: str) -> list[str]:
+    """What a hurried installer does: a new VLAN and a port moved into it, over SSH, no ticket."""
+    from netmiko import ConnectHandler
+
+    with ConnectHandler(
+        device_type="cisco_ios",
+        host=host,
+        port=port,
+        username="admin",
+        password=password,
+        ssh_strict=False,
+    ) as conn:
+        conn.send_config_set([line.strip() for line in UNAUTHORIZED_CHANGE if line != "end"])
+    return UNAUTHORIZED_CHANGE
+
+
+def _summary(console: Console, step: str, report: PollReport) -> None:
+    statuses = ", ".join(f"{d.name}={d.status}" for d in report.devices)
+    console.print(f"[bold]{step}[/] poll {report.poll_id}: {statuses}")
+
+
+def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
+    """Run the demo; 0 when the unauthorized VLAN change was flagged, 1 otherwise."""
+    folder = directory or Path(tempfile.mkdtemp(prefix="prisme-drift-demo-"))
+    password = secrets.token_urlsafe(12)
+    devices = [
+        LabDevice(name=n, platform="ios", username="admin", password=password) for n in DEVICES
+    ]
+    with Lab(devices) as lab:
+        console.print(
+            f"lab: {len(devices)} simulated Cisco switches on 127.0.0.1, ports "
+            + ", ".join(str(d.port) for d in lab.devices)
+        )
+        init_site(folder, site="cabinet-demo", client="Cabinet dentaire de démonstration")
+        write_inventory(folder, lab, password)
+        enable_credentials(folder / "prisme-drift.toml")
+        settings = load_settings(folder / "prisme-drift.toml")
+        first = run_poll(settings)
+        _summary(console, "1. baseline", first)
+        target = lab.device("sw-imagerie")
+        technician_change("127.0.0.1", target.port, password)
+        console.print(
+            "[bold]2. change[/] a technician adds VLAN 40 and moves Gi1/0/3 into it "
+            "on sw-imagerie, over SSH, without a ticket"
+        )
+        second = run_poll(settings)
+        _summary(console, "3. detection", second)
+    opened = [item for item in second.drift if item.id in second.opened]
+    for item in opened:
+        message = render_drift_alert(
+            item,
+            lang=lang,
+            timezone=settings.site.timezone,
+            config_hint=f" -c {folder / 'prisme-drift.toml'}",
+        )
+        console.rule(message.subject)
+        console.print(message.body, markup=False)
+    console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
+    flagged = any(i.category == "vlan" and i.verdict == "unauthorized" for i in opened)
+    if not flagged:
+        console.print("[red]demo failed: the VLAN change was not flagged[/]")
+    return 0 if flagged and first.exit_code == 0 else 1

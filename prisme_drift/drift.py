@@ -1,0 +1,155 @@
+"""Drift items: listing, showing and accepting after the fact (approved moves forward)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
+from prisme_drift.classify.patch import apply_hunks
+from prisme_drift.config import Settings
+from prisme_drift.errors import DriftError
+from prisme_drift.models import Category, DriftView, Hunk, Snapshot
+from prisme_drift.profiles import Profile, get_profile
+from prisme_drift.sitelock import site_lock
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.models import DriftItem
+
+log = logging.getLogger(__name__)
+
+
+def open_items(session: Session, site: str, device_id: int | None = None) -> list[DriftItem]:
+    """Open drift items of a site (or one device), oldest first."""
+    query = (
+        select(DriftItem)
+        .where(DriftItem.site == site, DriftItem.closed_at.is_(None))
+        .options(selectinload(DriftItem.device))
+        .order_by(DriftItem.id)
+    )
+    if device_id is not None:
+        query = query.where(DriftItem.device_id == device_id)
+    return list(session.scalars(query))
+
+
+def item_view(item: DriftItem) -> DriftView:
+    """The immutable view of an item for printing and JSON."""
+    return DriftView(
+        id=item.id,
+        site=item.site,
+        device=item.device.name,
+        category=item.category,
+        verdict=item.verdict,
+        reason=item.reason,
+        opened_at=item.opened_at,
+        closed_at=item.closed_at,
+        close_reason=item.close_reason,
+        appeared_after=item.appeared_after,
+        path=tuple(item.path),
+        removed=tuple(item.removed),
+        added=tuple(item.added),
+        remediation=tuple(item.remediation or ()),
+        accepted_by=item.accepted_by,
+        accept_reason=item.accept_reason,
+    )
+
+
+def hunk_of(item: DriftItem) -> Hunk:
+    """The hunk an item stands for."""
+    return Hunk(Category(item.category), tuple(item.path), tuple(item.removed), tuple(item.added))
+
+
+def list_items(
+    settings: Settings, include_closed: bool = False, device: str | None = None
+) -> list[DriftView]:
+    """Items of the site, open only unless ``include_closed``."""
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with session_factory(engine)() as session:
+            query = (
+                select(DriftItem)
+                .where(DriftItem.site == settings.site.name)
+                .options(selectinload(DriftItem.device))
+                .order_by(DriftItem.id)
+            )
+            if not include_closed:
+                query = query.where(DriftItem.closed_at.is_(None))
+            items = [item_view(i) for i in session.scalars(query)]
+    finally:
+        engine.dispose()
+    return [i for i in items if device is None or i.device == device]
+
+
+def get_item(settings: Settings, item_id: int) -> DriftView:
+    """One item by id; DriftError if the site has none with that id."""
+    for item in list_items(settings, include_closed=True):
+        if item.id == item_id:
+            return item
+    raise DriftError(
+        f"no drift item {item_id} on site {settings.site.name}; see 'prisme-drift drift list --all'"
+    )
+
+
+def accept_item(settings: Settings, item_id: int, by: str, reason: str) -> DriftView:
+    """Accept an open item after the fact: approved moves forward by its hunk, the item closes."""
+    if not by.strip() or not reason.strip():
+        raise DriftError("accepting a change needs --by NAME and --reason TEXT (the audit trail)")
+    with site_lock(settings.state_path, f"drift accept {item_id}"):
+        engine = make_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            with session_factory(engine).begin() as session:
+                item = session.get(DriftItem, item_id)
+                if item is None or item.site != settings.site.name:
+                    raise DriftError(f"no drift item {item_id} on site {settings.site.name}")
+                if item.closed_at is not None:
+                    raise DriftError(
+                        f"drift item {item_id} is already closed "
+                        f"({item.close_reason} at {item.closed_at.isoformat()})"
+                    )
+                _move_approved(settings, item, session, by, reason)
+                item.verdict, item.close_reason = "accepted", "accepted"
+                item.accepted_by, item.accept_reason = by, reason
+                item.closed_at = datetime.now(UTC)
+                session.flush()
+                view = item_view(item)
+        finally:
+            engine.dispose()
+    log.info("[%s] drift item %d accepted by %s: %s", settings.site.name, item_id, by, reason)
+    return view
+
+
+def _move_approved(
+    settings: Settings, item: DriftItem, session: Session, by: str, reason: str
+) -> None:
+    device = item.device
+    profile = get_profile(device.platform)
+    with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
+        approved = repo.read(APPROVED, device.name, device.platform)
+        observed = repo.read(OBSERVED, device.name, device.platform)
+        if approved is None or observed is None:
+            raise DriftError(f"{device.name} has no baseline yet; poll it first")
+        others = [i for i in open_items(session, item.site, device.id) if i.id != item.id]
+        snapshot = _accepted_snapshot(approved, observed, hunk_of(item), bool(others), profile)
+        repo.commit(
+            APPROVED,
+            {device.name: snapshot},
+            f"{item.site}: accept drift item {item.id} on {device.name} ({item.category})",
+            datetime.now(UTC),
+            {"Drift-item": str(item.id), "Accepted-by": by, "Reason": " ".join(reason.split())},
+        )
+
+
+def _accepted_snapshot(
+    approved: Snapshot, observed: Snapshot, hunk: Hunk, others_open: bool, profile: Profile
+) -> Snapshot:
+    """Approved plus one hunk; when nothing else is open, exactly the observed state."""
+    if not others_open:
+        return observed
+    if hunk.category == Category.DEVICE:
+        return Snapshot(approved.device, approved.platform, approved.config, dict(observed.facts))
+    config = apply_hunks(approved.config, observed.config, [hunk], profile)
+    return Snapshot(approved.device, approved.platform, config, approved.facts)

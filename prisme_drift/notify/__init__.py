@@ -1,0 +1,1 @@
+"""Notifications: alert texts (French by default, English selectable)."""

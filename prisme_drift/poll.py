@@ -1,0 +1,322 @@
+"""One poll of a site: collect -> guard -> normalize -> baseline -> classify -> drift items.
+
+Each stage is a plain function of plain values; this module only wires them and records the
+outcome. A device that failed or was quarantined changes nothing: no commit, no drift opened or
+closed, its last good baseline untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
+from prisme_drift.classify import diff_snapshots
+from prisme_drift.classify.remediation import remediation_for, remediation_lines
+from prisme_drift.collect import CollectOptions, check_fetch, collect_all
+from prisme_drift.config import Settings
+from prisme_drift.drift import item_view, open_items
+from prisme_drift.inventory import build_nornir, load_credentials
+from prisme_drift.models import DeviceOutcome, DeviceStatus, Fetch, Hunk, PollReport, Snapshot
+from prisme_drift.normalize import FingerprintKey, normalize
+from prisme_drift.profiles import get_profile
+from prisme_drift.sitelock import site_lock
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.models import Device, DevicePoll, DriftItem, Poll
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """Aware UTC now (one place, so tests and the daemon agree)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Judged:
+    """A device's fetch after the guard and normalization."""
+
+    fetch: Fetch
+    status: DeviceStatus
+    snapshot: Snapshot | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    lines: int | None = None
+    hunks: list[Hunk] = field(default_factory=list)
+
+
+def _device_row(session: Session, site: str, fetch: Fetch) -> Device:
+    row = session.scalar(select(Device).where(Device.site == site, Device.name == fetch.device))
+    if row is None:
+        row = Device(
+            site=site,
+            name=fetch.device,
+            platform=fetch.platform,
+            hostname=fetch.hostname,
+            port=fetch.port,
+            consecutive_failures=0,
+        )
+        session.add(row)
+        session.flush()
+    row.platform, row.hostname, row.port = fetch.platform, fetch.hostname, fetch.port
+    return row
+
+
+def _judge(
+    fetch: Fetch, row: Device, repo: BaselineRepo, settings: Settings, key: FingerprintKey
+) -> _Judged:
+    """Guard then normalize one fetch; compare with the last observed state."""
+    if not fetch.ok:
+        return _Judged(fetch, DeviceStatus.FAILED, error_kind=fetch.error_kind, error=fetch.error)
+    profile = get_profile(fetch.platform)
+    verdict = check_fetch(
+        fetch.config, profile, row.last_good_lines, settings.collect.min_share_of_last_good
+    )
+    if not verdict.accepted:
+        return _Judged(
+            fetch, DeviceStatus.QUARANTINED, error_kind=verdict.reason, error=verdict.detail
+        )
+    snapshot = Snapshot(
+        fetch.device, fetch.platform, normalize(fetch.config or "", profile, key), dict(fetch.facts)
+    )
+    previous = repo.read(OBSERVED, fetch.device, fetch.platform)
+    if previous is None:
+        status = DeviceStatus.OK
+    elif previous.config == snapshot.config and previous.facts == snapshot.facts:
+        status = DeviceStatus.UNCHANGED
+    else:
+        status = DeviceStatus.CHANGED
+    lines = sum(1 for line in (fetch.config or "").splitlines() if line.strip())
+    return _Judged(fetch, status, snapshot=snapshot, lines=lines)
+
+
+def _commit_message(judged: list[_Judged], site: str) -> str:
+    changed = [j.fetch.device for j in judged if j.status == DeviceStatus.CHANGED]
+    new = [j.fetch.device for j in judged if j.status == DeviceStatus.OK]
+    parts = []
+    if changed:
+        parts.append("changed: " + ", ".join(changed))
+    if new:
+        parts.append("new: " + ", ".join(new))
+    return f"{site}: poll, " + "; ".join(parts)
+
+
+def _record_baselines(
+    repo: BaselineRepo, judged: list[_Judged], site: str, when: datetime, poll_id: int
+) -> tuple[str | None, str | None]:
+    """Commit changed states on observed; first good polls also set the approved baseline."""
+    moved = {
+        j.fetch.device: j.snapshot
+        for j in judged
+        if j.snapshot and j.status in (DeviceStatus.OK, DeviceStatus.CHANGED)
+    }
+    observed = (
+        repo.commit(
+            OBSERVED,
+            {k: v for k, v in moved.items() if v},
+            _commit_message(judged, site),
+            when,
+            {"Poll": str(poll_id)},
+        )
+        if moved
+        else None
+    )
+    first = {
+        j.fetch.device: j.snapshot
+        for j in judged
+        if j.snapshot and repo.read(APPROVED, j.fetch.device, j.fetch.platform) is None
+    }
+    approved = None
+    if first:
+        approved = repo.commit(
+            APPROVED,
+            {k: v for k, v in first.items() if v},
+            f"{site}: baseline from the first good poll of " + ", ".join(sorted(first)),
+            when,
+            {"Poll": str(poll_id), "Approved-by": "first good poll"},
+        )
+    return observed, approved
+
+
+def _reconcile(
+    session: Session,
+    row: Device,
+    hunks: list[Hunk],
+    remediation: list[str],
+    poll: Poll,
+    appeared_after: datetime | None,
+) -> tuple[list[int], list[int]]:
+    """Open items for new hunks, keep the ones still there, close the ones that are gone."""
+    now = poll.started_at
+    current = {h.fingerprint(row.name): h for h in hunks}
+    opened: list[int] = []
+    closed: list[int] = []
+    existing = {item.fingerprint: item for item in open_items(session, row.site, row.id)}
+    places = {(tuple(h.path), str(h.category)) for h in hunks}
+    for fp, item in existing.items():
+        if fp in current:
+            item.last_seen_at = now
+            continue
+        item.closed_at, item.closed_poll_id = now, poll.id
+        same_place = (tuple(item.path), item.category) in places
+        item.close_reason = "superseded" if same_place else "reverted"
+        closed.append(item.id)
+    for fp, hunk in current.items():
+        if fp in existing:
+            continue
+        item = DriftItem(
+            site=row.site,
+            device_id=row.id,
+            fingerprint=fp,
+            category=str(hunk.category),
+            path=list(hunk.path),
+            removed=list(hunk.removed),
+            added=list(hunk.added),
+            remediation=remediation_for(hunk, remediation),
+            verdict="unauthorized",
+            reason="no_ticket",
+            appeared_after=appeared_after,
+            opened_at=now,
+            opened_poll_id=poll.id,
+            last_seen_at=now,
+        )
+        session.add(item)
+        session.flush()
+        opened.append(item.id)
+    return opened, closed
+
+
+def _update_device(row: Device, j: _Judged, now: datetime) -> datetime | None:
+    """Record the outcome on the device row; returns the previous good poll time."""
+    previous_success = row.last_success_at
+    row.last_poll_at, row.last_status = now, str(j.status)
+    row.last_error_kind, row.last_error = j.error_kind, j.error
+    if j.status in (DeviceStatus.FAILED, DeviceStatus.QUARANTINED):
+        row.consecutive_failures = (row.consecutive_failures or 0) + 1
+        return previous_success
+    row.consecutive_failures = 0
+    row.last_success_at = now
+    if j.lines:
+        row.last_good_lines = j.lines
+        row.last_good_bytes = len(j.fetch.config or "")
+    if j.status in (DeviceStatus.CHANGED, DeviceStatus.OK):
+        row.last_change_at = now
+    return previous_success
+
+
+def run_poll(
+    settings: Settings, *, trigger: str = "manual", on_result: Callable[[Fetch], None] | None = None
+) -> PollReport:
+    """Poll every device of the site once and reconcile drift; the site lock is held throughout."""
+    state = settings.state_path
+    with site_lock(state, "poll"):
+        engine = make_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            return _poll_locked(settings, engine, trigger, on_result)
+        finally:
+            engine.dispose()
+
+
+def _poll_locked(
+    settings: Settings, engine: object, trigger: str, on_result: Callable[[Fetch], None] | None
+) -> PollReport:
+    site = settings.site.name
+    nr = build_nornir(settings)
+    options = CollectOptions(
+        timeout=settings.collect.timeout,
+        connect_timeout=settings.collect.connect_timeout,
+        retries=settings.collect.retries,
+        backoff=settings.collect.backoff,
+        state_dir=settings.state_path,
+        host_key_policy=settings.collect.host_key_policy,
+        credentials=load_credentials(settings.credentials_path),
+    )
+    key = FingerprintKey.load_or_create(settings.state_path)
+    started = utcnow()
+    fetches = collect_all(nr, options, on_result)
+    sessions = session_factory(engine)  # type: ignore[arg-type]
+    with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
+        poll = Poll(site=site, started_at=started, trigger=trigger)
+        session.add(poll)
+        session.flush()
+        rows = {name: _device_row(session, site, f) for name, f in sorted(fetches.items())}
+        judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
+        observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
+        opened: list[int] = []
+        closed: list[int] = []
+        for j in judged:
+            row = rows[j.fetch.device]
+            previous_success = _update_device(row, j, started)
+            session.add(
+                DevicePoll(
+                    poll_id=poll.id,
+                    device_id=row.id,
+                    status=str(j.status),
+                    error_kind=j.error_kind,
+                    error=j.error,
+                    attempts=j.fetch.attempts,
+                    duration_s=j.fetch.duration_s,
+                    at=started,
+                )
+            )
+            if j.snapshot is None:
+                continue
+            o, c = _drift_for_device(session, repo, row, j, poll, previous_success)
+            opened += o
+            closed += c
+        finished = utcnow()
+        poll.finished_at = finished
+        poll.observed_commit = observed_commit or repo.head(OBSERVED)
+        poll.approved_commit = approved_commit or repo.head(APPROVED)
+        poll.summary = {s.value: sum(1 for j in judged if j.status == s) for s in DeviceStatus}
+        session.flush()
+        drift = tuple(item_view(i) for i in open_items(session, site))
+        outcomes = tuple(
+            DeviceOutcome(j.fetch.device, j.status, j.error_kind, j.error, tuple(j.hunks))
+            for j in judged
+        )
+        report = PollReport(
+            site=site,
+            started_at=started,
+            finished_at=finished,
+            devices=outcomes,
+            drift=drift,
+            opened=tuple(opened),
+            closed=tuple(closed),
+            commit=observed_commit,
+            poll_id=poll.id,
+        )
+    log.info(
+        "[%s] poll %s: %s, %d open drift item(s), %d opened, %d closed",
+        site,
+        report.poll_id,
+        poll.summary,
+        len(drift),
+        len(opened),
+        len(closed),
+    )
+    return report
+
+
+def _drift_for_device(
+    session: Session,
+    repo: BaselineRepo,
+    row: Device,
+    j: _Judged,
+    poll: Poll,
+    previous_success: datetime | None,
+) -> tuple[list[int], list[int]]:
+    assert j.snapshot is not None
+    approved = repo.read(APPROVED, row.name, row.platform)
+    if approved is None:
+        return [], []
+    profile = get_profile(row.platform)
+    j.hunks = diff_snapshots(approved, j.snapshot, profile)
+    remediation = remediation_lines(approved.config, j.snapshot.config, profile) if j.hunks else []
+    return _reconcile(session, row, j.hunks, remediation, poll, previous_success)

@@ -1,0 +1,206 @@
+"""The command line as a technician uses it: real processes, real exit codes, JSON contracts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LabSite
+
+IOS_A = """hostname sw01
+vlan 10
+ name STAFF
+interface GigabitEthernet1/0/1
+ switchport access vlan 10
+snmp-server community Sup3rS3cret RO
+end
+"""
+
+
+def cli(
+    *args: str, config: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    prefix = ["-c", str(config)] if config else []
+    return subprocess.run(
+        [sys.executable, "-m", "prisme_drift", *prefix, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_init_creates_a_site_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    site = tmp_path / "cabinet-dupont"
+    first = cli("init", str(site), "--client", "Cabinet Dupont")
+    assert first.returncode == 0, first.stderr
+    for name in (
+        "prisme-drift.toml",
+        "inventory/hosts.yaml",
+        "credentials.yaml",
+        "baselines/HEAD",
+        "state/prisme-drift.sqlite",
+    ):
+        assert (site / name).exists(), name
+    assert (site / "credentials.yaml").stat().st_mode & 0o777 == 0o600
+    assert 'name = "cabinet-dupont"' in (site / "prisme-drift.toml").read_text()
+    before = (site / "prisme-drift.toml").read_text()
+    again = cli("init", str(site))
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert (site / "prisme-drift.toml").read_text() == before
+
+
+def test_bad_settings_exit_2_naming_file_and_keys(tmp_path: Path) -> None:
+    config = tmp_path / "prisme-drift.toml"
+    config.write_text('[site]\nname = "ok"\n[collect]\nworkers = "many"\ntimeout = -1\n')
+    result = cli("run", config=config)
+    assert result.returncode == 2
+    assert str(config) in result.stderr
+    assert "[collect.workers]" in result.stderr and "[collect.timeout]" in result.stderr
+    assert not (tmp_path / "state").exists()  # nothing written on bad input
+
+
+def test_bad_inventory_lists_every_problem(tmp_path: Path) -> None:
+    assert cli("init", str(tmp_path / "s")).returncode == 0
+    hosts = tmp_path / "s" / "inventory" / "hosts.yaml"
+    hosts.write_text(
+        "sw01:\n  hostname: 10.0.0.1\n  platform: nosuchos\n"
+        "sw02:\n  platform: ios\n  groups: [ghosts]\n"
+        "sw01:\n  hostname: 10.0.0.2\n"
+    )
+    result = cli("run", config=tmp_path / "s" / "prisme-drift.toml")
+    assert result.returncode == 2
+    assert "'sw01' is defined twice" in result.stderr
+    hosts.write_text(
+        "sw01:\n  hostname: 10.0.0.1\n  platform: nosuchos\n"
+        "sw02:\n  platform: ios\n  groups: [ghosts]\n"
+    )
+    result = cli("run", config=tmp_path / "s" / "prisme-drift.toml")
+    assert result.returncode == 2
+    assert "group 'ghosts' is not defined" in result.stderr
+    assert "unknown platform 'nosuchos'" in result.stderr
+    assert "no 'hostname'" in result.stderr
+
+
+@pytest.mark.lab
+def test_run_drift_accept_status_diff(lab_site: Callable[..., LabSite]) -> None:
+    site = lab_site(["sw01", "sw02"])
+    first = cli("run", "--json", config=site.config_file)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert set(report) >= {"site", "started_at", "finished_at", "devices", "drift", "commit"}
+    assert {d["name"]: d["status"] for d in report["devices"]} == {"sw01": "ok", "sw02": "ok"}
+    assert len(report["commit"]) == 40
+
+    site.device("sw02").configure(["vlan 77", " name IOT", "exit"])
+    second = cli("run", "--json", config=site.config_file)
+    assert second.returncode == 3
+    drift = json.loads(second.stdout)["drift"]
+    assert [(i["device"], i["category"], i["verdict"]) for i in drift] == [
+        ("sw02", "vlan", "unauthorized")
+    ]
+
+    listed = json.loads(cli("drift", "list", "--json", config=site.config_file).stdout)
+    item = listed[0]
+    assert set(item) >= {
+        "id",
+        "device",
+        "category",
+        "verdict",
+        "reason",
+        "opened_at",
+        "closed_at",
+        "lines",
+    }
+    assert item["lines"] == ["+ vlan 77", "+  name IOT"]
+    assert item["reason"] == "no_ticket" and item["closed_at"] is None
+
+    shown = cli("drift", "show", str(item["id"]), config=site.config_file)
+    assert shown.returncode == 0 and "+ vlan 77" in shown.stdout and "no vlan 77" in shown.stdout
+
+    diff = cli("diff", "sw02", config=site.config_file)
+    assert "+vlan 77" in diff.stdout
+
+    table = cli("run", config=site.config_file)
+    assert table.returncode == 3 and "vlan 77" in table.stdout
+
+    accepted = cli(
+        "drift",
+        "accept",
+        str(item["id"]),
+        "--by",
+        "Marie",
+        "--reason",
+        "CHG-7",
+        config=site.config_file,
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(cli("drift", "list", "--json", config=site.config_file).stdout) == []
+    closed = json.loads(cli("drift", "list", "--json", "--all", config=site.config_file).stdout)
+    assert closed[0]["verdict"] == "accepted" and closed[0]["closed_at"]
+    twice = cli(
+        "drift", "accept", str(item["id"]), "--by", "M", "--reason", "x", config=site.config_file
+    )
+    assert twice.returncode == 1 and "already closed" in twice.stderr
+
+    third = cli("run", "--json", config=site.config_file)
+    assert third.returncode == 0, third.stdout
+
+    status = json.loads(cli("status", "--json", config=site.config_file).stdout)
+    assert status["open_drift"] == 0
+    assert {d["name"]: d["last_status"] for d in status["devices"]} == {
+        "sw01": "unchanged",
+        "sw02": "unchanged",
+    }
+
+
+def test_compare_and_normalize_offline(tmp_path: Path) -> None:
+    a = tmp_path / "a.cfg"
+    b = tmp_path / "b.cfg"
+    a.write_text(IOS_A)
+    b.write_text(
+        IOS_A.replace("vlan 10\n name STAFF", "vlan 10\n name STAFF\nvlan 20\n name IMG").replace(
+            "Sup3rS3cret", "0therS3cret"
+        )
+    )
+    same = cli("compare", "--platform", "ios", str(a), str(a))
+    assert same.returncode == 0
+    differ = cli("compare", "--platform", "ios", str(a), str(b), "--json")
+    assert differ.returncode == 3
+    result = json.loads(differ.stdout)
+    assert result["platform"] == "ios"
+    assert {h["category"] for h in result["hunks"]} == {"vlan", "management"}
+    assert "Sup3rS3cret" not in differ.stdout and "0therS3cret" not in differ.stdout
+    assert "no vlan 20" in result["remediation"]
+    bad = cli("compare", "--platform", "nosuchos", str(a), str(b))
+    assert bad.returncode == 2 and "known platforms" in bad.stderr
+    missing = cli("compare", "--platform", "ios", str(a), str(tmp_path / "nope.cfg"))
+    assert missing.returncode == 2
+    normalized = cli("normalize", "--platform", "ios", str(a))
+    assert normalized.returncode == 0
+    assert (
+        "Sup3rS3cret" not in normalized.stdout
+        and "snmp-server community <secret:" in normalized.stdout
+    )
+
+
+@pytest.mark.lab
+def test_demo_exits_0_and_prints_the_french_alert(tmp_path: Path) -> None:
+    result = cli("demo", "--dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "modification non autorisée sur sw-imagerie (VLAN)" in result.stdout
+    assert "+ vlan 40" in result.stdout
+    assert "drift accept" in result.stdout
+
+
+@pytest.mark.lab
+def test_demo_in_english(tmp_path: Path) -> None:
+    result = cli("demo", "--dir", str(tmp_path / "demo"), "--lang", "en")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unauthorized change on sw-imagerie (VLAN)" in result.stdout

@@ -25,14 +25,34 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FactRule(_Frozen):
+    """A device fact read from a command's output: the first match's ``value`` group."""
+
+    command: str
+    pattern: Regex
+
+    @model_validator(mode="after")
+    def _has_group(self) -> FactRule:
+        if "value" not in re.compile(self.pattern, re.M).groupindex:
+            raise ValueError(f"fact pattern {self.pattern!r} needs a (?P<value>...) group")
+        return self
+
+
 class CollectSpec(_Frozen):
-    """How to fetch: a NAPALM driver's getters, or a list of Netmiko commands."""
+    """How to fetch: a NAPALM driver's getters, or a list of Netmiko commands.
+
+    With several Netmiko commands, the stored text is each command's output preceded by
+    ``section_header`` (formatted with ``command``), in the order given.
+    """
 
     method: Literal["napalm", "netmiko"]
     napalm_driver: str | None = None
     netmiko_device_type: str | None = None
     commands: tuple[str, ...] = ()
+    section_header: str = "#### {command}"
     facts: bool = True
+    fact_rules: dict[str, FactRule] = {}
+    read_timeout: float = 60.0
 
     @model_validator(mode="after")
     def _driver_named(self) -> CollectSpec:

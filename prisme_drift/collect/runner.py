@@ -21,8 +21,8 @@ from nornir.core.inventory import Host
 from nornir.core.task import Result, Task
 
 from prisme_drift.collect.hostkeys import KnownHosts
-from prisme_drift.collect.napalm_fetch import Target, fetch_with_retries
-from prisme_drift.collect.transport import install_exact_decoding
+from prisme_drift.collect.retry import fetch_with_retries
+from prisme_drift.collect.session import Target
 from prisme_drift.errors import CollectError
 from prisme_drift.inventory import credential_for
 from prisme_drift.models import Fetch
@@ -45,17 +45,18 @@ class CollectOptions:
 
 
 def _target(host: Host, options: CollectOptions) -> Target:
-    params = host.get_connection_parameters("napalm")
-    extras = copy.deepcopy(params.extras or {})
-    optional_args = dict(extras.get("optional_args") or {})
+    """A private deep copy of the host's connection settings (never shared between hosts)."""
+    napalm = host.get_connection_parameters("napalm")
+    netmiko = host.get_connection_parameters("netmiko")
     cred = credential_for(host, options.credentials)
     return Target(
         name=host.name,
-        hostname=str(params.hostname or host.hostname),
-        port=int(params.port or host.port or 22),
+        hostname=str(napalm.hostname or host.hostname),
+        port=int(napalm.port or host.port or 22),
         username=cred.username,
         password=cred.password,
-        optional_args=optional_args,
+        napalm_args=copy.deepcopy(napalm.extras or {}),
+        netmiko_args=copy.deepcopy(netmiko.extras or {}),
     )
 
 
@@ -123,7 +124,6 @@ def collect_all(
     on_result: Callable[[Fetch], None] | None = None,
 ) -> dict[str, Fetch]:
     """One fetch per inventory host, in parallel; hosts that produced nothing are 'error'."""
-    install_exact_decoding()
     nr.data.reset_failed_hosts()
     results: dict[str, Fetch] = {}
     lock = threading.Lock()

@@ -1,0 +1,68 @@
+"""Fetch one device through Netmiko: the profile's commands, and facts from regex rules."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+from typing import Any
+
+from netmiko import ConnectHandler
+
+from prisme_drift.collect.session import Target, bounded_socket
+from prisme_drift.profiles import Profile
+
+
+def join_outputs(profile: Profile, outputs: dict[str, str]) -> str:
+    """One command: its output. Several: each output under its section header, in order."""
+    commands = profile.collect.commands
+    if len(commands) == 1:
+        return outputs[commands[0]]
+    parts = []
+    for command in commands:
+        parts.append(profile.collect.section_header.format(command=command))
+        parts.append(outputs[command].rstrip("\n"))
+    return "\n".join(parts) + "\n"
+
+
+def facts_from(profile: Profile, outputs: dict[str, str]) -> dict[str, Any]:
+    """Facts found by the profile's fact rules in the commands' outputs."""
+    facts: dict[str, Any] = {}
+    for key, rule in profile.collect.fact_rules.items():
+        match = re.search(rule.pattern, outputs.get(rule.command, ""), re.M)
+        if match and match.group("value"):
+            facts[key] = match.group("value").strip()
+    return facts
+
+
+def fetch_netmiko(
+    target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """One attempt through Netmiko. Raises CollectError."""
+    spec = profile.collect
+    connect_timeout = float(conn_args.get("conn_timeout", budget))
+    with bounded_socket(target, budget, connect_timeout) as sock:
+        conn = ConnectHandler(
+            **copy.deepcopy(target.netmiko_args),
+            **conn_args,
+            device_type=spec.netmiko_device_type,
+            host=target.hostname,
+            port=target.port,
+            username=target.username or "",
+            password=target.password or "",
+            sock=sock,
+        )
+        try:
+            wanted = list(
+                dict.fromkeys([*spec.commands, *(r.command for r in spec.fact_rules.values())])
+            )
+            outputs = {
+                command: str(
+                    conn.send_command(command, read_timeout=min(spec.read_timeout, budget))
+                )
+                for command in wanted
+            }
+        finally:
+            with contextlib.suppress(Exception):
+                conn.disconnect()
+    return join_outputs(profile, outputs), facts_from(profile, outputs) if spec.facts else {}

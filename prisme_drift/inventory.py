@@ -185,3 +185,28 @@ def build_nornir(settings: Settings) -> Nornir:
     except Exception as exc:
         raise InventoryError(f"{folder}: Nornir cannot load the inventory: {exc}") from exc
     return nr
+
+
+def device_refs(nr: Nornir) -> dict[str, Any]:
+    """What verdicts need of each host: name, groups, manufacturer perimeter.
+
+    A host (or one of its groups) marks a manufacturer perimeter with
+    ``data: {restricted: {manufacturer: "Dentsply Sirona"}}``: changes there need a ticket
+    carrying a written mandate.
+    """
+    from prisme_drift.authorize.model import DeviceRef
+
+    refs: dict[str, Any] = {}
+    for name, host in nr.inventory.hosts.items():
+        restricted = host.get("restricted")
+        manufacturer = None
+        if isinstance(restricted, dict):
+            manufacturer = str(restricted.get("manufacturer") or "unnamed manufacturer")
+        elif restricted:
+            manufacturer = (
+                str(restricted) if isinstance(restricted, str) else "unnamed manufacturer"
+            )
+        refs[name] = DeviceRef(
+            name=name, groups=tuple(g.name for g in host.groups), restricted=manufacturer
+        )
+    return refs

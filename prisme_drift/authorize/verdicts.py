@@ -33,6 +33,14 @@ def window_meets(ticket: Ticket, after: datetime | None, seen: datetime) -> bool
 
 Check = Callable[[Ticket], bool]
 
+# A closed ticket still covers what happened inside its window: it was approved, then done.
+AUTHORIZING = (TicketStatus.APPROVED, TicketStatus.CLOSED)
+
+
+def authorizes(ticket: Ticket) -> bool:
+    """Approved (or approved and since closed), with its written approval on record."""
+    return ticket.status in AUTHORIZING and ticket.approval is not None
+
 
 def _checks(
     device: DeviceRef, category: Category, after: datetime | None, seen: datetime
@@ -40,10 +48,7 @@ def _checks(
     """In order; the reason of the first failure of the closest ticket is the verdict's reason."""
     return [
         ("device_not_in_scope", lambda t: t.covers_device(device)),
-        (
-            "ticket_not_approved",
-            lambda t: t.status == TicketStatus.APPROVED and t.approval is not None,
-        ),
+        ("ticket_not_approved", authorizes),
         ("category_not_in_scope", lambda t: category in t.categories),
         ("outside_window", lambda t: window_meets(t, after, seen)),
         ("mandate_missing", lambda t: device.restricted is None or bool(t.mandate)),
@@ -93,10 +98,7 @@ def _would_match_elsewhere(
 ) -> bool:
     """An approved ticket for this category and moment exists, only for other devices."""
     return any(
-        t.status == TicketStatus.APPROVED
-        and category in t.categories
-        and window_meets(t, after, seen)
-        for t in tickets
+        authorizes(t) and category in t.categories and window_meets(t, after, seen) for t in tickets
     )
 
 

@@ -126,3 +126,11 @@ def test_upcoming_windows() -> None:
     ]
     edges = upcoming_windows(tickets, T0 - timedelta(hours=1))
     assert [(e.ticket_id, e.edge) for e in edges] == [("A", "start"), ("A", "end")]
+
+
+def test_closed_ticket_still_covers_its_window_cancelled_does_not() -> None:
+    seen = T0 + timedelta(hours=1)
+    closed = ticket(status=TicketStatus.CLOSED)
+    assert judge(Category.VLAN, SW, T0, seen, [closed]).authorized
+    cancelled = ticket(status=TicketStatus.CANCELLED)
+    assert judge(Category.VLAN, SW, T0, seen, [cancelled]).reason == "ticket_not_approved"

@@ -6,7 +6,8 @@
 
 A :class:`LabDevice` holds a device's state (config, credentials, faults, host key); a
 :class:`Lab` serves devices from one asyncio loop in a daemon thread, one SSH server per device.
-Platform behaviour comes from personalities (:data:`KNOWN_PLATFORMS`), IOS for now.
+Platform behaviour comes from personalities (:data:`KNOWN_PLATFORMS`): ``ios`` (Catalyst switch),
+``fortinet`` (FortiGate firewall) and ``mikrotik_routeros`` (MikroTik router).
 """
 
 from prisme_drift.lab.device import FAULTS, LabDevice

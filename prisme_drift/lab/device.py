@@ -78,11 +78,13 @@ class LabDevice:
         self.username = username
         self.password = password
         self.enable_secret = enable_secret
-        self.serial = serial or default_serial(name)
+        self.serial = serial or self.personality.default_serial(name)
         self.model = model or self.personality.default_model
         self.os_version = os_version or self.personality.default_os_version
         self.port = port  # 0 until a Lab binds it; then stable across stop/start
         self.byte_by_byte = False
+        self._revision = 0
+        self._ticks = 0
         self._fault: Fault | None = None
         self._lock = threading.RLock()
         self._host_key: asyncssh.SSHKey = asyncssh.generate_private_key(_HOST_KEY_ALG)
@@ -97,7 +99,10 @@ class LabDevice:
         return f"LabDevice(name={self.name!r}, platform={self.platform!r}, port={self.port})"
 
     def _initial_config(self, config: str | None) -> str:
-        text = self.personality.default_config(self) if config is None else config
+        if config is None:
+            text = self.personality.default_config(self)
+        else:
+            text = self.personality.load_config(self, config.replace("\r\n", "\n"))
         text = text.replace("\r\n", "\n")
         return text if text.endswith("\n") else text + "\n"
 
@@ -133,10 +138,14 @@ class LabDevice:
     # -- configs ------------------------------------------------------------------------------
 
     def running_config(self) -> str:
-        """The running config as ``show running-config`` prints it, without the header lines.
+        """The configuration as the platform's main command prints it, without its header.
 
-        The header left out is "Building configuration...", "Current configuration : N bytes"
-        and the volatile "! Last configuration change" / "! NVRAM config last updated" comments.
+        IOS: ``show running-config`` without "Building configuration...", "Current
+        configuration : N bytes" and the volatile "! Last configuration change" / "! NVRAM
+        config last updated" comments. FortiOS: ``show`` without the four ``#config-version``,
+        ``#conf_file_ver``, ``#buildno`` and ``#global_vdom`` lines, ``ENC`` secrets with their
+        stable salt. RouterOS: ``/export terse show-sensitive`` without its ``#`` comments.
+        See docs/lab.md.
         """
         with self._lock:
             return self._running
@@ -147,7 +156,10 @@ class LabDevice:
             return self._startup
 
     def configure(self, lines: Sequence[str], user: str | None = None) -> None:
-        """Apply config-mode lines, with the same grammar as over SSH (``configure terminal``).
+        """Apply config lines with the same grammar as over SSH.
+
+        IOS: config-mode lines (as after ``configure terminal``); FortiOS: ``config``/``edit``/
+        ``set``/``next``/``end`` lines; RouterOS: console commands (``/ip firewall nat add ...``).
 
         Lines that the device rejects are skipped, as a real device would, and reported at the
         end with a ValueError once the valid ones are applied.
@@ -166,9 +178,22 @@ class LabDevice:
             if new == self._running:
                 return False
             self._running = new
+            self._revision += 1
             now = datetime.now(UTC).replace(microsecond=0)
             self._times = ConfigTimes(now, user, self._times.saved_at, self._times.saved_by)
             return True
+
+    @property
+    def revision(self) -> int:
+        """How many times the running config changed since the device was created."""
+        with self._lock:
+            return self._revision
+
+    def tick(self) -> int:
+        """A per-device counter advanced at every call, for outputs that vary at each display."""
+        with self._lock:
+            self._ticks += 1
+            return self._ticks
 
     def save(self, user: str) -> None:
         """Copy the running config to the startup config (``write memory``)."""

@@ -13,10 +13,11 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import resources
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from prisme_drift.lab.common import read_data, utc_now
+from prisme_drift.lab.device import default_serial
 from prisme_drift.lab.ios_config import (
     INVALID_INPUT,
     ConfigSession,
@@ -31,7 +32,6 @@ from prisme_drift.lab.tree import Node, render
 if TYPE_CHECKING:
     from prisme_drift.lab.device import LabDevice
 
-_DATA = resources.files("prisme_drift.lab") / "data"
 _SHORT_NAMES = {
     "GigabitEthernet": "Gi",
     "FastEthernet": "Fa",
@@ -43,10 +43,6 @@ _SHORT_NAMES = {
     "Tunnel": "Tu",
 }
 _CONFIG_INTRO = "Enter configuration commands, one per line.  End with CNTL/Z."
-
-
-def _data(name: str) -> str:
-    return (_DATA / name).read_text(encoding="utf-8")
 
 
 def ios_time(moment: datetime, msec: bool = False) -> str:
@@ -131,7 +127,7 @@ def show_version(device: LabDevice, hostname: str, now: datetime) -> str:
     m = re.match(r"(\d+)\.(\d+)\((\w+)\)(\S*)", device.os_version)
     image_version = f"{m.group(1)}{m.group(2)}-{m.group(3)}.{m.group(4)}" if m else "0"
     mac = hashlib.sha256(device.serial.encode()).hexdigest()[:10]
-    return _data("ios_show_version.txt").format(
+    return read_data("ios_show_version.txt").format(
         family=family,
         os_version=device.os_version,
         hostname=hostname,
@@ -465,7 +461,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("show", "startup-config"), lambda s, a: s.show_startup()),
     Command(
         ("show", "version"),
-        _show(lambda s: show_version(s.device, s.hostname(), _now())),
+        _show(lambda s: show_version(s.device, s.hostname(), utc_now())),
         privileged=False,
     ),
     Command(("show", "hosts"), _show(lambda s: show_hosts(s.config())), privileged=False),
@@ -480,7 +476,7 @@ COMMANDS: tuple[Command, ...] = (
         privileged=False,
     ),
     Command(("show", "vlan", "brief"), _show(lambda s: show_vlan_brief(s.config()))),
-    Command(("show", "clock"), _show(lambda s: ios_time(_now(), msec=True)), privileged=False),
+    Command(("show", "clock"), _show(lambda s: ios_time(utc_now(), msec=True)), privileged=False),
     Command(("show", "inventory"), _show(lambda s: show_inventory(s.device)), privileged=False),
     Command(
         ("show", "privilege"),
@@ -502,10 +498,6 @@ COMMANDS: tuple[Command, ...] = (
     Command(("logout",), _leave, privileged=False),
     Command(("quit",), _leave, privileged=False),
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -586,11 +578,23 @@ class IosPersonality:
         digest = hashlib.sha256(device.name.encode("utf-8")).digest()
         version = re.match(r"\d+\.\d+", device.os_version)
         return (
-            _data("ios_switch.cfg")
+            read_data("ios_switch.cfg")
             .replace("{hostname}", device.name)
             .replace("{mgmt_ip}", f"10.99.0.{11 + digest[0] % 200}")
             .replace("{version}", version.group(0) if version else "15.2")
         )
+
+    def load_config(self, device: LabDevice, text: str) -> str:
+        """A given config is kept as typed."""
+        return text
+
+    def default_serial(self, name: str) -> str:
+        """A Cisco serial number (``FOC1234X0AB``)."""
+        return default_serial(name)
+
+    def login_user(self, username: str) -> str:
+        """IOS login names are user names."""
+        return username
 
     def new_shell(self, device: LabDevice, username: str) -> IosShell:
         """A new CLI session."""

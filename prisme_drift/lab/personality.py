@@ -1,4 +1,4 @@
-"""What the SSH engine needs from a platform "personality" (IOS today, FortiOS/MikroTik later).
+"""What the SSH engine needs from a platform "personality" (IOS, FortiOS, RouterOS).
 
 The engine (:mod:`prisme_drift.lab.server`) owns everything generic: SSH, authentication, line
 editing and echo, UTF-8, faults and byte-by-byte output. A personality only turns one input line
@@ -71,6 +71,18 @@ class Personality(Protocol):
         """The built-in running config of a device created without ``config=``."""
         ...
 
+    def load_config(self, device: LabDevice, text: str) -> str:
+        """A config given with ``config=``, in the form :meth:`LabDevice.running_config` keeps."""
+        ...
+
+    def default_serial(self, name: str) -> str:
+        """A serial number in the platform's format, stable for a device name."""
+        ...
+
+    def login_user(self, username: str) -> str:
+        """The device user behind an SSH login name (MikroTik logins carry ``+flags``)."""
+        ...
+
     def new_shell(self, device: LabDevice, username: str) -> Shell:
         """A fresh CLI session for ``username`` (already authenticated)."""
         ...
@@ -86,7 +98,23 @@ def _load_ios() -> Personality:
     return IosPersonality()
 
 
-_FACTORIES: dict[str, Callable[[], Personality]] = {"ios": _load_ios}
+def _load_fortinet() -> Personality:
+    from prisme_drift.lab.fortios import FortiosPersonality
+
+    return FortiosPersonality()
+
+
+def _load_routeros() -> Personality:
+    from prisme_drift.lab.routeros import RouterosPersonality
+
+    return RouterosPersonality()
+
+
+_FACTORIES: dict[str, Callable[[], Personality]] = {
+    "ios": _load_ios,
+    "fortinet": _load_fortinet,
+    "mikrotik_routeros": _load_routeros,
+}
 _CACHE: dict[str, Personality] = {}
 
 #: The ``platform`` values a :class:`LabDevice` accepts.

@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import threading
+import warnings
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -33,10 +34,18 @@ _ESCAPE, _CSI = 1, 2
 
 
 def quiet_asyncssh() -> None:
-    """Keep asyncssh's per-connection INFO chatter out of test and demo output."""
+    """Keep asyncssh's per-connection INFO chatter out of test and demo output.
+
+    Also silence cryptography's deprecation of finite-field Diffie-Hellman, raised by asyncssh:
+    Netmiko's ``fortinet`` driver offers no other key exchange than ``diffie-hellman-group-
+    exchange-sha256``, which the lab must therefore serve as a FortiGate does.
+    """
     asyncssh_log = logging.getLogger("asyncssh")
     if asyncssh_log.level == logging.NOTSET:
         asyncssh_log.setLevel(logging.WARNING)
+    warnings.filterwarnings(
+        "ignore", message="Diffie-Hellman over finite fields", module="asyncssh"
+    )
 
 
 # -- faults ---------------------------------------------------------------------------------------
@@ -205,7 +214,8 @@ class Terminal:
 
 async def run_session(process: asyncssh.SSHServerProcess[bytes], device: LabDevice) -> None:
     """asyncssh process factory: one shell or exec request on ``device``."""
-    username = str(process.get_extra_info("username", device.username))
+    login = str(process.get_extra_info("username", device.username))
+    username = device.personality.login_user(login)
     terminal = Terminal(process, device, device.personality.new_shell(device, username))
     conn = cast(asyncssh.SSHServerConnection, process.channel.get_connection())
     logout = False
@@ -271,8 +281,9 @@ class DeviceServer(asyncssh.SSHServer):
         return False
 
     def validate_password(self, username: str, password: str) -> bool:
-        """Check the device's username and password."""
-        ok_user = hmac.compare_digest(username.encode(), self._device.username.encode())
+        """Check the device's username (``+flags`` stripped on MikroTik) and password."""
+        user = self._device.personality.login_user(username)
+        ok_user = hmac.compare_digest(user.encode(), self._device.username.encode())
         ok_pass = hmac.compare_digest(password.encode(), self._device.password.encode())
         return ok_user and ok_pass
 

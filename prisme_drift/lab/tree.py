@@ -1,4 +1,4 @@
-"""An indentation tree for "indented" config dialects (IOS and its many look-alikes).
+"""An indentation tree for "indented" config dialects (IOS and its look-alikes, FortiOS).
 
 A line indented more than the previous one is its child. A node may carry several physical
 lines (an IOS banner): the parser asks a hook whether a line opens such a verbatim block and
@@ -65,13 +65,31 @@ def parse(text: str, verbatim: VerbatimHook | None = None) -> list[Node]:
     return root.children
 
 
-def render_lines(nodes: Iterable[Node], depth: int = 0) -> Iterator[str]:
-    """The physical lines of ``nodes``, children indented by one space per level."""
+#: Given a node, the line that closes its block (FortiOS ``end``/``next``), or None.
+CloserHook = Callable[[Node], str | None]
+
+
+def render_lines(
+    nodes: Iterable[Node], depth: int = 0, indent: int = 1, closer: CloserHook | None = None
+) -> Iterator[str]:
+    """The physical lines of ``nodes``, children indented by ``indent`` spaces per level."""
+    pad = " " * (indent * depth)
     for node in nodes:
-        yield " " * depth + node.text
-        yield from render_lines(node.children, depth + 1)
+        yield pad + node.text
+        yield from render_lines(node.children, depth + 1, indent, closer)
+        closing = closer(node) if closer else None
+        if closing is not None:
+            yield pad + closing
 
 
-def render(nodes: Iterable[Node]) -> str:
+def render(nodes: Iterable[Node], indent: int = 1, closer: CloserHook | None = None) -> str:
     """Config text for ``nodes``, newline-terminated."""
-    return "".join(line + "\n" for line in render_lines(nodes))
+    return "".join(line + "\n" for line in render_lines(nodes, 0, indent, closer))
+
+
+def prune(nodes: list[Node], drop: Callable[[Node], bool]) -> list[Node]:
+    """``nodes`` without the nodes (and their children) for which ``drop`` is true, in place."""
+    nodes[:] = [n for n in nodes if not drop(n)]
+    for node in nodes:
+        prune(node.children, drop)
+    return nodes

@@ -43,14 +43,22 @@ def sw01(lab: Lab) -> LabDevice:
     return lab.device("sw01")
 
 
+#: The Netmiko driver of each lab platform.
+DEVICE_TYPES = {
+    "ios": "cisco_ios",
+    "fortinet": "fortinet",
+    "mikrotik_routeros": "mikrotik_routeros",
+}
+
+
 @pytest.fixture
 def netmiko_connect() -> Iterator[Connector]:
-    """Open Netmiko ``cisco_ios`` sessions to lab devices; disconnected at teardown."""
+    """Open Netmiko sessions (the platform's driver) to lab devices; disconnected at teardown."""
     sessions: list[BaseConnection] = []
 
     def connect(device: LabDevice, **kwargs: Any) -> BaseConnection:
         params: dict[str, Any] = {
-            "device_type": "cisco_ios",
+            "device_type": DEVICE_TYPES[device.platform],
             "host": "127.0.0.1",
             "port": device.port,
             "username": device.username,

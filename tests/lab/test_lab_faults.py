@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import paramiko
@@ -14,7 +16,7 @@ from paramiko.common import MSG_CHANNEL_DATA
 
 from prisme_drift.lab import LabDevice
 
-from .conftest import Connector
+from .conftest import Connector, LabFactory
 
 pytestmark = pytest.mark.lab
 
@@ -119,3 +121,80 @@ def test_byte_by_byte_splits_utf8_characters(sw01: LabDevice, packet_sizes: list
     # each multibyte character did arrive split over several packets
     with pytest.raises(UnicodeDecodeError):
         received[received.index("é".encode()) :][:1].decode("utf-8")
+
+
+# -- the firewall and router personalities --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Platform:
+    """How to read a platform's main config and one other show command."""
+
+    main: str  # the command whose output "truncate" and "empty" hit
+    other: str
+    error: str  # what the "error" fault answers (start of)
+    last_line: str  # the last line of a complete main output
+
+
+PLATFORMS = {
+    "fortinet": Platform("show", "get system status", "command parse error before", "end"),
+    "mikrotik_routeros": Platform(
+        "/export terse",
+        "/system routerboard print",
+        "bad command name",
+        "/tool mac-server mac-winbox set allowed-interface-list=LAN",
+    ),
+}
+
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def device(request: pytest.FixtureRequest, lab_factory: LabFactory) -> LabDevice:
+    """A FortiGate or a MikroTik router in a running lab."""
+    created = LabDevice(name="edge01", platform=request.param)
+    lab_factory(created)
+    return created
+
+
+def _volatile(text: str) -> str:
+    """Output without what changes at every call (FortiOS ENC salts, RouterOS export date)."""
+    text = re.sub(r"ENC (?!SH2)\S+", "ENC x", text)
+    return re.sub(r"^# \d{4}-\d\d-\d\d \d\d:\d\d:\d\d by", "# <date> by", text, flags=re.M)
+
+
+def test_faults_on_firewall_and_router(device: LabDevice, netmiko_connect: Connector) -> None:
+    spec = PLATFORMS[device.platform]
+    conn = netmiko_connect(device)
+    full = conn.send_command(spec.main).rstrip()
+    assert full.splitlines()[-1] == spec.last_line
+    device.fault = "truncate"
+    cut = conn.send_command(spec.main).rstrip()
+    assert cut and cut.splitlines()[-1] != spec.last_line
+    assert 0.3 * len(full.splitlines()) < len(cut.splitlines()) < 0.5 * len(full.splitlines())
+    device.fault = "empty"
+    assert conn.send_command(spec.main).strip() == ""
+    device.fault = "error"
+    for command in (spec.main, spec.other):
+        assert conn.send_command(command).strip().startswith(spec.error)
+    device.fault = None
+    assert _volatile(conn.send_command(spec.main).rstrip()) == _volatile(full)
+
+
+def test_hang_on_firewall_and_router(device: LabDevice, netmiko_connect: Connector) -> None:
+    conn = netmiko_connect(device)
+    device.fault = "hang"
+    with pytest.raises(ReadTimeout):
+        conn.send_command(
+            PLATFORMS[device.platform].other,
+            read_timeout=1,
+            auto_find_prompt=False,
+            cmd_verify=False,
+        )
+    device.fault = None
+
+
+def test_byte_by_byte_on_firewall_and_router(device: LabDevice, netmiko_connect: Connector) -> None:
+    command = PLATFORMS[device.platform].main
+    conn = netmiko_connect(device)
+    whole = conn.send_command(command)
+    device.byte_by_byte = True
+    assert _volatile(conn.send_command(command)) == _volatile(whole)

@@ -100,8 +100,8 @@ def test_ten_devices_start_fast_and_a_hundred_fit_one_loop() -> None:
 
 
 def test_lab_and_device_validation() -> None:
-    assert "ios" in KNOWN_PLATFORMS
-    with pytest.raises(ValueError, match="known platforms: ios"):
+    assert KNOWN_PLATFORMS == ("fortinet", "ios", "mikrotik_routeros")
+    with pytest.raises(ValueError, match="known platforms: fortinet, ios, mikrotik_routeros"):
         LabDevice(name="fw01", platform="fortios")
     with pytest.raises(ValueError, match="duplicate"):
         Lab([LabDevice(name="sw01"), LabDevice(name="sw01")])
@@ -111,3 +111,37 @@ def test_lab_and_device_validation() -> None:
     assert LabDevice(name="a").serial != LabDevice(name="b").serial
     assert LabDevice(name="a").host_key_fingerprint().startswith("SHA256:")
     lab.stop()  # stopping a lab that never started is harmless
+
+
+@pytest.mark.parametrize(
+    ("platform", "change", "command", "marker"),
+    [
+        (
+            "fortinet",
+            ["config system global", "set admintimeout 30", "end"],
+            "show",
+            "admintimeout 30",
+        ),
+        ("mikrotik_routeros", ["/system note set note=KEEP"], "/export terse", "note=KEEP"),
+    ],
+)
+def test_firewall_and_router_stop_start_and_rekey(
+    lab_factory: LabFactory,
+    netmiko_connect: Connector,
+    platform: str,
+    change: list[str],
+    command: str,
+    marker: str,
+) -> None:
+    device = LabDevice(name="edge01", platform=platform)
+    lab = lab_factory(device)
+    port, fingerprint = device.port, device.host_key_fingerprint()
+    device.configure(change)
+    session = netmiko_connect(device)
+    lab.stop_device("edge01")
+    assert refuses(port) and not session.is_alive()
+    lab.start_device("edge01")
+    assert device.port == port and server_fingerprint(port) == fingerprint
+    assert marker in netmiko_connect(device).send_command(command)
+    after = lab.rotate_host_key("edge01")
+    assert after != fingerprint and server_fingerprint(port) == after

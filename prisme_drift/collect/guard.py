@@ -31,11 +31,12 @@ def check_fetch(
     lines = [line for line in config.splitlines() if line.strip()]
     for pattern in profile.guard.error_signatures:
         rx = re.compile(pattern)
-        for line in lines:
-            if rx.search(line):
-                return GuardResult(
-                    "error_text", f"error text in the output: {line.strip()[:120]!r}"
-                )
+        for number, line in enumerate(lines, start=1):
+            match = rx.search(line)
+            if match:
+                # Only the matched signature is quoted: the rest of a raw line may hold a secret.
+                detail = f"error text in the output, line {number}: {match.group(0)[:60]!r}"
+                return GuardResult("error_text", detail)
     if profile.guard.end_marker and not re.search(profile.guard.end_marker, _last_line(config)):
         return GuardResult(
             "truncated", f"the output does not end with the {profile.name} end marker"

@@ -46,3 +46,11 @@ def test_error_text_is_quarantined_wherever_it_appears() -> None:
 def test_indented_words_are_not_errors() -> None:
     config = GOOD.replace("hostname sw01", "hostname sw01\n description Error: old port")
     assert check_fetch(config, IOS).accepted
+
+
+def test_error_detail_never_quotes_the_rest_of_a_raw_line() -> None:
+    config = GOOD.replace("hostname sw01", "hostname sw01\nError: bad key S3cretValue")
+    result = check_fetch(config, IOS)
+    assert result.reason == "error_text"
+    assert "S3cretValue" not in result.detail
+    assert "Error:" in result.detail

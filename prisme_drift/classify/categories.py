@@ -17,18 +17,30 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 def _rule_matches(rule: CategoryRule, line: str, ancestors: Sequence[str]) -> bool:
+    """``line`` must match; ``parent`` must match an enclosing line or the section line itself
+    (so ``config system dns`` is ``addressing`` like everything inside it)."""
     if rule.line is not None and not _rx(rule.line).search(line):
         return False
     if rule.parent is not None:
-        return any(_rx(rule.parent).search(a.strip()) for a in ancestors)
+        return any(_rx(rule.parent).search(a.strip()) for a in (*ancestors, line))
     return True
 
 
-def _direct(line: str, ancestors: Sequence[str], profile: Profile) -> Category | None:
+def _first_rule(line: str, ancestors: Sequence[str], profile: Profile) -> Category | None:
     for rule in profile.categories:
-        if _rule_matches(rule, line.strip(), ancestors):
+        if _rule_matches(rule, line, ancestors):
             return rule.category
     return None
+
+
+def _direct(line: str, ancestors: Sequence[str], profile: Profile) -> Category | None:
+    """The first rule for the line; a negated line (``no ip routing``) as its positive form."""
+    text = line.strip()
+    found = _first_rule(text, ancestors, profile)
+    negation = profile.negation_prefix
+    if found is None and negation and text.startswith(negation):
+        found = _first_rule(text[len(negation) :], ancestors, profile)
+    return found
 
 
 def categorize(line: str, ancestors: Sequence[str], profile: Profile) -> Category:

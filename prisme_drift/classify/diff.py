@@ -33,27 +33,52 @@ class _Change:
 
 
 def _subtree_changes(
-    node: Node, context: tuple[str, ...], sign: str, profile: Profile
+    node: Node,
+    context: tuple[str, ...],
+    sign: str,
+    profile: Profile,
+    ancestors: tuple[str, ...] | None = None,
 ) -> list[_Change]:
-    """Every line of an added/removed subtree; lines of another category get their own context."""
-    root_cat = categorize(node.text, context, profile)
-    changes = [_Change(context, sign, node.text, root_cat)]
+    """Every line of an added/removed subtree; lines of another category get their own context.
 
-    def walk(parent: Node, ancestors: tuple[str, ...], depth: int) -> None:
-        for child in parent.children:
-            cat = categorize(child.text, ancestors, profile)
-            if cat == root_cat:
-                changes.append(_Change(context, sign, " " * depth + child.text, cat))
-            else:
-                changes.append(_Change(ancestors, sign, child.text, cat))
-            walk(child, (*ancestors, child.text), depth + 1)
-
-    walk(node, (*context, node.text), 1)
+    A synthetic group (a JunOS policy, a RouterOS menu) has no line of its own: its lines are
+    reported at the place the group was added or removed.
+    """
+    ancestors = context if ancestors is None else ancestors
+    if node.synthetic:
+        chain = (*ancestors, node.text)
+        return [
+            change
+            for child in node.children
+            for change in _subtree_changes(child, context, sign, profile, chain)
+        ]
+    root = _Change(context, sign, node.text, categorize(node.text, ancestors, profile))
+    changes = [root]
+    _nested_changes(node, (*ancestors, node.text), 1, root, profile, changes)
     return changes
 
 
-def _ordered(text: str, profile: Profile) -> bool:
-    return any(re.search(p, text) for p in profile.ordered_sections)
+def _nested_changes(
+    parent: Node,
+    chain: tuple[str, ...],
+    depth: int,
+    root: _Change,
+    profile: Profile,
+    out: list[_Change],
+) -> None:
+    """Lines under an added/removed line: indented in its hunk, or in their own category's."""
+    for child in parent.children:
+        category = categorize(child.text, chain, profile)
+        if category == root.category:
+            out.append(_Change(root.context, root.sign, " " * depth + child.text, category))
+        else:
+            out.append(_Change(chain, root.sign, child.text, category))
+        _nested_changes(child, (*chain, child.text), depth + 1, root, profile, out)
+
+
+def _ordered(node: Node, profile: Profile) -> bool:
+    text = node.match_text
+    return bool(text) and any(re.search(p, text) for p in profile.ordered_sections)
 
 
 def _diff_ordered(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:
@@ -76,7 +101,7 @@ def _diff_ordered(a: Node, b: Node, context: tuple[str, ...], profile: Profile) 
 
 def _diff_nodes(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:
     """Changes that turn ``a``'s children into ``b``'s; order-free unless the profile says not."""
-    if context and _ordered(context[-1], profile):
+    if _ordered(a, profile):
         return _diff_ordered(a, b, context, profile)
     a_count = Counter(c.text for c in a.children)
     b_count = Counter(c.text for c in b.children)

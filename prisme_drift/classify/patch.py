@@ -1,20 +1,29 @@
-"""Apply accepted hunks to an approved configuration tree (approved moves forward by them)."""
+"""Apply accepted hunks to an approved configuration tree (approved moves forward by them).
+
+For every platform, ``apply_hunks(approved, observed, all_hunks)`` renders a configuration
+with no diff against ``observed``; applying one hunk makes that hunk, and only what shares its
+ordered section, disappear from the diff.
+"""
 
 from __future__ import annotations
 
 import re
 
-from prisme_drift.classify.tree import Node, parse_many
+from prisme_drift.classify.dialects import new_node, render
+from prisme_drift.classify.node import Node
+from prisme_drift.classify.tree import parse_many
 from prisme_drift.models import Hunk
 from prisme_drift.profiles import Profile
 
+__all__ = ["apply_hunks", "render"]
 
-def _subtrees(lines: tuple[str, ...]) -> list[Node]:
+
+def _subtrees(lines: tuple[str, ...], profile: Profile) -> list[Node]:
     roots: list[Node] = []
     stack: list[tuple[int, Node]] = []
     for line in lines:
         depth = len(line) - len(line.lstrip(" "))
-        node = Node(line.strip())
+        node = new_node(line.strip(), profile)
         while stack and stack[-1][0] >= depth:
             stack.pop()
         (stack[-1][1].children if stack else roots).append(node)
@@ -22,16 +31,43 @@ def _subtrees(lines: tuple[str, ...]) -> list[Node]:
     return roots
 
 
-def _find(node: Node, path: tuple[str, ...], create: bool) -> Node | None:
-    for text in path:
-        match = next((c for c in node.children if c.text == text), None)
-        if match is None:
-            if not create:
-                return None
-            match = Node(text)
-            node.children.append(match)
-        node = match
-    return node
+def _candidates(node: Node, path: tuple[str, ...]) -> list[Node]:
+    """Every node at ``path`` (a path may repeat: FortiOS writes ``config vdom`` twice)."""
+    if not path:
+        return [node]
+    return [
+        found
+        for child in node.children
+        if child.text == path[0]
+        for found in _candidates(child, path[1:])
+    ]
+
+
+def _size(node: Node) -> int:
+    return 1 + sum(_size(child) for child in node.children)
+
+
+def _find(node: Node, path: tuple[str, ...], profile: Profile, create: bool) -> Node | None:
+    """The node at ``path`` (the fullest one when it repeats), created if asked."""
+    found = _candidates(node, path)
+    if found or not create:
+        return max(found, key=_size) if found else None
+    cut = next(i for i in range(len(path), -1, -1) if _candidates(node, path[:i]))
+    parent = max(_candidates(node, path[:cut]), key=_size)
+    for text in path[cut:]:
+        child = new_node(text, profile, parent=parent)
+        parent.children.append(child)
+        parent = child
+    return parent
+
+
+def _remove(target: Node, gone: Node) -> bool:
+    """Remove the first child with ``gone``'s text, looking inside synthetic groups too."""
+    for child in target.children:
+        if child.text == gone.text and child.synthetic == gone.synthetic:
+            target.children.remove(child)
+            return True
+    return any(_remove(child, gone) for child in target.children if child.synthetic)
 
 
 def _merge(target: Node, new: Node) -> None:
@@ -43,31 +79,35 @@ def _merge(target: Node, new: Node) -> None:
         _merge(existing, child)
 
 
+def _ordered(node: Node, path: tuple[str, ...], profile: Profile) -> bool:
+    return bool(path) and any(re.search(p, node.match_text) for p in profile.ordered_sections)
+
+
+def _take_sequence(target: Node, source: Node | None) -> None:
+    """An ordered section takes observed's sequence; entries it shares keep their own content."""
+    if source is None:
+        target.children = []
+        return
+    pool: dict[str, list[Node]] = {}
+    for child in target.children:
+        pool.setdefault(child.text, []).append(child)
+    target.children = [
+        pool[child.text].pop(0) if pool.get(child.text) else child for child in source.children
+    ]
+
+
 def apply_hunks(approved: str, observed: str, hunks: list[Hunk], profile: Profile) -> str:
-    """The approved text with ``hunks`` applied; sections whose order matters are copied whole."""
+    """The approved text with ``hunks`` applied; sections whose order matters follow observed."""
     tree, seen = parse_many([approved, observed], profile)
     for hunk in hunks:
-        if hunk.path and any(re.search(p, hunk.path[-1]) for p in profile.ordered_sections):
-            source = _find(seen, hunk.path, create=False)
-            target = _find(tree, hunk.path, create=True)
-            if target is not None:
-                target.children = list(source.children) if source else []
-            continue
-        target = _find(tree, hunk.path, create=True)
+        target = _find(tree, hunk.path, profile, create=True)
         if target is None:
             continue
-        for gone in _subtrees(hunk.removed):
-            match = next((c for c in target.children if c.text == gone.text), None)
-            if match is not None:
-                target.children.remove(match)
-        for new in _subtrees(hunk.added):
+        if _ordered(target, hunk.path, profile):
+            _take_sequence(target, _find(seen, hunk.path, profile, create=False))
+            continue
+        for gone in _subtrees(hunk.removed, profile):
+            _remove(target, gone)
+        for new in _subtrees(hunk.added, profile):
             _merge(target, new)
-    return render(tree)
-
-
-def render(tree: Node) -> str:
-    """Text of a tree, one space of indentation per level."""
-    lines: list[str] = []
-    for child in tree.children:
-        lines.extend(child.lines())
-    return "\n".join(lines) + "\n"
+    return render(tree, profile)

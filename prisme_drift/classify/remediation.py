@@ -1,51 +1,144 @@
 """Remediation hints: the commands that would bring a device back to its approved configuration.
 
-Computed with hier_config where the platform has a driver; shown in alerts and reports, never
-applied (the daemon never writes to devices).
+One method per ``remediation`` name in the profile: hier_config where it has a driver (IOS,
+NX-OS, EOS, ProCurve, and a generic ``no`` negation for IOS-like CLIs), FortiOS ``config`` /
+``edit`` / ``unset`` / ``delete`` / ``move`` from our block trees, JunOS ``delete`` / ``set`` /
+``insert``, RouterOS ``remove [find ...]`` / ``add``. Shown in alerts and reports, never applied
+(the daemon never writes to devices).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 
+from prisme_drift.classify.dialects import block_rule, render
+from prisme_drift.classify.node import Node
+from prisme_drift.classify.remediation_blocks import fortios_remediation
+from prisme_drift.classify.remediation_flat import routeros_remediation, set_delete_remediation
+from prisme_drift.classify.tree import parse_many
 from prisme_drift.models import Hunk
 from prisme_drift.profiles import Profile
 
 log = logging.getLogger(__name__)
 
+TreeRemediation = Callable[[Node, Node, Profile], list[str]]
+
+_TREE_METHODS: dict[str, TreeRemediation] = {
+    "fortios": fortios_remediation,
+    "set_delete": set_delete_remediation,
+    "routeros": routeros_remediation,
+}
+
+# Words that start a remediation line without naming its section (``no vlan 40``).
+_VERBS = ("no ", "delete ", "set ", "unset ", "insert ", "activate ", "deactivate ")
+# Lines that close the section above them in remediation text (FortiOS, EdgeSwitch, IOS).
+_CLOSERS = frozenset({"end", "exit", "!", "quit", "next"})
+
+
+def _hier_text(text: str, profile: Profile) -> str:
+    """hier_config reads indentation: keyword blocks are rendered indented, without their ends."""
+    if not profile.blocks:
+        return text
+    tree = parse_many([text], profile)[0]
+    return render(tree, profile, ends=False)
+
+
+def _close_blocks(lines: list[str], profile: Profile) -> list[str]:
+    """Put the block end keyword back after each top-level keyword block (EdgeSwitch ``exit``)."""
+    out: list[str] = []
+    pending: str | None = None
+    for line in lines:
+        if not line.startswith(" ") and pending:
+            out.append(pending)
+            pending = None
+        out.append(line)
+        if not line.startswith(" "):
+            rule = block_rule(line, profile)
+            pending = rule.end if rule else None
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _hier_config(approved: str, observed: str, profile: Profile) -> list[str]:
+    from hier_config import Platform, get_hconfig
+
+    platform = Platform[profile.hier_config_platform or ""]
+    running = get_hconfig(platform, _hier_text(observed, profile))
+    wanted = get_hconfig(platform, _hier_text(approved, profile))
+    remediation = running.config_to_get_to(wanted)
+    lines = [str(child.cisco_style_text()) for child in remediation.all_children_sorted()]
+    return _close_blocks(lines, profile) if profile.blocks else lines
+
+
+def _compute(approved: str, observed: str, profile: Profile) -> list[str]:
+    method = profile.remediator
+    if method == "none":
+        return []
+    if method == "hier_config":
+        return _hier_config(approved, observed, profile)
+    wanted, running = parse_many([approved, observed], profile)
+    return _TREE_METHODS[method](wanted, running, profile)
+
 
 def remediation_lines(approved: str, observed: str, profile: Profile) -> list[str]:
     """Commands, in the platform's syntax, that turn observed back into approved; [] if unknown."""
-    if not profile.hier_config_platform or approved == observed:
+    if approved == observed:
         return []
-    from hier_config import Platform, get_hconfig
-
     try:
-        platform = Platform[profile.hier_config_platform]
-        running = get_hconfig(platform, observed)
-        wanted = get_hconfig(platform, approved)
-        remediation = running.config_to_get_to(wanted)
-        return [str(child.cisco_style_text()) for child in remediation.all_children_sorted()]
+        return _compute(approved, observed, profile)
     except Exception:  # a hint is optional: never let it break a poll
         log.warning("%s: remediation could not be computed", profile.name, exc_info=True)
         return []
 
 
-def _section(line: str) -> str:
+def _section_key(line: str) -> str:
     text = line.strip()
-    return text[3:] if text.startswith("no ") else text
+    for verb in _VERBS:
+        if text.startswith(verb):
+            return text[len(verb) :]
+    return text
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Remediation text cut into top-level statements with their nested and closing lines."""
+    blocks: list[list[str]] = []
+    for line in lines:
+        top = not line.startswith((" ", "\t"))
+        if (top and line.strip() not in _CLOSERS) or not blocks:
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    return blocks
+
+
+def _anchors(hunk: Hunk) -> list[str]:
+    if hunk.path:
+        return [hunk.path[0]]
+    return [_section_key(line) for line in (*hunk.removed, *hunk.added) if not line.startswith(" ")]
+
+
+def _belongs(block: list[str], anchors: list[str], prefixes: tuple[str, ...]) -> bool:
+    key = _section_key(block[0])
+    if key in anchors:
+        return True
+    return any(prefix and key.startswith(prefix + " ") for prefix in prefixes)
 
 
 def remediation_for(hunk: Hunk, lines: list[str]) -> list[str]:
-    """The part of a device's remediation that concerns one hunk's top-level section."""
+    """The part of a device's remediation that concerns one hunk's place in the configuration.
+
+    A block belongs to the hunk when its first line (verb aside) is the hunk's top-level section,
+    one of its top-level lines, or, on flat dialects, starts with the hunk's group.
+    """
     if not lines:
         return []
-    anchor = hunk.path[0] if hunk.path else (hunk.added or hunk.removed or ("",))[0].strip()
+    anchors = _anchors(hunk)
+    prefixes = tuple(re.sub(r"\s+", " ", a) for a in anchors) if hunk.path else ()
     out: list[str] = []
-    current: str | None = None
-    for line in lines:
-        if not line.startswith(" "):
-            current = _section(line)
-        if current == anchor:
-            out.append(line)
+    for block in _blocks(lines):
+        if _belongs(block, anchors, prefixes):
+            out.extend(block)
     return out

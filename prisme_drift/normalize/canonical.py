@@ -1,13 +1,28 @@
-"""Pass 3: canonical form, through a short list of named canonicalizers (never code in data)."""
+"""Pass 3: canonical form, through a short list of named canonicalizers (never code in data).
+
+Each canonicalizer takes the lines and the profile (whose data it may read, e.g. which lines hold
+VLAN ranges) and returns new lines. Each one is idempotent, so normalizing stored text again
+changes nothing.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from prisme_drift.errors import ProfileError
+from prisme_drift.normalize.lists import canonical_range, sorted_items
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.schema import GroupedRegex
 
 Canonicalizer = Callable[[list[str], Profile], list[str]]
+_SEQUENCE = re.compile(r"^(\s+)\d+\s+(?=\S)")
+
+
+@lru_cache(maxsize=512)
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def strip_trailing_whitespace(lines: list[str], profile: Profile) -> list[str]:
@@ -21,15 +36,111 @@ def drop_blank_lines(lines: list[str], profile: Profile) -> list[str]:
 
 
 def drop_comment_lines(lines: list[str], profile: Profile) -> list[str]:
-    """Lines that are only a comment marker (IOS '!') or a comment."""
+    """Lines that are only a comment marker (IOS '!') or a comment; never a section header."""
     prefixes = profile.comment_prefixes
-    return [line for line in lines if not (prefixes and line.strip().startswith(prefixes))]
+    headers = profile.section_headers()
+    return [
+        line
+        for line in lines
+        if line in headers or not (prefixes and line.strip().startswith(prefixes))
+    ]
+
+
+def collapse_spaces(lines: list[str], profile: Profile) -> list[str]:
+    """Runs of spaces/tabs inside a line become one space (column alignment is not meaning).
+
+    Leading indentation is kept; text inside double quotes is left alone.
+    """
+    out = []
+    for line in lines:
+        body = line.lstrip(" \t")
+        lead = line[: len(line) - len(body)]
+        parts = body.split('"')
+        parts[::2] = [re.sub(r"[ \t]+", " ", part) for part in parts[::2]]
+        out.append(lead + '"'.join(parts))
+    return out
+
+
+def _rewrite(line: str, rules: tuple[GroupedRegex, ...], fix: Callable[[str, str], str]) -> str:
+    for rule in rules:
+        match = _rx(rule.pattern).search(line)
+        if match is None or match.group("group") is None:
+            continue
+        start, end = match.span("group")
+        line = line[:start] + fix(match.group("group"), rule.separator) + line[end:]
+    return line
+
+
+def canonical_ranges(lines: list[str], profile: Profile) -> list[str]:
+    """VLAN and port lists in one form: ``1,2,3,4,7`` and ``4,1-3,7`` both become ``1-4,7``."""
+    return [_rewrite(line, profile.ranges, lambda g, _: canonical_range(g)) for line in lines]
+
+
+def sort_lists(lines: list[str], profile: Profile) -> list[str]:
+    """Items of lists whose order means nothing (set elements, group members) sorted."""
+    return [_rewrite(line, profile.sorted_lists, sorted_items) for line in lines]
+
+
+def merge_list_lines(lines: list[str], profile: Profile) -> list[str]:
+    """IOS ``switchport trunk allowed vlan add 50`` folded into the line before it."""
+    out: list[str] = []
+    for line in lines:
+        merged = False
+        for pattern in profile.list_merges:
+            match = _rx(pattern).fullmatch(line)
+            if match and out and out[-1].startswith(match["head"] + " "):
+                out[-1] = f"{out[-1]},{match['items']}"
+                merged = True
+                break
+        if not merged:
+            out.append(line)
+    return out
+
+
+def strip_sequence_numbers(lines: list[str], profile: Profile) -> list[str]:
+    """ACL entry numbers (``10 permit ...``) dropped under sections a platform renumbers.
+
+    Order is kept (those sections are ordered), so an inserted rule is one added line and a
+    ``resequence`` is no change at all.
+    """
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        if line[:1] not in (" ", "\t"):
+            inside = any(_rx(p).search(line) for p in profile.sequenced_sections)
+            out.append(line)
+        else:
+            out.append(_SEQUENCE.sub(r"\1", line) if inside else line)
+    return out
+
+
+def join_open_braces(lines: list[str], profile: Profile) -> list[str]:
+    """An inline ``{ a, b,`` list continued on the next lines is joined into one line (nftables)."""
+    out: list[str] = []
+    pending: str | None = None
+    for line in lines:
+        current = line if pending is None else f"{pending} {line.strip()}"
+        opened = current.count("{") - current.count("}")
+        if opened > 0 and not current.rstrip().endswith("{"):
+            pending = current
+            continue
+        out.append(current)
+        pending = None
+    if pending is not None:
+        out.append(pending)
+    return out
 
 
 CANONICALIZERS: dict[str, Canonicalizer] = {
     "strip_trailing_whitespace": strip_trailing_whitespace,
     "drop_blank_lines": drop_blank_lines,
     "drop_comment_lines": drop_comment_lines,
+    "collapse_spaces": collapse_spaces,
+    "canonical_ranges": canonical_ranges,
+    "sort_lists": sort_lists,
+    "merge_list_lines": merge_list_lines,
+    "strip_sequence_numbers": strip_sequence_numbers,
+    "join_open_braces": join_open_braces,
 }
 
 

@@ -1,16 +1,51 @@
-"""Pass 2: drop volatile lines (timestamps, clock periods, counters) that are not changes."""
+"""Pass 2: drop volatile lines and volatile parts of lines (timestamps, clock periods, counters).
+
+Nothing dropped here is a change: a line that matches a noise pattern can never make drift, so
+patterns stay narrow (anchored, specific), and whole blocks only when the device itself marks them.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from prisme_drift.profiles import Profile
 
 
+@lru_cache(maxsize=256)
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _drop_blocks(lines: list[str], profile: Profile) -> list[str]:
+    kept: list[str] = []
+    end: re.Pattern[str] | None = None
+    for line in lines:
+        if end is not None:
+            if end.search(line):
+                end = None
+            continue
+        block = next((b for b in profile.noise_blocks if _rx(b.begin).search(line)), None)
+        if block is None:
+            kept.append(line)
+        elif not _rx(block.end).search(line):
+            end = _rx(block.end)
+    return kept
+
+
+def _substitute(line: str, profile: Profile) -> str:
+    for rule in profile.substitutions:
+        line = _rx(rule.pattern).sub(rule.replacement, line)
+    return line
+
+
 def drop_noise(text: str, profile: Profile) -> str:
-    """Remove every line matching one of the profile's noise patterns."""
-    if not profile.noise:
+    """Remove noise blocks and noise lines, then blank out volatile parts of the others."""
+    if not (profile.noise or profile.noise_blocks or profile.substitutions):
         return text
-    pattern = re.compile("|".join(f"(?:{p})" for p in profile.noise))
-    kept = [line for line in text.splitlines() if not pattern.search(line)]
-    return "\n".join(kept) + ("\n" if text.endswith("\n") else "")
+    lines = _drop_blocks(text.splitlines(), profile)
+    if profile.noise:
+        pattern = _rx("|".join(f"(?:{p})" for p in profile.noise))
+        lines = [line for line in lines if not pattern.search(line)]
+    lines = [_substitute(line, profile) for line in lines]
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")

@@ -11,11 +11,15 @@ import hmac
 import os
 import re
 import secrets as _secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from prisme_drift.errors import NormalizeError
+from prisme_drift.normalize.framing import logical_lines
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.schema import SecretBlock, SecretRule
 
 RESALTED_MARKER = "<secret:resalted>"
 KEY_FILE = "fingerprint.key"
@@ -55,49 +59,99 @@ class FingerprintKey:
         return cls(data)
 
 
-def _redact_line(line: str, profile: Profile, key: FingerprintKey) -> str:
-    for rule in profile.secrets:
-        match = re.search(rule.pattern, line)
-        if match is None or match.group("secret") is None:
-            continue
+@lru_cache(maxsize=1024)
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _marker_for(rule: SecretRule | SecretBlock, value: str, key: FingerprintKey) -> str:
+    return RESALTED_MARKER if rule.resalted else key.mark(value)
+
+
+def _redact_with(rule: SecretRule, line: str, key: FingerprintKey) -> str:
+    """Every match of one rule, replaced right to left so earlier spans stay valid."""
+    spans: list[tuple[int, int, str]] = []
+    for match in _rx(rule.pattern).finditer(line):
         value = match.group("secret")
-        if value.startswith("<secret:"):
-            return line  # already redacted: redaction is idempotent
-        marker = RESALTED_MARKER if rule.resalted else key.mark(value)
+        if value is None or not value.strip('"') or value.strip('"').startswith("<secret:"):
+            continue
         start, end = match.span("secret")
-        return line[:start] + marker + line[end:]
+        spans.append((start, end, value))
+    for start, end, value in reversed(spans):
+        line = line[:start] + _marker_for(rule, value, key) + line[end:]
     return line
 
 
-def redact(text: str, profile: Profile, key: FingerprintKey) -> str:
-    """Replace line secrets and multi-line secret blocks; the result holds no secret value."""
-    out: list[str] = []
-    block_end: re.Pattern[str] | None = None
-    block: list[str] = []
-    for line in text.splitlines():
-        if block_end is not None:
-            if block_end.search(line):
-                out.append(_block_marker(block, line, key))
-                out.append(line)
-                block_end, block = None, []
-            else:
-                block.append(line)
+def _redact_line(line: str, ancestors: list[str], profile: Profile, key: FingerprintKey) -> str:
+    for rule in profile.secrets:
+        if rule.within is not None and not any(_rx(rule.within).search(a) for a in ancestors):
             continue
-        for rule in profile.secret_blocks:
-            if re.search(rule.begin, line):
-                block_end = re.compile(rule.end)
-                break
-        out.append(_redact_line(line, profile, key))
-    if block_end is not None:
+        line = _redact_with(rule, line, key)
+    return line
+
+
+class _Ancestry:
+    """The lines a line is nested under, by indentation (for ``within`` rules)."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, str]] = []
+
+    def push(self, line: str) -> list[str]:
+        """Record ``line``; returns the lines it is nested under."""
+        level = len(line) - len(line.lstrip())
+        while self._stack and self._stack[-1][0] >= level:
+            self._stack.pop()
+        ancestors = [text for _, text in self._stack]
+        if line.strip():
+            self._stack.append((level, line.strip()))
+        return ancestors
+
+
+def _block_start(line: str, profile: Profile) -> SecretBlock | None:
+    """The secret block ``line`` opens, unless it also closes it on the same line."""
+    for rule in profile.secret_blocks:
+        match = _rx(rule.begin).search(line)
+        if match and not _rx(rule.end).search(line[match.end() :]):
+            return rule
+    return None
+
+
+def _walk(lines: list[str], profile: Profile, key: FingerprintKey) -> Iterator[str]:
+    ancestry = _Ancestry()
+    block: SecretBlock | None = None
+    body: list[str] = []
+    for line in lines:
+        if block is not None:
+            if _rx(block.end).search(line):
+                yield _block_marker(block, body, line, key)
+                yield _redact_line(line, [], profile, key)
+                block, body = None, []
+            else:
+                body.append(line)
+            continue
+        yield _redact_line(line, ancestry.push(line), profile, key)
+        block = _block_start(line, profile)
+    if block is not None:
         # an unterminated block is still secret; keep one marker for it
-        out.append(_block_marker(block, "", key))
-    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+        yield _block_marker(block, body, "", key)
 
 
-def _block_marker(block: list[str], end_line: str, key: FingerprintKey) -> str:
+def redact(text: str, profile: Profile, key: FingerprintKey) -> str:
+    """Replace line secrets and multi-line secret blocks; the result holds no secret value.
+
+    The profile's framing steps run first (see ``framing``), so patterns see whole statements.
+    """
+    lines = logical_lines(text, profile)
+    if lines and lines[-1] == "":
+        lines.pop()
+    out = list(_walk(lines, profile, key))
+    return "\n".join(out) + ("\n" if text.endswith(("\n", "\r")) else "")
+
+
+def _block_marker(block: SecretBlock, body: list[str], end_line: str, key: FingerprintKey) -> str:
     indent = re.match(r"\s*", end_line)
     prefix = indent.group(0) if indent else ""
-    body = "\n".join(line.strip() for line in block)
-    if len(block) == 1 and block[0].strip().startswith("<secret:"):
-        return block[0]
-    return f"{prefix} {key.mark(body)}" if prefix else key.mark(body)
+    content = [line.strip() for line in body if line.strip()]
+    if len(content) == 1 and content[0].startswith("<secret:"):
+        return prefix + content[0]  # already redacted: redaction is idempotent
+    return prefix + _marker_for(block, "\n".join(content), key)

@@ -76,10 +76,13 @@ class SecretRule(_Frozen):
 
     ``resalted`` values change at every fetch although the secret did not (FortiOS ``ENC``),
     so they become a constant marker: their changes cannot be seen, and the docs say so.
+    ``within`` limits the rule to lines nested (by indentation) under a line matching it, for
+    values that are secret only in one place (a FortiOS SNMP community's ``set name``).
     """
 
     pattern: Regex
     resalted: bool = False
+    within: Regex | None = None
 
     @model_validator(mode="after")
     def _has_group(self) -> SecretRule:
@@ -89,14 +92,59 @@ class SecretRule(_Frozen):
 
 
 class SecretBlock(_Frozen):
-    """A multi-line secret (certificate, private key): the lines between begin and end."""
+    """A multi-line secret (certificate, private key): the lines between begin and end.
+
+    ``resalted`` blocks (keys the device re-encrypts at every fetch) get the constant marker.
+    """
+
+    begin: Regex
+    end: Regex
+    resalted: bool = False
+
+
+class NoiseBlock(_Frozen):
+    """Volatile lines from ``begin`` to ``end`` (both included), dropped as a whole."""
 
     begin: Regex
     end: Regex
 
 
+class Substitution(_Frozen):
+    """A volatile part inside a line (a counter, an expiry timer) replaced by fixed text."""
+
+    pattern: Regex
+    replacement: str = ""
+
+
+class GroupedRegex(_Frozen):
+    """A pattern whose named group ``group`` is rewritten by a canonicalizer."""
+
+    pattern: Regex
+    separator: str = ","
+
+    @model_validator(mode="after")
+    def _has_group(self) -> GroupedRegex:
+        if "group" not in re.compile(self.pattern).groupindex:
+            raise ValueError(f"pattern {self.pattern!r} needs a (?P<group>...) group")
+        return self
+
+
+class BlockRule(_Frozen):
+    """A block whose body is not indented: it opens on ``opener`` and closes on ``end``.
+
+    FortiOS ``config``/``end`` and ``edit``/``next``, EdgeSwitch ``interface 0/1`` ... ``exit``.
+    An ``indented`` block (ProCurve ``vlan 20`` ... ``   exit``) also ends, like any indented
+    block, at the next line that is not indented under it.
+    """
+
+    opener: Regex
+    end: str
+    indented: bool = False
+
+
 class CategoryRule(_Frozen):
-    """A changed line matching ``line`` (and, if given, under an ancestor matching ``parent``)."""
+    """A changed line matching ``line`` (and, if given, in a section matching ``parent``: an
+    enclosing line, or the line itself when it opens that section)."""
 
     category: Category
     line: Regex | None = None
@@ -109,6 +157,12 @@ class CategoryRule(_Frozen):
         return self
 
 
+#: How text becomes a tree (see ``prisme_drift.classify.dialects``).
+ParserName = Literal["hier_config", "indent", "flat"]
+#: How remediation hints are computed (see ``prisme_drift.classify.remediation``).
+RemediationName = Literal["hier_config", "fortios", "set_delete", "routeros", "none"]
+
+
 class Profile(_Frozen):
     """Everything prisme-drift knows about one platform."""
 
@@ -117,12 +171,69 @@ class Profile(_Frozen):
     aliases: tuple[str, ...] = ()
     collect: CollectSpec
     guard: GuardSpec = GuardSpec()
+    # before pass 1: framing steps rebuild whole statements (joined continuations, a menu
+    # path on every line), so that no secret split over lines escapes its pattern
+    framing: tuple[str, ...] = ()
+    # pass 1: secrets
     secrets: tuple[SecretRule, ...] = ()
     secret_blocks: tuple[SecretBlock, ...] = ()
+    # pass 2: noise
     noise: tuple[Regex, ...] = ()
+    noise_blocks: tuple[NoiseBlock, ...] = ()
+    substitutions: tuple[Substitution, ...] = ()
+    # pass 3: canonical form
     canonicalizers: tuple[str, ...] = ("strip_trailing_whitespace", "drop_blank_lines")
     comment_prefixes: tuple[str, ...] = ()
+    ranges: tuple[GroupedRegex, ...] = ()
+    sorted_lists: tuple[GroupedRegex, ...] = ()
+    list_merges: tuple[Regex, ...] = ()
+    sequenced_sections: tuple[Regex, ...] = ()
+    # classification
     indent: Literal["spaces"] = "spaces"
+    parser: ParserName | None = None
     hier_config_platform: str | None = None
+    blocks: tuple[BlockRule, ...] = ()
+    quoted_multiline: bool = False
+    flat_groups: tuple[Regex, ...] = ()
+    render_indent: int = 1
     ordered_sections: tuple[Regex, ...] = ()
     categories: tuple[CategoryRule, ...] = ()
+    # a negated line no rule claims is categorized as its positive form (``no ip routing``)
+    negation_prefix: str | None = "no "
+    remediation: RemediationName | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        if self.parser == "hier_config" and not self.hier_config_platform:
+            raise ValueError("parser 'hier_config' needs hier_config_platform")
+        if self.remediation == "hier_config" and not self.hier_config_platform:
+            raise ValueError("remediation 'hier_config' needs hier_config_platform")
+        for rule in self.list_merges:
+            names = re.compile(rule).groupindex
+            if "head" not in names or "items" not in names:
+                raise ValueError(f"list_merges pattern {rule!r} needs (?P<head>) and (?P<items>)")
+        for rule in self.flat_groups:
+            if "group" not in re.compile(rule).groupindex:
+                raise ValueError(f"flat_groups pattern {rule!r} needs a (?P<group>...) group")
+        return self
+
+    @property
+    def tree_parser(self) -> ParserName:
+        """The parser in effect: explicit, else hier_config when it knows the platform."""
+        if self.parser:
+            return self.parser
+        return "hier_config" if self.hier_config_platform else "indent"
+
+    @property
+    def remediator(self) -> RemediationName:
+        """The remediation method in effect: explicit, else hier_config when available."""
+        if self.remediation:
+            return self.remediation
+        return "hier_config" if self.hier_config_platform else "none"
+
+    def section_headers(self) -> frozenset[str]:
+        """The header lines the collector puts before each command's output (several commands)."""
+        commands = self.collect.commands
+        if self.collect.method != "netmiko" or len(commands) < 2:
+            return frozenset()
+        return frozenset(self.collect.section_header.format(command=c) for c in commands)

@@ -157,3 +157,72 @@ class DriftItem(Base):
     accept_reason: Mapped[str | None] = mapped_column(Text)
 
     device: Mapped[Device] = relationship(back_populates="drift_items")
+
+
+class Event(Base):
+    """Something IT must hear about once: a drift item opened or closed, a device unreachable...
+
+    ``dedupe_key`` names the thing (``drift_opened:42``, ``device_unreachable:3:<anchor>``); the
+    unique constraint makes a second recording of the same thing impossible.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("site", "dedupe_key", name="uq_events_site_dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    device: Mapped[str | None] = mapped_column(String(255))
+    drift_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("drift_items.id", ondelete="SET NULL"), index=True
+    )
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("polls.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """One notification to deliver on one channel (email, webhook), with its delivery state.
+
+    ``status``: ``pending`` (to send, ``next_attempt_at`` says when), ``sent``, ``failed`` (gave
+    up after ``give_up_at``; ``outbox retry`` revives it) or ``digested`` (rolled into the digest
+    ``digest_id`` by the storm limit). ``lease_until`` is a sender's claim while it delivers.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("site", "channel", "group_key", name="uq_outbox_site_channel_group_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    group_key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    summary: Mapped[str] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    give_up_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+
+    events: Mapped[list[Event]] = relationship(secondary="outbox_events", order_by="Event.id")
+
+
+class OutboxEvent(Base):
+    """Which events a message carries (a digest carries those of the messages it rolled up)."""
+
+    __tablename__ = "outbox_events"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -20,15 +20,18 @@ from prisme_drift.store.engine import (
 )
 from prisme_drift.store.models import Base
 
+#: The newest shipped revision; a new migration moves it (and may add to TABLES).
+HEAD = "0002"
 TABLES = {"devices", "polls", "device_polls", "drift_items"}
+TABLES |= {"events", "outbox", "outbox_events"}  # 0002: notifications
 
 
 def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
 
-def test_head_is_0001() -> None:
-    assert head_revision() == "0001"
+def test_head_is_the_newest_revision() -> None:
+    assert head_revision() == HEAD
 
 
 def test_fresh_database_has_no_revision(db_engine: Engine) -> None:
@@ -38,7 +41,7 @@ def test_fresh_database_has_no_revision(db_engine: Engine) -> None:
 
 def test_upgrade_creates_tables(db_engine: Engine) -> None:
     upgrade(db_engine)
-    assert current_revision(db_engine) == "0001"
+    assert current_revision(db_engine) == HEAD
     assert _tables(db_engine) == TABLES == set(Base.metadata.tables)
 
 
@@ -48,14 +51,14 @@ def test_downgrade_to_base_then_upgrade_again(db_engine: Engine) -> None:
     assert current_revision(db_engine) is None
     assert _tables(db_engine) == set()
     upgrade(db_engine)
-    assert current_revision(db_engine) == "0001"
+    assert current_revision(db_engine) == HEAD
     assert _tables(db_engine) == TABLES
 
 
 def test_ensure_schema_is_repeatable(db_engine: Engine) -> None:
     ensure_schema(db_engine)
     ensure_schema(db_engine)
-    assert current_revision(db_engine) == "0001"
+    assert current_revision(db_engine) == HEAD
 
 
 def test_ensure_schema_concurrently(db_url: str) -> None:
@@ -76,7 +79,7 @@ def test_ensure_schema_concurrently(db_url: str) -> None:
     for thread in threads:
         thread.join(60)
     assert errors == []
-    assert current_revision(engines[0]) == "0001"
+    assert current_revision(engines[0]) == HEAD
     for engine in engines:
         engine.dispose()
 

@@ -1,0 +1,306 @@
+"""The fixed set of events, recorded once each, in the caller's database transaction.
+
+Dedupe is by construction: an event's ``dedupe_key`` names the thing it reports (a drift item,
+one outage of a device, one streak of quarantined fetches, a heartbeat period...) and the table
+allows one row per key and site. Recording the same thing again is a no-op, so a poll can call
+these functions every time without ever alerting twice.
+
+Other stages raise their own events through :func:`record_event` (``transitional_expired`` from
+the tickets code, ``job_failed`` from the daemon) in the same transaction as their own writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from prisme_drift.config import Settings
+from prisme_drift.drift import item_view
+from prisme_drift.errors import PrismeDriftError
+from prisme_drift.models import DeviceStatus
+from prisme_drift.normalize import FingerprintKey, redact
+from prisme_drift.notify.outbox import queue_message
+from prisme_drift.profiles import get_profile
+from prisme_drift.store.models import Device, DevicePoll, DriftItem, Event, Poll
+
+log = logging.getLogger(__name__)
+
+
+class EventKind(StrEnum):
+    """Everything prisme-drift notifies about (docs/alerts.md)."""
+
+    DRIFT_OPENED = "drift_opened"
+    DRIFT_CLOSED = "drift_closed"
+    TRANSITIONAL_EXPIRED = "transitional_expired"
+    DEVICE_UNREACHABLE = "device_unreachable"
+    DEVICE_RECOVERED = "device_recovered"
+    FETCH_QUARANTINED = "fetch_quarantined"
+    HOSTKEY_CHANGED = "hostkey_changed"
+    JOB_FAILED = "job_failed"
+    HEARTBEAT = "heartbeat"
+
+
+@dataclass(frozen=True)
+class DeviceTransition:
+    """What a poll did to one device, as the event rules need it."""
+
+    device: Device
+    status: DeviceStatus
+    error_kind: str | None
+    error: str | None
+    previous_success: datetime | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _key_exists(session: Session, site: str, dedupe_key: str) -> bool:
+    query = select(Event.id).where(Event.site == site, Event.dedupe_key == dedupe_key)
+    return session.scalar(query) is not None
+
+
+def record_event(
+    session: Session,
+    settings: Settings,
+    kind: EventKind,
+    key: str,
+    *,
+    payload: dict[str, Any],
+    device: str | None = None,
+    drift_item_id: int | None = None,
+    poll_id: int | None = None,
+    at: datetime | None = None,
+    queue: bool = True,
+) -> Event | None:
+    """Record ``kind`` for the thing named ``key``, once; None if it was already recorded.
+
+    With ``queue`` (the default) the event gets its own outbox message on every configured
+    channel, in the same transaction. ``payload`` must be plain JSON and hold no secret.
+    """
+    site = settings.site.name
+    dedupe_key = f"{kind}:{key}"
+    if _key_exists(session, site, dedupe_key):
+        return None
+    event = Event(
+        site=site,
+        kind=str(kind),
+        dedupe_key=dedupe_key,
+        device=device,
+        drift_item_id=drift_item_id,
+        poll_id=poll_id,
+        payload=payload,
+        created_at=at or utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    log.info("[%s] event %s %s", site, dedupe_key, device or "")
+    if queue:
+        queue_message(session, settings, [event], group_key=dedupe_key, now=event.created_at)
+    return event
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def _unnotified(kind: EventKind) -> Any:
+    """SQL condition: no event of ``kind`` exists for the drift item."""
+    return ~exists().where(Event.drift_item_id == DriftItem.id, Event.kind == str(kind))
+
+
+def _drift_events(session: Session, settings: Settings, poll: Poll) -> list[Event]:
+    """``drift_opened`` for every open unauthorized item not yet notified; ``drift_closed`` for
+    every closed item whose opening was notified (reverted, superseded, accepted, authorized)."""
+    site = settings.site.name
+    base = select(DriftItem).where(DriftItem.site == site).options(selectinload(DriftItem.device))
+    to_open = base.where(
+        DriftItem.closed_at.is_(None),
+        DriftItem.verdict == "unauthorized",
+        _unnotified(EventKind.DRIFT_OPENED),
+    )
+    to_close = base.where(
+        DriftItem.closed_at.is_not(None),
+        ~_unnotified(EventKind.DRIFT_OPENED),
+        _unnotified(EventKind.DRIFT_CLOSED),
+    )
+    events = []
+    for kind, query in ((EventKind.DRIFT_OPENED, to_open), (EventKind.DRIFT_CLOSED, to_close)):
+        for item in session.scalars(query.order_by(DriftItem.id)):
+            event = record_event(
+                session,
+                settings,
+                kind,
+                str(item.id),
+                payload=item_view(item).as_dict(),
+                device=item.device.name,
+                drift_item_id=item.id,
+                poll_id=poll.id,
+                at=poll.started_at,
+                queue=False,
+            )
+            events += [event] if event else []
+    return events
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def _device_payload(t: DeviceTransition, error: str | None) -> dict[str, Any]:
+    row = t.device
+    return {
+        "device": row.name,
+        "platform": row.platform,
+        "hostname": row.hostname,
+        "port": row.port,
+        "status": str(t.status),
+        "error_kind": t.error_kind,
+        "error": error,
+        "failures": row.consecutive_failures,
+        "last_success_at": t.previous_success.isoformat() if t.previous_success else None,
+    }
+
+
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def _redacted(text: str | None, platform: str, key: FingerprintKey) -> str | None:
+    """Error texts may quote a device line (the fetch guard does, ``...: 'line'``): redact the
+    text and every quoted part as configuration lines, since secret patterns anchor at a line's
+    start."""
+    if not text:
+        return text
+    try:
+        profile = get_profile(platform)
+    except PrismeDriftError:
+        return "(detail withheld: no profile to redact it with)"
+
+    def quoted(match: re.Match[str]) -> str:
+        inner = match.group(1) if match.group(1) is not None else match.group(2)
+        quote = match.group(0)[0]
+        return quote + redact(inner, profile, key) + quote
+
+    return redact(_QUOTED.sub(quoted, text), profile, key)
+
+
+def _failed_streak(session: Session, device_id: int, length: int) -> bool:
+    """True if the device's last ``length`` polls all failed (host key failures excepted)."""
+    rows = session.execute(
+        select(DevicePoll.status, DevicePoll.error_kind)
+        .where(DevicePoll.device_id == device_id)
+        .order_by(DevicePoll.id.desc())
+        .limit(length)
+    ).all()
+    return len(rows) == length and all(
+        status == DeviceStatus.FAILED and kind != "hostkey" for status, kind in rows
+    )
+
+
+def _device_event_kind(
+    session: Session, settings: Settings, t: DeviceTransition, anchor: str
+) -> EventKind | None:
+    """Which event this device's outcome raises, if any (dedupe is by the anchor)."""
+    site, row = settings.site.name, t.device
+    if t.status == DeviceStatus.QUARANTINED:
+        return EventKind.FETCH_QUARANTINED
+    if t.status == DeviceStatus.FAILED and t.error_kind == "hostkey":
+        return EventKind.HOSTKEY_CHANGED
+    if t.status == DeviceStatus.FAILED:
+        if _failed_streak(session, row.id, settings.notify.unreachable_after):
+            return EventKind.DEVICE_UNREACHABLE
+        return None
+    unreachable = f"{EventKind.DEVICE_UNREACHABLE}:{row.id}:{anchor}"
+    return EventKind.DEVICE_RECOVERED if _key_exists(session, site, unreachable) else None
+
+
+def _device_events(
+    session: Session, settings: Settings, poll: Poll, transitions: list[DeviceTransition]
+) -> list[Event]:
+    """Unreachable once per outage (after N failed polls), recovered once after it; quarantine
+    and host key changes once per streak without a good poll. An outage or a streak is named
+    by its anchor: the device's last good poll before it."""
+    key: FingerprintKey | None = None
+    events = []
+    for t in transitions:
+        anchor = t.previous_success.isoformat() if t.previous_success else "never"
+        kind = _device_event_kind(session, settings, t, anchor)
+        if kind is None:
+            continue
+        key = key or FingerprintKey.load_or_create(settings.state_path)
+        payload = _device_payload(t, _redacted(t.error, t.device.platform, key))
+        event = record_event(
+            session,
+            settings,
+            kind,
+            f"{t.device.id}:{anchor}",
+            payload=payload,
+            device=t.device.name,
+            poll_id=poll.id,
+            at=poll.started_at,
+            queue=False,
+        )
+        events += [event] if event else []
+    return events
+
+
+# --------------------------------------------------------------------------- heartbeat
+
+
+def heartbeat_period(when: datetime, every: str, timezone: str) -> str:
+    """The heartbeat period ``when`` falls in, in the site's timezone (``2026-W48``, a date)."""
+    local = when.astimezone(ZoneInfo(timezone))
+    if every == "daily":
+        return local.date().isoformat()
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def record_heartbeat(
+    session: Session, settings: Settings, poll: Poll, transitions: list[DeviceTransition]
+) -> Event | None:
+    """The first poll of each period says "still watching", in a message of its own."""
+    if settings.notify.heartbeat == "off":
+        return None
+    site = settings.site.name
+    period = heartbeat_period(poll.started_at, settings.notify.heartbeat, settings.site.timezone)
+    open_drift = session.scalar(
+        select(func.count(DriftItem.id)).where(
+            DriftItem.site == site, DriftItem.closed_at.is_(None)
+        )
+    )
+    statuses = {s.value: sum(1 for t in transitions if t.status == s) for s in DeviceStatus}
+    payload = {
+        "period": period,
+        "devices": len(transitions),
+        "statuses": statuses,
+        "open_drift": open_drift or 0,
+    }
+    return record_event(
+        session, settings, EventKind.HEARTBEAT, period, payload=payload, at=poll.started_at
+    )
+
+
+# --------------------------------------------------------------------------- a poll
+
+
+def record_poll_events(
+    session: Session, settings: Settings, poll: Poll, transitions: list[DeviceTransition]
+) -> list[Event]:
+    """Every event a poll raises, in one outbox message per channel (the heartbeat apart).
+
+    Called inside the poll's transaction, after its drift items and device rows are flushed:
+    the events and their outbox messages commit, or roll back, with the poll.
+    """
+    session.flush()
+    events = _drift_events(session, settings, poll)
+    events += _device_events(session, settings, poll, transitions)
+    queue_message(session, settings, events, group_key=f"poll:{poll.id}", now=poll.started_at)
+    heartbeat = record_heartbeat(session, settings, poll, transitions)
+    return [*events, *([heartbeat] if heartbeat else [])]

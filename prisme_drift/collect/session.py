@@ -35,6 +35,11 @@ class Target:
     netmiko_args: dict[str, Any] = field(default_factory=dict)
 
 
+_ACTIVE: set[Watchdog] = set()
+_ACTIVE_LOCK = threading.Lock()
+_ABORTING = threading.Event()
+
+
 class Watchdog:
     """Shuts a socket down when the deadline passes; ``expired`` tells whether it did."""
 
@@ -45,15 +50,35 @@ class Watchdog:
         self._timer.daemon = True
 
     def __enter__(self) -> Watchdog:
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(self)
         self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self)
 
     def _fire(self) -> None:
         self.expired = True
         shutdown(self._sock)
+
+
+def abort_all() -> int:
+    """Cut every device session now and refuse new ones (a daemon shutting down); returns how
+    many were cut. Each cut fetch ends as a ``timeout`` at once. ``resume_sessions`` undoes it."""
+    _ABORTING.set()
+    with _ACTIVE_LOCK:
+        dogs = list(_ACTIVE)
+    for dog in dogs:
+        dog._fire()
+    return len(dogs)
+
+
+def resume_sessions() -> None:
+    """Allow new device sessions again after ``abort_all``."""
+    _ABORTING.clear()
 
 
 def shutdown(sock: socket.socket) -> None:
@@ -80,9 +105,13 @@ def bounded_socket(
 ) -> Iterator[socket.socket]:
     """A connected socket cut at the deadline; exceptions inside become classified CollectErrors."""
     install_exact_decoding()  # the deadline relies on reads failing once the socket is shut
+    if _ABORTING.is_set():
+        raise CollectError("collection aborted: prisme-drift is shutting down", kind="error")
     sock = connect(target, min(budget, connect_timeout))
     try:
         with Watchdog(budget, sock) as dog:
+            if _ABORTING.is_set():  # abort_all ran between the check above and the watchdog
+                dog._fire()
             try:
                 yield sock
             except CollectError:

@@ -1,0 +1,177 @@
+"""``prisme-drift check``: can the site be polled? Settings, inventory, then every device.
+
+Per device, read-only: a TCP connection, the SSH host key against the pinned one (an unknown key
+is shown, never saved: the first poll learns it under the ``tofu`` policy), an SSH login with
+the inventory's credentials and the device's prompt. Netmiko's session preparation sends
+``terminal length 0`` / ``terminal width`` (exec-mode paging settings of this session only);
+no configuration command is ever sent. Every device is bounded by ``[collect] timeout``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from nornir.core.inventory import Host
+
+from prisme_drift.collect.hostkeys import KnownHosts, fingerprint, host_entry, probe_host_key
+from prisme_drift.collect.session import Target, bounded_socket
+from prisme_drift.config import Settings
+from prisme_drift.errors import CollectError, ProfileError
+from prisme_drift.inventory import build_nornir, credential_for, load_credentials
+from prisme_drift.profiles import get_profile
+
+OK = "ok"
+
+
+@dataclass(frozen=True)
+class DeviceCheck:
+    """One device's results; ``failed_at`` names the first step that failed (None: all ok)."""
+
+    device: str
+    address: str
+    tcp: str
+    hostkey: str
+    login: str
+    prompt: str
+    failed_at: str | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_at is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**vars(self), "ok": self.ok}
+
+
+def _target(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:
+    napalm = host.get_connection_parameters("napalm")
+    netmiko = host.get_connection_parameters("netmiko")
+    cred = credential_for(host, credentials)
+    return Target(
+        name=host.name,
+        hostname=str(napalm.hostname or host.hostname),
+        port=int(napalm.port or host.port or 22),
+        username=cred.username,
+        password=cred.password,
+        netmiko_args=copy.deepcopy(netmiko.extras or {}),
+    )
+
+
+def _tcp(target: Target, timeout: float) -> str:
+    started = time.monotonic()
+    try:
+        sock = socket.create_connection((target.hostname, target.port), timeout=timeout)
+    except OSError as exc:
+        raise CollectError(
+            f"TCP connection refused or timed out: {exc}", kind="unreachable"
+        ) from exc
+    sock.close()
+    return f"ok ({(time.monotonic() - started) * 1000:.0f} ms)"
+
+
+@contextlib.contextmanager
+def _host_key_args(
+    target: Target, known: KnownHosts, timeout: float
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(what we know of the host key, Netmiko's key options); never writes ``known_hosts``."""
+    if known.policy == "ignore":
+        yield "not checked (policy ignore)", {"ssh_strict": False}
+        return
+    if known.known(target.hostname, target.port):
+        yield "pinned", known.netmiko_args()
+        return
+    if known.policy == "strict":
+        raise CollectError(
+            f"no pinned host key for {host_entry(target.hostname, target.port)} and "
+            f"host_key_policy is 'strict'; add it to {known.path}",
+            kind="hostkey",
+        )
+    key = probe_host_key(target.hostname, target.port, timeout)
+    with tempfile.TemporaryDirectory(prefix="prisme-check.") as tmp:
+        keys = paramiko.HostKeys()
+        keys.add(host_entry(target.hostname, target.port), key.get_name(), key)
+        path = Path(tmp) / "known_hosts"
+        keys.save(str(path))
+        args = {**known.netmiko_args(), "alt_key_file": str(path)}
+        yield f"new {fingerprint(key)} (learned at the first poll)", args
+
+
+def _login(target: Target, device_type: str, args: dict[str, Any], settings: Settings) -> str:
+    """Log in over SSH and return the prompt."""
+    from netmiko import ConnectHandler
+
+    collect = settings.collect
+    with bounded_socket(target, collect.timeout, collect.connect_timeout) as sock:
+        conn = ConnectHandler(
+            **target.netmiko_args,
+            **args,
+            conn_timeout=collect.connect_timeout,
+            auth_timeout=collect.connect_timeout,
+            banner_timeout=collect.connect_timeout,
+            session_log=None,
+            device_type=device_type,
+            host=target.hostname,
+            port=target.port,
+            username=target.username or "",
+            password=target.password or "",
+            sock=sock,
+        )
+        try:
+            return str(conn.find_prompt())
+        finally:
+            with contextlib.suppress(Exception):
+                conn.disconnect()
+
+
+def check_host(host: Host, settings: Settings, credentials: Any) -> DeviceCheck:
+    """Every step for one host; never raises."""
+    target = _target(host, credentials)
+    address = f"{target.hostname}:{target.port}"
+    steps = {"tcp": "", "hostkey": "", "login": "", "prompt": ""}
+    step = "platform"
+    try:
+        profile = get_profile(str(host.platform))
+        device_type = profile.collect.netmiko_device_type
+        step = "tcp"
+        steps["tcp"] = _tcp(target, settings.collect.connect_timeout)
+        step = "hostkey"
+        known = KnownHosts(settings.state_path, settings.collect.host_key_policy)
+        with _host_key_args(target, known, settings.collect.connect_timeout) as (seen, args):
+            steps["hostkey"] = seen
+            step = "login"
+            if device_type is None:
+                steps["login"] = "not checked (the profile names no Netmiko device type)"
+                return DeviceCheck(host.name, address, **steps)
+            steps["prompt"] = _login(target, device_type, args, settings)
+            steps["login"] = OK
+    except Exception as exc:  # every failure is a result row, never a crash of the command
+        kind = getattr(exc, "kind", "platform" if isinstance(exc, ProfileError) else "error")
+        steps[step if step in steps else "tcp"] = f"failed ({kind})"
+        detail = str(exc) if isinstance(exc, CollectError | ProfileError) else repr(exc)
+        return DeviceCheck(host.name, address, **steps, failed_at=step, detail=detail)
+    return DeviceCheck(host.name, address, **steps)
+
+
+def check_site(settings: Settings) -> list[DeviceCheck]:
+    """Every inventory device, in parallel (``[collect] workers``), sorted by name.
+
+    Raises ConfigError / InventoryError when the inventory or credentials are invalid.
+    """
+    nornir = build_nornir(settings)
+    credentials = load_credentials(settings.credentials_path)
+    hosts = [nornir.inventory.hosts[name] for name in sorted(nornir.inventory.hosts)]
+    if not hosts:
+        return []
+    with ThreadPoolExecutor(max_workers=min(settings.collect.workers, len(hosts))) as pool:
+        return list(pool.map(lambda h: check_host(h, settings, credentials), hosts))

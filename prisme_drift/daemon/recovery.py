@@ -1,0 +1,205 @@
+"""Start-up recovery: clear what a crash leaves behind, then check that the stores are sound.
+
+Run by the daemon with its own lock and the site lock held, so no other prisme-drift writer is
+alive. In order:
+
+1. stale git state (only if no ``git`` process works in the repository): ``index.lock``,
+   ``HEAD.lock``, ``config.lock``, ``packed-refs.lock``, ``refs/**/*.lock``, and our private
+   ``prisme-index.*`` files and ``prisme-blobs.*`` folders;
+2. ``git fsck`` of the baseline repository;
+3. SQLite ``PRAGMA quick_check`` of the state database (skipped on PostgreSQL);
+4. a torn poll: a poll killed between its git commit and its database commit leaves the
+   ``observed`` branch ahead of the last poll the database knows. The branch is moved back to
+   the recorded commit (the orphan stays reachable as ``refs/prisme-drift/aborted/<sha>``), so
+   the next poll sees those changes again and opens their drift items instead of calling them
+   "unchanged".
+
+A failed check is a *problem*: the daemon alerts and refuses to write (degraded mode) rather
+than commit on top of a broken store.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from git.exc import GitCommandError
+from sqlalchemy import select
+
+from prisme_drift.baseline import OBSERVED, BaselineRepo
+from prisme_drift.config import Settings
+from prisme_drift.daemon.maintenance import git_fsck, sqlite_file, sqlite_quick_check
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.models import Poll
+
+log = logging.getLogger(__name__)
+
+GIT_LOCKS = ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
+PRIVATE_LEFTOVERS = ("prisme-index.*", "prisme-blobs.*")
+ABORTED_REFS = "refs/prisme-drift/aborted"
+
+
+@dataclass
+class RecoveryReport:
+    """What recovery removed or repaired, and the problems that force degraded mode."""
+
+    removed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def degraded_reason(self) -> str | None:
+        """None when the stores are sound."""
+        return "; ".join(self.problems) if self.problems else None
+
+
+# --------------------------------------------------------------------------- git leftovers
+
+
+def git_processes_using(git_dir: Path) -> list[int]:
+    """Pids of ``git`` processes working in ``git_dir`` (by working folder or command line)."""
+    target = str(git_dir.resolve())
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != "git":
+                continue
+            cwd = str((proc / "cwd").resolve())
+            cmdline = (proc / "cmdline").read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if cwd == target or target in cmdline.split("\0"):
+            found.append(int(proc.name))
+    return found
+
+
+def stale_git_leftovers(git_dir: Path) -> list[Path]:
+    """Lock files and private temporary files a killed writer may have left."""
+    found = [git_dir / name for name in GIT_LOCKS if (git_dir / name).exists()]
+    refs = git_dir / "refs"
+    if refs.is_dir():
+        found += sorted(refs.rglob("*.lock"))
+    for pattern in PRIVATE_LEFTOVERS:
+        found += sorted(git_dir.glob(pattern))
+    return found
+
+
+def clear_stale_git_state(git_dir: Path, site: str) -> tuple[list[str], list[str]]:
+    """Remove stale leftovers when no git process is alive there; (removed, notes)."""
+    leftovers = stale_git_leftovers(git_dir)
+    if not leftovers:
+        return [], []
+    alive = git_processes_using(git_dir)
+    if alive:
+        note = (
+            f"git process(es) {', '.join(map(str, alive))} still work in {git_dir}: "
+            f"{len(leftovers)} lock file(s) left alone"
+        )
+        log.warning("[%s] %s", site, note)
+        return [], [note]
+    removed = []
+    for path in leftovers:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        rel = str(path.relative_to(git_dir))
+        removed.append(rel)
+        log.warning("[%s] removed stale %s from %s (left by a killed writer)", site, rel, git_dir)
+    return removed, []
+
+
+# --------------------------------------------------------------------------- torn polls
+
+
+def _recorded_observed(settings: Settings) -> tuple[str | None, set[str]]:
+    """The observed commit of the last finished poll, and every commit polls recorded."""
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with session_factory(engine)() as session:
+            site = settings.site.name
+            rows = session.execute(
+                select(Poll.id, Poll.observed_commit)
+                .where(
+                    Poll.site == site,
+                    Poll.finished_at.is_not(None),
+                    Poll.observed_commit.is_not(None),
+                )
+                .order_by(Poll.id.desc())
+            ).all()
+    finally:
+        engine.dispose()
+    known = {str(r.observed_commit) for r in rows}
+    return (str(rows[0].observed_commit) if rows else None), known
+
+
+def reconcile_observed(settings: Settings) -> str | None:
+    """Move ``observed`` back over commits of killed polls; returns a note when it did."""
+    recorded, known = _recorded_observed(settings)
+    if recorded is None:
+        return None
+    site = settings.site.name
+    with BaselineRepo(settings.baseline_path, site) as repo:
+        head = repo.head(OBSERVED)
+        if head is None or head == recorded:
+            return None
+        git = repo.repo.git
+        try:
+            git.merge_base("--is-ancestor", recorded, head)
+        except GitCommandError:
+            return (
+                f"observed head {head[:10]} does not descend from the last recorded poll's "
+                f"commit {recorded[:10]}; left alone (check the repository by hand)"
+            )
+        orphans = str(git.rev_list(f"{recorded}..{head}")).split()
+        if any(sha in known for sha in orphans):
+            return None
+        keep = f"{ABORTED_REFS}/{head}"
+        git.update_ref(keep, head)
+        git.update_ref(f"refs/heads/{OBSERVED}", recorded, head)
+    note = (
+        f"observed moved back from {head[:10]} to {recorded[:10]}: {len(orphans)} commit(s) "
+        f"of a poll killed before its database commit (kept as {keep}); the next poll "
+        "sees those changes again"
+    )
+    log.warning("[%s] %s", site, note)
+    return note
+
+
+# --------------------------------------------------------------------------- all together
+
+
+def startup_recovery(settings: Settings, stop: threading.Event | None = None) -> RecoveryReport:
+    """Every step above; the caller holds the daemon lock and the site lock."""
+    site = settings.site.name
+    report = RecoveryReport()
+    git_dir = settings.baseline_path
+    if git_dir.exists():
+        removed, notes = clear_stale_git_state(git_dir, site)
+        report.removed += removed
+        report.notes += notes
+    BaselineRepo.create(git_dir)
+    problem = git_fsck(git_dir, stop)
+    if problem:
+        report.problems.append(problem)
+    db_file = sqlite_file(settings.database_url)
+    if db_file is None:
+        report.notes.append("state database is not SQLite: quick_check skipped")
+    else:
+        problem = sqlite_quick_check(db_file)
+        if problem:
+            report.problems.append(problem)
+    if not report.problems:
+        try:
+            note = reconcile_observed(settings)
+        except Exception as exc:  # a database down at start is no reason to refuse to start
+            note = f"cannot compare the baseline with the database: {type(exc).__name__}: {exc}"
+        if note:
+            report.notes.append(note)
+    return report

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from prisme_drift.errors import ConfigError
 
@@ -81,6 +89,140 @@ class CollectSettings(_Section):
     host_key_policy: Literal["tofu", "strict", "ignore"] = "tofu"
 
 
+class NotifySettings(_Section):
+    """Alerts: language, thresholds, storm limit and retries (docs/alerts.md)."""
+
+    language: Literal["fr", "en"] = "fr"
+    unreachable_after: Annotated[int, Field(ge=1, le=1000)] = 3
+    max_per_hour: Annotated[int, Field(ge=1, le=10_000)] = 20
+    retry_for_hours: Annotated[float, Field(ge=1, le=24 * 365)] = 72
+    retry_min_delay: Annotated[float, Field(gt=0, le=86_400)] = 60
+    retry_max_delay: Annotated[float, Field(gt=0, le=86_400)] = 3600
+    heartbeat: Literal["off", "daily", "weekly"] = "weekly"
+
+
+_SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+_Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class SmtpSettings(_Section):
+    """The mail relay; the password is read from ``password_file`` at send time, never stored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password_file: Path | None = None
+    sender: Annotated[_Email, Field(alias="from")]
+    to: Annotated[tuple[_Email, ...], Field(min_length=1)]
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30
+    ca_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_in_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "never write the SMTP password in the settings file: put it alone in a file "
+                "(mode 0600, or a systemd credential) and set password_file to its path"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _auth_is_complete_and_encrypted(self) -> SmtpSettings:
+        if (self.username is None) != (self.password_file is None):
+            raise ValueError("username and password_file go together: set both or neither")
+        if self.username is not None and self.security == "none":
+            raise ValueError(
+                "authentication over an unencrypted connection would send the password in clear: "
+                'use security = "starttls" (port 587) or "tls" (port 465)'
+            )
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        """The port, or the usual one for the security mode (25, 587 or 465)."""
+        return self.port or _SMTP_DEFAULT_PORTS[self.security]
+
+
+class WebhookSettings(_Section):
+    """A JSON POST of every notification; the optional token is read from ``token_file``."""
+
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    token_file: Path | None = None
+    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+$")] = "Authorization"
+    scheme: str = "Bearer"  # the header value is "<scheme> <token>", or the token alone
+    timeout: Annotated[float, Field(gt=0, le=600)] = 10
+
+
+def _check_crontab(value: str, key: str) -> str:
+    """A five-field crontab expression, as APScheduler reads it (ValueError otherwise)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{key} {value!r} is not a crontab expression (minute hour day month weekday, "
+            f"e.g. '30 2 * * *'): {exc}"
+        ) from None
+    return value
+
+
+class ScheduleSettings(_Section):
+    """When the daemon works (docs/deployment.md). Cron times are in the site's timezone."""
+
+    poll_every: str | None = None  # "15m" when neither poll_every nor poll_cron is set
+    poll_cron: str | None = None
+    outbox_every: str = "1m"
+    backup_cron: str = "30 2 * * *"
+    backups_keep: Annotated[int, Field(ge=1, le=1000)] = 14
+    git_maintenance_cron: str = "30 3 * * sun"
+
+    @field_validator("poll_every", "outbox_every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        from prisme_drift.daemon.duration import format_duration, parse_duration
+
+        if value is None:
+            return None
+        if not isinstance(value, str | int | float):
+            raise ValueError("a duration is a text such as '15m' or a number of seconds")
+        seconds = parse_duration(value)
+        if seconds < 1:
+            raise ValueError(f"{value!r}: at least one second")
+        return format_duration(seconds)
+
+    @field_validator("poll_cron", "backup_cron", "git_maintenance_cron")
+    @classmethod
+    def _crontab(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else _check_crontab(value, str(info.field_name))
+
+    @model_validator(mode="after")
+    def _one_poll_schedule(self) -> ScheduleSettings:
+        if self.poll_every is not None and self.poll_cron is not None:
+            raise ValueError("poll_every and poll_cron exclude each other: keep one of them")
+        return self
+
+    @property
+    def poll_seconds(self) -> float | None:
+        """The poll interval in seconds; None when polls follow ``poll_cron``."""
+        from prisme_drift.daemon.duration import parse_duration
+
+        if self.poll_cron is not None:
+            return None
+        return parse_duration(self.poll_every or "15m")
+
+    @property
+    def outbox_seconds(self) -> float:
+        """How often the outbox sender runs, in seconds."""
+        from prisme_drift.daemon.duration import parse_duration
+
+        return parse_duration(self.outbox_every)
+
+
 class Settings(_Section):
     """The whole settings file."""
 
@@ -90,10 +232,19 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     state: StateSettings = StateSettings()
     collect: CollectSettings = CollectSettings()
+    notify: NotifySettings = NotifySettings()
+    smtp: SmtpSettings | None = None
+    webhook: WebhookSettings | None = None
+    schedule: ScheduleSettings = ScheduleSettings()
     source: Path = Path(DEFAULT_NAME)
 
     def resolve(self, path: Path) -> Path:
-        """A path from the file, made absolute from the file's folder."""
+        """A path from the file, made absolute from the file's folder.
+
+        ``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``) is replaced by its value when
+        the variable is set, so secret paths can read ``$CREDENTIALS_DIRECTORY/devices.yaml``.
+        """
+        path = _expand_credentials_directory(path)
         return path if path.is_absolute() else (self.source.parent / path).resolve()
 
     @property
@@ -124,6 +275,19 @@ class Settings(_Section):
         ):
             return prefix + str(self.resolve(Path(url[len(prefix) :])))
         return url
+
+
+CREDENTIALS_VAR = "CREDENTIALS_DIRECTORY"
+
+
+def _expand_credentials_directory(path: Path) -> Path:
+    """``$CREDENTIALS_DIRECTORY/x`` -> the systemd credentials folder of the service, when set."""
+    text, value = str(path), os.environ.get(CREDENTIALS_VAR)
+    if not value or "$" not in text:
+        return path
+    for form in ("${" + CREDENTIALS_VAR + "}", "$" + CREDENTIALS_VAR):
+        text = text.replace(form, value)
+    return Path(text)
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
@@ -169,7 +333,7 @@ def load_settings(path: Path) -> Settings:
         problems = [_format_problem(path, err) for err in exc.errors()]
         raise ConfigError(
             f"{path}: {len(problems)} problem(s) in the settings", problems=problems
-        ) from exc
+        ) from None  # pydantic's own text quotes the input, which may hold a secret
 
 
 def render_default(site: str, client: str = "", timezone: str = "Indian/Reunion") -> str:
@@ -185,6 +349,7 @@ timezone = "{timezone}"
 [inventory]
 path = "inventory"               # Nornir SimpleInventory: hosts.yaml, groups.yaml, defaults.yaml
 # credentials = "credentials.yaml"   # passwords kept out of the inventory (mode 0600)
+# under systemd: credentials = "$CREDENTIALS_DIRECTORY/devices.yaml"  (docs/deployment.md)
 
 [baseline]
 path = "baselines"               # git repository (observed / approved branches), created if missing
@@ -202,4 +367,32 @@ connect_timeout = 15
 retries = 2                      # transport errors only; authentication failures are never retried
 min_share_of_last_good = 0.5     # shorter than this share of the last good fetch: quarantined
 host_key_policy = "tofu"         # tofu | strict | ignore
+
+[notify]                         # alerts: see docs/alerts.md
+language = "fr"                  # fr | en
+unreachable_after = 3            # consecutive failed polls before "device unreachable"
+max_per_hour = 20                # emails per hour and site; the rest goes in one digest
+retry_for_hours = 72             # an undelivered alert is retried (with backoff) this long
+heartbeat = "weekly"             # off | daily | weekly: "still watching" message
+
+[schedule]                       # the daemon (prisme-drift daemon); cron times in the site timezone
+poll_every = "15m"               # s, m or h; or instead: poll_cron = "*/10 7-20 * * *"
+outbox_every = "1m"              # how often queued alerts are sent
+backup_cron = "30 2 * * *"       # nightly SQLite online backup into state/backups/
+backups_keep = 14
+git_maintenance_cron = "30 3 * * sun"   # weekly git gc + git fsck of the baseline repository
+
+# [smtp]                         # uncomment to receive alerts by email
+# host = "smtp.example.net"
+# port = 587
+# security = "starttls"          # none | starttls | tls
+# username = "alerts@example.net"
+# password_file = "$CREDENTIALS_DIRECTORY/smtp"   # never the password itself (systemd)
+# from = "prisme-drift@example.net"
+# to = ["it@example.net"]
+# timeout = 30
+
+# [webhook]                      # uncomment to POST every alert as JSON
+# url = "https://chat.example.net/hooks/prisme"
+# token_file = "$CREDENTIALS_DIRECTORY/webhook"   # sent as "Authorization: Bearer ..."
 '''

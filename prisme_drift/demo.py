@@ -1,8 +1,9 @@
 """``prisme-drift demo``: the whole chain on the built-in lab, in well under a minute.
 
-Three simulated Cisco switches listen on 127.0.0.1; a site folder is created for them; a first
-poll sets the baseline; a "technician" then changes a VLAN over SSH without a ticket; the second
-poll flags it and the alert that IT would receive is printed.
+Two simulated Cisco switches and a FortiGate-like firewall listen on 127.0.0.1; a site folder is
+created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
+a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
+alerts that IT would receive are printed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
 from prisme_drift.site import init_site
 
-DEVICES = ("sw-accueil", "sw-imagerie", "sw-cfao")
+DEVICES = {"sw-accueil": "ios", "sw-imagerie": "ios", "fw-cabinet": "fortinet"}
+GROUPS = {"ios": "switches", "fortinet": "firewalls"}
+FIREWALL_CHANGE = [
+    "config firewall vip",
+    'edit "vnc-poste-cfao"',
+    'set extintf "wan1"',
+    "set portforward enable",
+    'set mappedip "192.168.10.30"',
+    "set extport 5900",
+    "set mappedport 5900",
+    "next",
+    "end",
+]
 UNAUTHORIZED_CHANGE = [
     "vlan 40",
     " name CFAO-TEMP",
@@ -39,14 +52,14 @@ def write_inventory(folder: Path, lab: Lab, password: str) -> None:
             "hostname": "127.0.0.1",
             "port": d.port,
             "platform": d.platform,
-            "groups": ["switches"],
-            "data": {"role": "access"},
+            "groups": [GROUPS.get(d.platform, "switches")],
+            "data": {"role": "access" if d.platform == "ios" else "edge"},
         }
         for d in lab.devices
     }
     (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=True))
     (folder / "inventory" / "groups.yaml").write_text(
-        yaml.safe_dump({"switches": {"username": "admin"}})
+        yaml.safe_dump({group: {"username": "admin"} for group in sorted(set(GROUPS.values()))})
     )
     (folder / "credentials.yaml").write_text(
         yaml.safe_dump({"defaults": {"password": password}, "groups": {}, "hosts": {}})
@@ -61,20 +74,23 @@ def enable_credentials(settings_file: Path) -> None:
     settings_file.write_text(text)
 
 
-def technician_change(host: str, port: int, password: str) -> list[str]:
-    """What a hurried installer does: a new VLAN and a port moved into it, over SSH, no ticket."""
+def technician_change(device_type: str, port: int, password: str, lines: list[str]) -> None:
+    """What a hurried installer does, over SSH with the ordinary tools, without a ticket."""
     from netmiko import ConnectHandler
 
     with ConnectHandler(
-        device_type="cisco_ios",
-        host=host,
+        device_type=device_type,
+        host="127.0.0.1",
         port=port,
         username="admin",
         password=password,
         ssh_strict=False,
     ) as conn:
-        conn.send_config_set([line.strip() for line in UNAUTHORIZED_CHANGE if line != "end"])
-    return UNAUTHORIZED_CHANGE
+        conn.send_config_set(
+            [line.strip() for line in lines if line != "end"]
+            if device_type == "cisco_ios"
+            else lines
+        )
 
 
 def _summary(console: Console, step: str, report: PollReport) -> None:
@@ -83,30 +99,34 @@ def _summary(console: Console, step: str, report: PollReport) -> None:
 
 
 def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
-    """Run the demo; 0 when the unauthorized VLAN change was flagged, 1 otherwise."""
+    """Run the demo; 0 when the VLAN and port-forward changes were flagged, 1 otherwise."""
     folder = directory or Path(tempfile.mkdtemp(prefix="prisme-drift-demo-"))
     password = secrets.token_urlsafe(12)
     devices = [
-        LabDevice(name=n, platform="ios", username="admin", password=password) for n in DEVICES
+        LabDevice(name=n, platform=p, username="admin", password=password)
+        for n, p in DEVICES.items()
     ]
     with Lab(devices) as lab:
         console.print(
-            f"lab: {len(devices)} simulated Cisco switches on 127.0.0.1, ports "
-            + ", ".join(str(d.port) for d in lab.devices)
+            "lab: 2 simulated Cisco switches and a FortiGate-like firewall on 127.0.0.1: "
+            + ", ".join(f"{d.name}:{d.port}" for d in lab.devices)
         )
         init_site(folder, site="cabinet-demo", client="Cabinet dentaire de démonstration")
         write_inventory(folder, lab, password)
         enable_credentials(folder / "prisme-drift.toml")
         settings = load_settings(folder / "prisme-drift.toml")
-        first = run_poll(settings)
+        first = run_poll(settings, deliver=False)
         _summary(console, "1. baseline", first)
-        target = lab.device("sw-imagerie")
-        technician_change("127.0.0.1", target.port, password)
-        console.print(
-            "[bold]2. change[/] a technician adds VLAN 40 and moves Gi1/0/3 into it "
-            "on sw-imagerie, over SSH, without a ticket"
+        technician_change(
+            "cisco_ios", lab.device("sw-imagerie").port, password, UNAUTHORIZED_CHANGE
         )
-        second = run_poll(settings)
+        technician_change("fortinet", lab.device("fw-cabinet").port, password, FIREWALL_CHANGE)
+        console.print(
+            "[bold]2. change[/] a technician adds VLAN 40 and moves Gi1/0/3 into it on "
+            "sw-imagerie, and opens VNC (port 5900) to a CAD-CAM workstation on fw-cabinet, "
+            "over SSH, without a ticket"
+        )
+        second = run_poll(settings, deliver=False)
         _summary(console, "3. detection", second)
     opened = [item for item in second.drift if item.id in second.opened]
     for item in opened:
@@ -119,7 +139,8 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
         console.rule(message.subject)
         console.print(message.body, markup=False)
     console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
-    flagged = any(i.category == "vlan" and i.verdict == "unauthorized" for i in opened)
+    found = {(i.device, i.category) for i in opened if i.verdict == "unauthorized"}
+    flagged = {("sw-imagerie", "vlan"), ("fw-cabinet", "nat")} <= found
     if not flagged:
-        console.print("[red]demo failed: the VLAN change was not flagged[/]")
+        console.print(f"[red]demo failed: expected VLAN and NAT drift, found {sorted(found)}[/]")
     return 0 if flagged and first.exit_code == 0 else 1

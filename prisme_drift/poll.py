@@ -8,6 +8,7 @@ closed, its last good baseline untouched.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,9 +22,12 @@ from prisme_drift.classify.remediation import remediation_for, remediation_lines
 from prisme_drift.collect import CollectOptions, check_fetch, collect_all
 from prisme_drift.config import Settings
 from prisme_drift.drift import item_view, open_items
+from prisme_drift.errors import PrismeDriftError
 from prisme_drift.inventory import build_nornir, load_credentials
 from prisme_drift.models import DeviceOutcome, DeviceStatus, Fetch, Hunk, PollReport, Snapshot
 from prisme_drift.normalize import FingerprintKey, normalize
+from prisme_drift.notify.events import DeviceTransition, record_poll_events
+from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
@@ -35,6 +39,10 @@ log = logging.getLogger(__name__)
 def utcnow() -> datetime:
     """Aware UTC now (one place, so tests and the daemon agree)."""
     return datetime.now(UTC)
+
+
+class PollCancelled(PrismeDriftError):
+    """The poll was cancelled (daemon shutting down) before it wrote anything."""
 
 
 @dataclass
@@ -210,21 +218,38 @@ def _update_device(row: Device, j: _Judged, now: datetime) -> datetime | None:
 
 
 def run_poll(
-    settings: Settings, *, trigger: str = "manual", on_result: Callable[[Fetch], None] | None = None
+    settings: Settings,
+    *,
+    trigger: str = "manual",
+    on_result: Callable[[Fetch], None] | None = None,
+    deliver: bool = True,
+    cancel: threading.Event | None = None,
 ) -> PollReport:
-    """Poll every device of the site once and reconcile drift; the site lock is held throughout."""
+    """Poll every device of the site once and reconcile drift; the site lock is held throughout.
+
+    The poll's events go to the outbox in its transaction; with ``deliver``, due notifications
+    are then sent (after the lock is released; a delivery problem never fails the poll).
+    ``cancel`` set by the end of the collection raises PollCancelled before any write.
+    """
     state = settings.state_path
     with site_lock(state, "poll"):
         engine = make_engine(settings.database_url)
         try:
             ensure_schema(engine)
-            return _poll_locked(settings, engine, trigger, on_result)
+            report = _poll_locked(settings, engine, trigger, on_result, cancel)
         finally:
             engine.dispose()
+    if deliver:
+        deliver_after_poll(settings)
+    return report
 
 
 def _poll_locked(
-    settings: Settings, engine: object, trigger: str, on_result: Callable[[Fetch], None] | None
+    settings: Settings,
+    engine: object,
+    trigger: str,
+    on_result: Callable[[Fetch], None] | None,
+    cancel: threading.Event | None = None,
 ) -> PollReport:
     site = settings.site.name
     nr = build_nornir(settings)
@@ -240,6 +265,8 @@ def _poll_locked(
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
     fetches = collect_all(nr, options, on_result)
+    if cancel is not None and cancel.is_set():
+        raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)
     sessions = session_factory(engine)  # type: ignore[arg-type]
     with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
         poll = Poll(site=site, started_at=started, trigger=trigger)
@@ -250,9 +277,13 @@ def _poll_locked(
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         opened: list[int] = []
         closed: list[int] = []
+        transitions: list[DeviceTransition] = []
         for j in judged:
             row = rows[j.fetch.device]
             previous_success = _update_device(row, j, started)
+            transitions.append(
+                DeviceTransition(row, j.status, j.error_kind, j.error, previous_success)
+            )
             session.add(
                 DevicePoll(
                     poll_id=poll.id,
@@ -270,6 +301,7 @@ def _poll_locked(
             o, c = _drift_for_device(session, repo, row, j, poll, previous_success)
             opened += o
             closed += c
+        record_poll_events(session, settings, poll, transitions)  # same transaction
         finished = utcnow()
         poll.finished_at = finished
         poll.observed_commit = observed_commit or repo.head(OBSERVED)

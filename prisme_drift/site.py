@@ -121,7 +121,10 @@ def site_status(settings: Settings) -> dict[str, Any]:
         engine.dispose()
     with BaselineRepo(settings.baseline_path, site) as repo:
         observed, approved = repo.head(OBSERVED), repo.head(APPROVED)
+    from prisme_drift.daemon.jobstate import daemon_status
+
     return {
+        "daemon": daemon_status(settings.state_path, site),
         "site": site,
         "last_poll": _iso(last),
         "open_drift": sum(counts.values()),

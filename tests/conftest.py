@@ -65,11 +65,13 @@ def lab_site(tmp_path: Path) -> Iterator[Callable[..., LabSite]]:
     """Factory: ``lab_site(["sw01", "sw02"], timeout=..)`` starts devices and a site for them."""
     labs: list[Lab] = []
 
-    def factory(names: list[str] | None = None, **kwargs: object) -> LabSite:
+    def factory(names: list[str] | dict[str, str] | None = None, **kwargs: object) -> LabSite:
+        """Device names (IOS), or a mapping name -> lab platform."""
         password = secrets.token_urlsafe(10)
+        platforms = names if isinstance(names, dict) else dict.fromkeys(names or ["sw01"], "ios")
         devices = [
-            LabDevice(name=n, platform="ios", username="admin", password=password)
-            for n in (names or ["sw01"])
+            LabDevice(name=n, platform=p, username="admin", password=password)
+            for n, p in platforms.items()
         ]
         lab = Lab(devices)
         lab.start()

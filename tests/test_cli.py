@@ -195,6 +195,8 @@ def test_demo_exits_0_and_prints_the_french_alert(tmp_path: Path) -> None:
     result = cli("demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "modification non autorisée sur sw-imagerie (VLAN)" in result.stdout
+    assert "modification non autorisée sur fw-cabinet (NAT)" in result.stdout
+    assert 'set mappedip "192.168.10.30"' in result.stdout
     assert "+ vlan 40" in result.stdout
     assert "drift accept" in result.stdout
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -11,6 +12,9 @@ from rich.table import Table
 from prisme_drift.cli.app import Context, cli, err, out, pass_ctx
 from prisme_drift.config import Settings
 from prisme_drift.models import DriftView, PollReport
+
+if TYPE_CHECKING:
+    from prisme_drift.notify.sender import DeliveryReport
 
 
 # -- init ---------------------------------------------------------------------------------------
@@ -42,11 +46,22 @@ def run(ctx: Context, as_json: bool) -> None:
 
     settings = ctx.settings()
     report = _run_with_progress(settings, show=not as_json and err.is_terminal)
+    delivered = _deliver_notifications(settings)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
         print_report(report)
+    if delivered is not None and (delivered.attempted or delivered.pending):
+        err.print(delivered.line() + " (see 'prisme-drift outbox list')", markup=False)
     raise click.exceptions.Exit(report.exit_code)
+
+
+def _deliver_notifications(settings: Settings) -> DeliveryReport | None:
+    """Send what the poll queued before exiting (cron use); a delivery failure is logged and
+    the message stays in the outbox: it never changes run's exit code."""
+    from prisme_drift.notify.sender import deliver_after_poll
+
+    return deliver_after_poll(settings)
 
 
 def _run_with_progress(settings: Settings, show: bool) -> PollReport:
@@ -56,7 +71,7 @@ def _run_with_progress(settings: Settings, show: bool) -> PollReport:
     from prisme_drift.poll import run_poll
 
     if not show:
-        return run_poll(settings)
+        return run_poll(settings, deliver=False)
     total = len(build_nornir(settings).inventory.hosts)
     columns = (
         TextColumn("polling"),
@@ -67,7 +82,9 @@ def _run_with_progress(settings: Settings, show: bool) -> PollReport:
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("", total=total)
         return run_poll(
-            settings, on_result=lambda f: progress.update(task, advance=1, description=f.device)
+            settings,
+            on_result=lambda f: progress.update(task, advance=1, description=f.device),
+            deliver=False,
         )
 
 
@@ -161,6 +178,9 @@ def status(ctx: Context, as_json: bool) -> None:
             str(d["open_drift"]),
         )
     out.print(table)
+    from prisme_drift.cli.daemon import print_daemon
+
+    print_daemon(data["daemon"])
 
 
 @cli.command()

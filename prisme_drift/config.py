@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from prisme_drift.authorize.glpi import GlpiSettings
 from prisme_drift.errors import ConfigError
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
@@ -223,6 +224,13 @@ class ScheduleSettings(_Section):
         return parse_duration(self.outbox_every)
 
 
+class TicketSettings(_Section):
+    """Where change tickets come from, besides the CLI's own database."""
+
+    folder: Path = Path("tickets")  # tickets as code: *.yaml files read at every poll
+    glpi: GlpiSettings | None = None  # [tickets.glpi]: approved GLPI Changes
+
+
 class Settings(_Section):
     """The whole settings file."""
 
@@ -236,6 +244,7 @@ class Settings(_Section):
     smtp: SmtpSettings | None = None
     webhook: WebhookSettings | None = None
     schedule: ScheduleSettings = ScheduleSettings()
+    tickets: TicketSettings = TicketSettings()
     source: Path = Path(DEFAULT_NAME)
 
     def resolve(self, path: Path) -> Path:
@@ -381,6 +390,15 @@ outbox_every = "1m"              # how often queued alerts are sent
 backup_cron = "30 2 * * *"       # nightly SQLite online backup into state/backups/
 backups_keep = 14
 git_maintenance_cron = "30 3 * * sun"   # weekly git gc + git fsck of the baseline repository
+
+[tickets]
+folder = "tickets"               # tickets as code: one YAML file per change ticket, read every poll
+# [tickets.glpi]                 # approved GLPI Changes as tickets (see docs/glpi.md)
+# url = "https://glpi.example.net/apirest.php"
+# user_token_file = "$CREDENTIALS_DIRECTORY/glpi-user-token"
+# app_token_file = "$CREDENTIALS_DIRECTORY/glpi-app-token"
+# timezone = "Indian/Reunion"
+# category_map = {{"Réseau > VLAN" = ["vlan"], "Réseau > Pare-feu" = ["firewall", "nat"]}}
 
 # [smtp]                         # uncomment to receive alerts by email
 # host = "smtp.example.net"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from prisme_drift.authorize.registry import AuditLog
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.classify.patch import apply_hunks
 from prisme_drift.config import Settings
@@ -116,6 +117,14 @@ def accept_item(settings: Settings, item_id: int, by: str, reason: str) -> Drift
                 item.closed_at = datetime.now(UTC)
                 session.flush()
                 view = item_view(item)
+                audit = AuditLog(session, settings.site.name, settings.state_path)
+                audit.append(
+                    by,
+                    "drift.accept",
+                    f"{view.device} item {item_id}",
+                    {"reason": reason, "category": view.category, "lines": view.lines()},
+                )
+            audit.committed()
         finally:
             engine.dispose()
     log.info("[%s] drift item %d accepted by %s: %s", settings.site.name, item_id, by, reason)

@@ -16,22 +16,32 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prisme_drift.authorize.poll_auth import PollAuthorizer
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.classify import diff_snapshots
-from prisme_drift.classify.remediation import remediation_for, remediation_lines
+from prisme_drift.classify.patch import apply_hunks
+from prisme_drift.classify.remediation import remediation_lines
 from prisme_drift.collect import CollectOptions, check_fetch, collect_all
 from prisme_drift.config import Settings
 from prisme_drift.drift import item_view, open_items
 from prisme_drift.errors import PrismeDriftError
-from prisme_drift.inventory import build_nornir, load_credentials
-from prisme_drift.models import DeviceOutcome, DeviceStatus, Fetch, Hunk, PollReport, Snapshot
+from prisme_drift.inventory import build_nornir, device_refs, load_credentials
+from prisme_drift.models import (
+    Category,
+    DeviceOutcome,
+    DeviceStatus,
+    Fetch,
+    Hunk,
+    PollReport,
+    Snapshot,
+)
 from prisme_drift.normalize import FingerprintKey, normalize
 from prisme_drift.notify.events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
-from prisme_drift.store.models import Device, DevicePoll, DriftItem, Poll
+from prisme_drift.store.models import Device, DevicePoll, Poll
 
 log = logging.getLogger(__name__)
 
@@ -151,54 +161,6 @@ def _record_baselines(
     return observed, approved
 
 
-def _reconcile(
-    session: Session,
-    row: Device,
-    hunks: list[Hunk],
-    remediation: list[str],
-    poll: Poll,
-    appeared_after: datetime | None,
-) -> tuple[list[int], list[int]]:
-    """Open items for new hunks, keep the ones still there, close the ones that are gone."""
-    now = poll.started_at
-    current = {h.fingerprint(row.name): h for h in hunks}
-    opened: list[int] = []
-    closed: list[int] = []
-    existing = {item.fingerprint: item for item in open_items(session, row.site, row.id)}
-    places = {(tuple(h.path), str(h.category)) for h in hunks}
-    for fp, item in existing.items():
-        if fp in current:
-            item.last_seen_at = now
-            continue
-        item.closed_at, item.closed_poll_id = now, poll.id
-        same_place = (tuple(item.path), item.category) in places
-        item.close_reason = "superseded" if same_place else "reverted"
-        closed.append(item.id)
-    for fp, hunk in current.items():
-        if fp in existing:
-            continue
-        item = DriftItem(
-            site=row.site,
-            device_id=row.id,
-            fingerprint=fp,
-            category=str(hunk.category),
-            path=list(hunk.path),
-            removed=list(hunk.removed),
-            added=list(hunk.added),
-            remediation=remediation_for(hunk, remediation),
-            verdict="unauthorized",
-            reason="no_ticket",
-            appeared_after=appeared_after,
-            opened_at=now,
-            opened_poll_id=poll.id,
-            last_seen_at=now,
-        )
-        session.add(item)
-        session.flush()
-        opened.append(item.id)
-    return opened, closed
-
-
 def _update_device(row: Device, j: _Judged, now: datetime) -> datetime | None:
     """Record the outcome on the device row; returns the previous good poll time."""
     previous_success = row.last_success_at
@@ -275,6 +237,7 @@ def _poll_locked(
         rows = {name: _device_row(session, site, f) for name, f in sorted(fetches.items())}
         judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
+        auth = PollAuthorizer(session, settings, device_refs(nr))
         opened: list[int] = []
         closed: list[int] = []
         transitions: list[DeviceTransition] = []
@@ -298,7 +261,7 @@ def _poll_locked(
             )
             if j.snapshot is None:
                 continue
-            o, c = _drift_for_device(session, repo, row, j, poll, previous_success)
+            o, c = _drift_for_device(session, repo, row, j, poll, previous_success, auth)
             opened += o
             closed += c
         record_poll_events(session, settings, poll, transitions)  # same transaction
@@ -308,6 +271,7 @@ def _poll_locked(
         poll.approved_commit = approved_commit or repo.head(APPROVED)
         poll.summary = {s.value: sum(1 for j in judged if j.status == s) for s in DeviceStatus}
         session.flush()
+        poll.approved_commit = repo.head(APPROVED)
         drift = tuple(item_view(i) for i in open_items(session, site))
         outcomes = tuple(
             DeviceOutcome(j.fetch.device, j.status, j.error_kind, j.error, tuple(j.hunks))
@@ -324,6 +288,7 @@ def _poll_locked(
             commit=observed_commit,
             poll_id=poll.id,
         )
+    auth.audit.committed()
     log.info(
         "[%s] poll %s: %s, %d open drift item(s), %d opened, %d closed",
         site,
@@ -343,7 +308,9 @@ def _drift_for_device(
     j: _Judged,
     poll: Poll,
     previous_success: datetime | None,
+    auth: PollAuthorizer,
 ) -> tuple[list[int], list[int]]:
+    """Hunks approved -> observed, judged against the tickets; approved moves by the authorized."""
     assert j.snapshot is not None
     approved = repo.read(APPROVED, row.name, row.platform)
     if approved is None:
@@ -351,4 +318,44 @@ def _drift_for_device(
     profile = get_profile(row.platform)
     j.hunks = diff_snapshots(approved, j.snapshot, profile)
     remediation = remediation_lines(approved.config, j.snapshot.config, profile) if j.hunks else []
-    return _reconcile(session, row, j.hunks, remediation, poll, previous_success)
+    existing = open_items(session, row.site, row.id)
+    result = auth.reconcile(row, j.hunks, remediation, poll, previous_success, existing)
+    if result.moved:
+        _approve(repo, auth, row, approved, j.snapshot, j.hunks, result.moved, poll)
+    return result.opened, result.closed
+
+
+def _approve(
+    repo: BaselineRepo,
+    auth: PollAuthorizer,
+    row: Device,
+    approved: Snapshot,
+    observed: Snapshot,
+    hunks: list[Hunk],
+    moved: list[tuple[Hunk, str]],
+    poll: Poll,
+) -> None:
+    """Move approved forward by exactly the authorized hunks, naming their tickets."""
+    moved_hunks = [h for h, _ in moved]
+    tickets = sorted({t for _, t in moved})
+    if len(moved_hunks) == len(hunks):
+        snapshot = observed
+    else:
+        profile = get_profile(row.platform)
+        config_hunks = [h for h in moved_hunks if h.category != Category.DEVICE]
+        config = apply_hunks(approved.config, observed.config, config_hunks, profile)
+        facts = observed.facts if len(config_hunks) < len(moved_hunks) else approved.facts
+        snapshot = Snapshot(approved.device, approved.platform, config, dict(facts))
+    commit = repo.commit(
+        APPROVED,
+        {row.name: snapshot},
+        f"{row.site}: {row.name}: authorized change(s) under " + ", ".join(tickets),
+        poll.started_at,
+        {"Poll": str(poll.id), "Ticket": ", ".join(tickets)},
+    )
+    auth.audit.append(
+        "prisme-drift",
+        "baseline.approve",
+        row.name,
+        {"commit": commit, "tickets": tickets, "hunks": [h.as_dict() for h in moved_hunks]},
+    )

@@ -84,8 +84,9 @@ def judge(
         passed == 0 and not _would_match_elsewhere(category, after, seen, candidates)
     ):
         reason = "no_ticket"
-    if device.restricted and reason in ("no_ticket", "device_not_in_scope"):
-        reason = "mandate_missing"  # any change in a manufacturer perimeter needs a mandate
+    if device.restricted and not any(t.mandate and t.covers_device(device) for t in candidates):
+        # In a manufacturer perimeter the missing mandate is the breach that matters most.
+        reason = "mandate_missing"
     return Verdict(
         verdict="unauthorized",
         reason=reason,

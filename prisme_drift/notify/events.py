@@ -124,11 +124,13 @@ def _drift_events(session: Session, settings: Settings, poll: Poll) -> list[Even
     to_open = base.where(
         DriftItem.closed_at.is_(None),
         DriftItem.verdict == "unauthorized",
+        # an expired transitional change has its own event, raised where it is detected
+        DriftItem.reason.is_distinct_from("transitional_expired"),
         _unnotified(EventKind.DRIFT_OPENED),
     )
     to_close = base.where(
         DriftItem.closed_at.is_not(None),
-        ~_unnotified(EventKind.DRIFT_OPENED),
+        ~_unnotified(EventKind.DRIFT_OPENED) | ~_unnotified(EventKind.TRANSITIONAL_EXPIRED),
         _unnotified(EventKind.DRIFT_CLOSED),
     )
     events = []

@@ -226,3 +226,32 @@ class OutboxEvent(Base):
     event_id: Mapped[int] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class TicketRow(Base):
+    """A change ticket made from the CLI or imported; the ticket itself is validated JSON."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    site: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained audit trail of tickets, verdicts, acceptances, baseline moves."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -134,3 +134,15 @@ def test_closed_ticket_still_covers_its_window_cancelled_does_not() -> None:
     assert judge(Category.VLAN, SW, T0, seen, [closed]).authorized
     cancelled = ticket(status=TicketStatus.CANCELLED)
     assert judge(Category.VLAN, SW, T0, seen, [cancelled]).reason == "ticket_not_approved"
+
+
+def test_restricted_device_reason_is_mandate_first() -> None:
+    draft = ticket(devices=("orthophos",), status=TicketStatus.DRAFT, approval=None)
+    seen = T0 + timedelta(hours=1)
+    assert judge(Category.VLAN, SIRONA, T0, seen, [draft]).reason == "mandate_missing"
+    draft_with_mandate = ticket(
+        devices=("orthophos",), status=TicketStatus.DRAFT, approval=None, mandate="M-1"
+    )
+    assert judge(Category.VLAN, SIRONA, T0, seen, [draft_with_mandate]).reason == (
+        "ticket_not_approved"
+    )

@@ -21,9 +21,10 @@ from prisme_drift.store.engine import (
 from prisme_drift.store.models import Base
 
 #: The newest shipped revision; a new migration moves it (and may add to TABLES).
-HEAD = "0002"
+HEAD = "0003"
 TABLES = {"devices", "polls", "device_polls", "drift_items"}
 TABLES |= {"events", "outbox", "outbox_events"}  # 0002: notifications
+TABLES |= {"tickets", "audit_log"}  # 0003: change tickets, audit trail
 
 
 def _tables(engine: Engine) -> set[str]:

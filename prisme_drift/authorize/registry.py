@@ -1,0 +1,201 @@
+"""Tickets kept in the database (CLI and imports) and the audit trail, for one site."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prisme_drift.authorize.audit import (
+    GENESIS,
+    Entry,
+    entry_hash,
+    read_head,
+    verify_chain,
+    write_head,
+)
+from prisme_drift.authorize.model import Approval, DeviceRef, Ticket, TicketStatus
+from prisme_drift.authorize.sources import Loaded, parse_ticket
+from prisme_drift.errors import ConfigError, PrismeDriftError
+from prisme_drift.store.models import AuditEntry, TicketRow
+
+
+class TicketError(PrismeDriftError):
+    """A ticket operation was refused (unknown id, wrong status, approval rules)."""
+
+
+def now_utc() -> datetime:
+    """Aware UTC now."""
+    return datetime.now(UTC)
+
+
+def default_actor() -> str:
+    """Who runs the command, for the audit trail when no --by is given."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+class AuditLog:
+    """Append and verify the site's hash-chained audit trail."""
+
+    def __init__(self, session: Session, site: str, state_dir: Path) -> None:
+        self.session = session
+        self.site = site
+        self.state_dir = state_dir
+        self.last_hash: str | None = None  # newest hash appended by this object
+
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
+        """Add one entry chained to the previous one; the head file follows at commit time."""
+        last = self.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.site == self.site)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+        prev = last.hash if last else GENESIS
+        at = now_utc().replace(microsecond=0)
+        digest = entry_hash(prev, self.site, at, actor, action, subject, details)
+        row = AuditEntry(
+            site=self.site,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=details,
+            prev_hash=prev,
+            hash=digest,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.last_hash = digest
+        return row
+
+    def committed(self) -> None:
+        """After the transaction committed: record the newest hash in the head file."""
+        if self.last_hash:
+            write_head(self.state_dir, self.last_hash)
+
+    def entries(self) -> list[Entry]:
+        """Every entry, oldest first."""
+        rows = self.session.scalars(
+            select(AuditEntry).where(AuditEntry.site == self.site).order_by(AuditEntry.id)
+        )
+        return [
+            Entry(
+                r.id,
+                r.site,
+                r.at,
+                r.actor,
+                r.action,
+                r.subject,
+                dict(r.details),
+                r.prev_hash,
+                r.hash,
+            )
+            for r in rows
+        ]
+
+    def verify(self) -> list[str]:
+        """Problems of the chain and of its head file; empty when everything verifies."""
+        return verify_chain(self.entries(), read_head(self.state_dir))
+
+
+class TicketRegistry:
+    """The site's tickets in the database."""
+
+    name = "cli"
+
+    def __init__(self, session: Session, site: str) -> None:
+        self.session = session
+        self.site = site
+
+    def _row(self, ticket_id: str) -> TicketRow:
+        row = self.session.get(TicketRow, ticket_id)
+        if row is None or row.site != self.site:
+            raise TicketError(
+                f"no ticket {ticket_id!r} on site {self.site}; see 'prisme-drift ticket list'"
+            )
+        return row
+
+    def get(self, ticket_id: str) -> Ticket:
+        """One ticket by id."""
+        return parse_ticket(self._row(ticket_id).data, f"ticket {ticket_id} (database)", "cli")
+
+    def all(self) -> list[Ticket]:
+        """Every ticket of the site, by id."""
+        rows = self.session.scalars(
+            select(TicketRow).where(TicketRow.site == self.site).order_by(TicketRow.id)
+        )
+        return [parse_ticket(r.data, f"ticket {r.id} (database)", "cli") for r in rows]
+
+    def load(self) -> Loaded:
+        """As a ticket source."""
+        loaded = Loaded()
+        for row in self.session.scalars(select(TicketRow).where(TicketRow.site == self.site)):
+            try:
+                loaded.tickets.append(parse_ticket(row.data, f"ticket {row.id} (database)", "cli"))
+            except ConfigError as exc:
+                loaded.problems.append(str(exc))
+        return loaded
+
+    def add(self, ticket: Ticket) -> Ticket:
+        """Store a new ticket; refuses an id already used."""
+        if self.session.get(TicketRow, ticket.id) is not None:
+            raise TicketError(f"ticket {ticket.id} already exists; choose another id")
+        now = now_utc()
+        self.session.add(
+            TicketRow(
+                id=ticket.id,
+                site=self.site,
+                status=str(ticket.status),
+                data=ticket.as_dict(),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self.session.flush()
+        return ticket
+
+    def save(self, ticket: Ticket) -> Ticket:
+        """Replace a stored ticket by its new state."""
+        row = self._row(ticket.id)
+        row.data, row.status, row.updated_at = ticket.as_dict(), str(ticket.status), now_utc()
+        self.session.flush()
+        return ticket
+
+
+def scope_devices(ticket: Ticket, refs: dict[str, DeviceRef]) -> list[DeviceRef]:
+    """Inventory devices the ticket covers."""
+    return [ref for ref in refs.values() if ticket.covers_device(ref)]
+
+
+def approve(ticket: Ticket, refs: dict[str, DeviceRef], by: str, ref: str) -> Ticket:
+    """The approved ticket, or TicketError listing every reason it may not be approved."""
+    if ticket.status != TicketStatus.DRAFT:
+        raise TicketError(f"ticket {ticket.id} is {ticket.status}; only a draft can be approved")
+    unknown = [d for d in ticket.devices if d not in refs]
+    restricted = {
+        r.name: r.restricted for r in scope_devices(ticket, refs) if r.restricted is not None
+    }
+    problems = ticket.approval_problems(restricted)
+    if unknown:
+        problems.append(f"devices not in the inventory: {', '.join(unknown)}")
+    if not by.strip() or not ref.strip():
+        problems.append("--by NAME and --ref TEXT (the written approval) are required")
+    if problems:
+        raise TicketError(
+            f"ticket {ticket.id} cannot be approved:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    approval = Approval(by=by, at=now_utc(), ref=ref)
+    return ticket.model_copy(update={"status": TicketStatus.APPROVED, "approval": approval})
+
+
+def set_status(ticket: Ticket, status: TicketStatus) -> Ticket:
+    """Close or cancel a ticket; closed and cancelled tickets stay as they are."""
+    if ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
+        raise TicketError(f"ticket {ticket.id} is already {ticket.status}")
+    return ticket.model_copy(update={"status": status})

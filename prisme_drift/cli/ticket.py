@@ -1,0 +1,290 @@
+"""Ticket and audit commands: add, approve, list, show, close, cancel, import; audit verify."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from pydantic import ValidationError
+from rich.table import Table
+
+from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.registry import (
+    AuditLog,
+    TicketError,
+    TicketRegistry,
+    approve,
+    default_actor,
+    set_status,
+)
+from prisme_drift.authorize.service import load_tickets
+from prisme_drift.authorize.sources import load_ticket_file
+from prisme_drift.cli.app import EXIT_INTERNAL, EXIT_OK, Context, cli, out, pass_ctx
+from prisme_drift.config import Settings
+from prisme_drift.errors import ConfigError
+from prisme_drift.models import Category
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+
+CATEGORIES = [c.value for c in Category]
+
+
+@contextmanager
+def _registry(settings: Settings) -> Iterator[tuple[TicketRegistry, AuditLog]]:
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with session_factory(engine).begin() as session:
+            audit = AuditLog(session, settings.site.name, settings.state_path)
+            yield TicketRegistry(session, settings.site.name), audit
+        audit.committed()
+    finally:
+        engine.dispose()
+
+
+def parse_when(value: str, timezone: str, option: str) -> datetime:
+    """ISO date-time; without an offset it is taken in the site's timezone."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{option} {value!r}: not an ISO date-time (e.g. 2026-12-01T08:00 "
+            "or 2026-12-01T08:00+04:00)"
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(timezone))
+
+
+@cli.group()
+def ticket() -> None:
+    """Change tickets: the written approvals that authorize changes."""
+
+
+@ticket.command("add")
+@click.argument("ticket_id")
+@click.option("--title", required=True)
+@click.option("--device", "devices", multiple=True, help="A device in scope (repeatable).")
+@click.option("--group", "groups", multiple=True, help="An inventory group in scope (repeatable).")
+@click.option("--site", "whole_site", is_flag=True, help="The whole site is in scope.")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    required=True,
+    type=click.Choice(CATEGORIES),
+    help="A change category covered (repeatable).",
+)
+@click.option("--start", required=True, help="Window start, ISO (site timezone if no offset).")
+@click.option("--end", required=True, help="Window end, ISO.")
+@click.option("--rollback", default="", help="The rollback plan (required to approve).")
+@click.option("--transitional-until", "until", help="Transitional change: its expiry, ISO.")
+@click.option("--mandate", help="Manufacturer mandate reference (restricted devices).")
+@click.option("--requested-by", "requested_by", default="")
+@pass_ctx
+def ticket_add(
+    ctx: Context,
+    ticket_id: str,
+    title: str,
+    devices: tuple[str, ...],
+    groups: tuple[str, ...],
+    whole_site: bool,
+    categories: tuple[str, ...],
+    start: str,
+    end: str,
+    rollback: str,
+    until: str | None,
+    mandate: str | None,
+    requested_by: str,
+) -> None:
+    """Create a draft ticket."""
+    settings = ctx.settings()
+    tz = settings.site.timezone
+    try:
+        new = Ticket(
+            id=ticket_id,
+            title=title,
+            requested_by=requested_by,
+            devices=devices,
+            groups=groups,
+            whole_site=whole_site,
+            categories=tuple(Category(c) for c in categories),
+            start=parse_when(start, tz, "--start"),
+            end=parse_when(end, tz, "--end"),
+            rollback=rollback,
+            kind=TicketKind.TRANSITIONAL if until else TicketKind.DEFINITIVE,
+            expires_at=parse_when(until, tz, "--transitional-until") if until else None,
+            mandate=mandate,
+            status=TicketStatus.DRAFT,
+            source="cli",
+        )
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'ticket'}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"ticket {ticket_id} not created", problems=problems) from exc
+    with _registry(settings) as (registry, audit):
+        registry.add(new)
+        audit.append(requested_by or default_actor(), "ticket.add", new.id, new.as_dict())
+    out.print(
+        f"ticket {new.id} created as draft: window {new.start.isoformat()} → "
+        f"{new.end.isoformat()}; approve it with 'prisme-drift ticket approve {new.id} "
+        "--by NAME --ref REF'"
+    )
+
+
+@ticket.command("approve")
+@click.argument("ticket_id")
+@click.option("--by", required=True, help="Who approved (the signatory of the written approval).")
+@click.option("--ref", required=True, help="Reference of the written approval.")
+@pass_ctx
+def ticket_approve(ctx: Context, ticket_id: str, by: str, ref: str) -> None:
+    """Approve a draft ticket; refused without rollback plan, expiry or mandate."""
+    from prisme_drift.inventory import build_nornir, device_refs
+
+    settings = ctx.settings()
+    refs = device_refs(build_nornir(settings))
+    with _registry(settings) as (registry, audit):
+        approved = approve(registry.get(ticket_id), refs, by, ref)
+        registry.save(approved)
+        audit.append(by, "ticket.approve", ticket_id, {"ref": ref})
+    out.print(f"ticket {ticket_id} approved by {by} ({ref})")
+
+
+def _status_command(name: str, status: TicketStatus) -> None:
+    @ticket.command(name)
+    @click.argument("ticket_id")
+    @click.option("--by", default=None, help="Who (default: the current user).")
+    @pass_ctx
+    def command(ctx: Context, ticket_id: str, by: str | None) -> None:
+        settings = ctx.settings()
+        with _registry(settings) as (registry, audit):
+            registry.save(set_status(registry.get(ticket_id), status))
+            audit.append(by or default_actor(), f"ticket.{name}", ticket_id, {})
+        out.print(f"ticket {ticket_id} {status}")
+
+    command.__doc__ = f"Mark a ticket {status}."
+
+
+_status_command("close", TicketStatus.CLOSED)
+_status_command("cancel", TicketStatus.CANCELLED)
+
+
+@ticket.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", default=None)
+@pass_ctx
+def ticket_import(ctx: Context, file: Path, by: str | None) -> None:
+    """Import tickets from a YAML file into the database (all or nothing)."""
+    settings = ctx.settings()
+    tickets = load_ticket_file(file, source="cli")
+    with _registry(settings) as (registry, audit):
+        for item in tickets:
+            registry.add(item)
+            audit.append(
+                by or default_actor(),
+                "ticket.import",
+                item.id,
+                {"file": str(file), **item.as_dict()},
+            )
+    out.print(f"{len(tickets)} ticket(s) imported from {file}")
+
+
+@ticket.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ticket_list(ctx: Context, as_json: bool) -> None:
+    """Tickets from every source (database, tickets folder, GLPI)."""
+    settings = ctx.settings()
+    with _registry(settings) as (registry, _audit):
+        loaded = load_tickets(settings, registry)
+    if as_json:
+        click.echo(json.dumps([t.as_dict() for t in loaded.tickets], indent=2, ensure_ascii=False))
+    else:
+        table = Table(title=f"{settings.site.name}: tickets", title_justify="left")
+        for column in ("id", "status", "source", "scope", "categories", "window", "title"):
+            table.add_column(column, overflow="fold")
+        for t in loaded.tickets:
+            scope = ", ".join([*t.devices, *(f"group {g}" for g in t.groups)]) or "site"
+            table.add_row(
+                t.id,
+                str(t.status),
+                t.source,
+                scope,
+                ", ".join(t.categories),
+                f"{t.start:%Y-%m-%d %H:%M} → {t.end:%Y-%m-%d %H:%M}",
+                t.title,
+            )
+        out.print(table)
+    for problem in loaded.problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@ticket.command("show")
+@click.argument("ticket_id")
+@pass_ctx
+def ticket_show(ctx: Context, ticket_id: str) -> None:
+    """One ticket in full."""
+    settings = ctx.settings()
+    with _registry(settings) as (registry, _audit):
+        loaded = load_tickets(settings, registry)
+    match = [t for t in loaded.tickets if t.id == ticket_id]
+    if not match:
+        raise TicketError(f"no ticket {ticket_id!r}; see 'prisme-drift ticket list'")
+    click.echo(json.dumps(match[0].as_dict(), indent=2, ensure_ascii=False))
+
+
+@cli.group()
+def audit() -> None:
+    """The hash-chained audit trail."""
+
+
+@audit.command("verify")
+@pass_ctx
+def audit_verify(ctx: Context) -> None:
+    """Check that no audit entry was edited or deleted; exit 1 if one was."""
+    settings = ctx.settings()
+    with _registry(settings) as (_, log):
+        problems = log.verify()
+        count = len(log.entries())
+    if problems:
+        for problem in problems:
+            click.echo(f"audit: {problem}", err=True)
+        raise click.exceptions.Exit(EXIT_INTERNAL)
+    out.print(f"audit trail verified: {count} entries, chain and head intact")
+    raise click.exceptions.Exit(EXIT_OK)
+
+
+@audit.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def audit_list(ctx: Context, as_json: bool) -> None:
+    """Every audit entry, oldest first."""
+    settings = ctx.settings()
+    with _registry(settings) as (_, log):
+        entries = log.entries()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": e.id,
+                        "at": e.at.isoformat(),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "subject": e.subject,
+                        "details": e.details,
+                        "hash": e.hash,
+                    }
+                    for e in entries
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    for e in entries:
+        out.print(
+            f"{e.id:5} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:20} {e.action:18} {e.subject}",
+            markup=False,
+        )

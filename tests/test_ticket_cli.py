@@ -1,0 +1,160 @@
+"""The ticket commands as a technician types them: refusals name every reason."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+
+def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    folder = tmp_path / "cab"
+    result = subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "init", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (folder / "inventory" / "hosts.yaml").write_text(
+        yaml.safe_dump(
+            {"sw01": {"hostname": "192.0.2.1", "platform": "ios", "groups": ["switches"]}}
+        )
+    )
+    (folder / "inventory" / "groups.yaml").write_text(yaml.safe_dump({"switches": {}}))
+    return folder / "prisme-drift.toml"
+
+
+def test_add_approve_list_show_close(site: Path) -> None:
+    add = run(
+        site,
+        "ticket",
+        "add",
+        "CHG-10",
+        "--title",
+        "VLAN CFAO",
+        "--group",
+        "switches",
+        "--category",
+        "vlan",
+        "--category",
+        "interface",
+        "--start",
+        "2026-12-01T08:00",
+        "--end",
+        "2026-12-01T12:00",
+        "--rollback",
+        "no vlan 40",
+    )
+    assert add.returncode == 0, add.stderr
+    assert "+04:00" in add.stdout  # naive times are taken in the site timezone (Indian/Reunion)
+    approve = run(site, "ticket", "approve", "CHG-10", "--by", "Dr Dupont", "--ref", "mail 25/11")
+    assert approve.returncode == 0, approve.stderr
+    listed = json.loads(run(site, "ticket", "list", "--json").stdout)
+    assert [(t["id"], t["status"], t["approval"]["by"]) for t in listed] == [
+        ("CHG-10", "approved", "Dr Dupont")
+    ]
+    shown = json.loads(run(site, "ticket", "show", "CHG-10").stdout)
+    assert shown["categories"] == ["vlan", "interface"]
+    assert run(site, "ticket", "close", "CHG-10").returncode == 0
+    again = run(site, "ticket", "cancel", "CHG-10")
+    assert again.returncode == 1 and "already closed" in again.stderr
+    verify = run(site, "audit", "verify")
+    assert verify.returncode == 0 and "3 entries" in verify.stdout
+
+
+def test_approval_refusals_name_every_reason(site: Path) -> None:
+    run(
+        site,
+        "ticket",
+        "add",
+        "CHG-11",
+        "--title",
+        "t",
+        "--device",
+        "sw01",
+        "--category",
+        "nat",
+        "--start",
+        "2026-12-01T08:00",
+        "--end",
+        "2026-12-01T09:00",
+    )
+    refused = run(site, "ticket", "approve", "CHG-11", "--by", "X", "--ref", "Y")
+    assert refused.returncode == 1 and "rollback" in refused.stderr
+    bad_window = run(
+        site,
+        "ticket",
+        "add",
+        "CHG-12",
+        "--title",
+        "t",
+        "--device",
+        "sw01",
+        "--category",
+        "nat",
+        "--start",
+        "2026-12-01T08:00",
+        "--end",
+        "2026-12-01T07:00",
+        "--rollback",
+        "r",
+    )
+    assert bad_window.returncode == 2 and "before it starts" in bad_window.stderr
+    unknown = run(
+        site,
+        "ticket",
+        "add",
+        "CHG-13",
+        "--title",
+        "t",
+        "--device",
+        "sw99",
+        "--category",
+        "nat",
+        "--start",
+        "2026-12-01T08:00",
+        "--end",
+        "2026-12-01T09:00",
+        "--rollback",
+        "r",
+    )
+    assert unknown.returncode == 0
+    refused = run(site, "ticket", "approve", "CHG-13", "--by", "X", "--ref", "Y")
+    assert refused.returncode == 1 and "sw99" in refused.stderr
+
+
+def test_import_is_all_or_nothing(site: Path, tmp_path: Path) -> None:
+    good = {
+        "id": "CHG-20",
+        "title": "t",
+        "devices": ["sw01"],
+        "categories": ["vlan"],
+        "start": "2026-12-01T08:00:00+04:00",
+        "end": "2026-12-01T09:00:00+04:00",
+        "rollback": "r",
+    }
+    bad = {**good, "id": "CHG-21", "end": "2026-12-01T07:00:00+04:00"}
+    path = tmp_path / "batch.yaml"
+    path.write_text(yaml.safe_dump([good, bad]))
+    result = run(site, "ticket", "import", str(path))
+    assert result.returncode == 2 and "ticket 2" in result.stderr
+    assert json.loads(run(site, "ticket", "list", "--json").stdout) == []
+    path.write_text(yaml.safe_dump([good]))
+    assert run(site, "ticket", "import", str(path)).returncode == 0
+    assert [t["id"] for t in json.loads(run(site, "ticket", "list", "--json").stdout)] == ["CHG-20"]

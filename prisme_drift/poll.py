@@ -99,10 +99,12 @@ def _judge(
         return _Judged(
             fetch, DeviceStatus.QUARANTINED, error_kind=verdict.reason, error=verdict.detail
         )
-    snapshot = Snapshot(
-        fetch.device, fetch.platform, normalize(fetch.config or "", profile, key), dict(fetch.facts)
-    )
     previous = repo.read(OBSERVED, fetch.device, fetch.platform)
+    # Facts the device could not give this time are carried forward: unknown is not a change.
+    facts = {**(previous.facts if previous else {}), **fetch.facts}
+    snapshot = Snapshot(
+        fetch.device, fetch.platform, normalize(fetch.config or "", profile, key), facts
+    )
     if previous is None:
         status = DeviceStatus.OK
     elif previous.config == snapshot.config and previous.facts == snapshot.facts:

@@ -150,17 +150,19 @@ def _fact_text(key: str, value: Any) -> str:
 
 
 def diff_facts(approved: dict[str, Any], observed: dict[str, Any]) -> list[Hunk]:
-    """A ``device`` hunk when the serial, model, vendor or OS version changed."""
-    before = {k: approved.get(k) for k in DEVICE_FACTS if k in approved}
-    after = {k: observed.get(k) for k in DEVICE_FACTS if k in observed}
-    delta = DeepDiff(before, after, ignore_order=True)
-    if not delta:
+    """A ``device`` hunk when the serial, model, vendor or OS version changed.
+
+    Only facts known on both sides are compared: a fact the device could not give (or gave for
+    the first time) is unknown, not changed.
+    """
+    known = [k for k in DEVICE_FACTS if k in approved and k in observed]
+    before = {k: approved[k] for k in known}
+    after = {k: observed[k] for k in known}
+    if not DeepDiff(before, after, ignore_order=True):
         return []
-    keys = sorted(
-        {k for k in DEVICE_FACTS if before.get(k) != after.get(k) and (k in before or k in after)}
-    )
-    removed = tuple(_fact_text(k, before[k]) for k in keys if k in before)
-    added = tuple(_fact_text(k, after[k]) for k in keys if k in after)
+    keys = [k for k in known if before[k] != after[k]]
+    removed = tuple(_fact_text(k, before[k]) for k in keys)
+    added = tuple(_fact_text(k, after[k]) for k in keys)
     return [Hunk(category=Category.DEVICE, path=("facts",), removed=removed, added=added)]
 
 

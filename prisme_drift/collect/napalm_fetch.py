@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 from typing import Any
 
 from napalm import get_network_driver
 
-from prisme_drift.collect.failures import PARSE_ERRORS
 from prisme_drift.collect.session import Target, bounded_socket
-from prisme_drift.errors import CollectError
 from prisme_drift.profiles import Profile
+
+log = logging.getLogger(__name__)
 
 FACT_KEYS = ("vendor", "model", "serial_number", "os_version", "hostname", "fqdn")
 
 
-def _facts(driver: Any) -> dict[str, Any]:
+def _facts(driver: Any, name: str) -> dict[str, Any]:
+    """The device facts; {} when the device cannot give them (the configuration is kept).
+
+    Facts are secondary: a device whose ``show ip interface brief`` breaks NAPALM's parser (or
+    the device's own CLI) still has a good configuration, and losing it would blind us.
+    """
     try:
         raw = driver.get_facts()
-    except PARSE_ERRORS as exc:
-        raise CollectError(f"cannot parse the device facts: {exc}", kind="parse") from exc
+    except Exception as exc:  # any failure here costs the facts only
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        log.warning(
+            "%s: facts unavailable (%s: %s); configuration kept", name, type(exc).__name__, first
+        )
+        return {}
     return {k: raw[k] for k in FACT_KEYS if k in raw and raw[k] not in (None, "", "Unknown")}
 
 
@@ -53,7 +63,7 @@ def fetch_napalm(
         try:
             driver.open()
             config = driver.get_config(retrieve="running")["running"]
-            facts = _facts(driver) if profile.collect.facts else {}
+            facts = _facts(driver, target.name) if profile.collect.facts else {}
         finally:
             _close(driver)
     return str(config), facts

@@ -18,9 +18,9 @@ import asyncssh
 
 from prisme_drift.lab.personality import Personality, get_personality
 
-Fault = Literal["truncate", "error", "empty", "hang"]
+Fault = Literal["truncate", "error", "empty", "hang", "broken_show"]
 #: Values accepted by :attr:`LabDevice.fault` (besides ``None``).
-FAULTS: tuple[str, ...] = ("truncate", "error", "empty", "hang")
+FAULTS: tuple[str, ...] = ("truncate", "error", "empty", "hang", "broken_show")
 
 _HOST_KEY_ALG = "ssh-ed25519"  # fast to generate; paramiko prefers it among host key types
 

@@ -56,6 +56,9 @@ def apply_fault(device: LabDevice, shell: Shell, line: str, reply: Reply) -> Rep
     fault = device.fault
     if fault == "error" and reply.kind is not OutputKind.OTHER:
         return Reply(shell.error_reply(line))
+    if fault == "broken_show" and reply.kind is not OutputKind.RUNNING_CONFIG:
+        # like a simulator or an old firmware whose CLI chokes on a secondary show command
+        return Reply(shell.error_reply(line)) if line.strip().startswith("show") else reply
     if reply.kind is not OutputKind.RUNNING_CONFIG:
         return reply
     if fault == "empty":

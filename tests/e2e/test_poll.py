@@ -240,3 +240,17 @@ def test_accented_description_survives_byte_by_byte_output(
         snap = repo.read(OBSERVED, "sw01", "ios")
     assert snap is not None
     assert " description Salle de radiologie éèà ✓\n" in snap.config
+
+
+def test_facts_failure_keeps_the_configuration(lab_site: Callable[..., LabSite]) -> None:
+    site = lab_site(["sw01"])
+    run_poll(site.settings)
+    site.device("sw01").fault = "broken_show"
+    site.device("sw01").configure(["vlan 41", " name LABO", "exit"])
+    report = run_poll(site.settings)
+    assert statuses(report) == {"sw01": "changed"}
+    assert [i.category for i in report.drift] == ["vlan"]  # facts unknown: not a device change
+    with BaselineRepo(site.settings.baseline_path, "test-site") as repo:
+        snap = repo.read(OBSERVED, "sw01", "ios")
+    assert snap is not None and "vlan 41" in snap.config
+    assert snap.facts["serial_number"] == site.device("sw01").serial  # carried forward

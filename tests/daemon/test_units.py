@@ -329,6 +329,10 @@ def test_stale_git_leftovers_are_removed_unless_git_is_at_work(tmp_path: Path) -
         stdout=subprocess.DEVNULL,
     )
     try:
+        comm = Path(f"/proc/{busy.pid}/comm")
+        deadline = time.monotonic() + 10  # fork then exec: wait until the child *is* git
+        while comm.read_text().strip() != "git" and time.monotonic() < deadline:
+            time.sleep(0.01)
         removed, notes = clear_stale_git_state(git_dir, "s1")
         assert removed == [] and "still work" in notes[0]
         assert (git_dir / "index.lock").exists()

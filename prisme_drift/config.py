@@ -10,7 +10,6 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
 
 from prisme_drift.authorize.glpi import GlpiSettings
 from prisme_drift.errors import ConfigError
+from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
 DEFAULT_NAME = "prisme-drift.toml"
@@ -38,18 +38,7 @@ class SiteSettings(_Section):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     client: str = ""
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown timezone {value!r}, use an IANA name such as 'Indian/Reunion'"
-            ) from exc
-        return value
+    timezone: TimezoneName = "UTC"
 
 
 class InventorySettings(_Section):

@@ -28,7 +28,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,6 +37,7 @@ from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
+from prisme_drift.validators import TimezoneName
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class GlpiSettings(BaseModel):
     timeout: Annotated[float, Field(gt=0, le=600)] = 30
     verify_tls: bool = True
     ca_file: Path | None = None
-    timezone: str = "UTC"
+    timezone: TimezoneName = "UTC"
     category_map: dict[str, tuple[Category, ...]] = Field(default_factory=dict)
     default_categories: tuple[Category, ...] = ()
     page_size: Annotated[int, Field(ge=1, le=1000)] = 50
@@ -102,17 +103,6 @@ class GlpiSettings(BaseModel):
         if "?" in value or "#" in value:
             raise ValueError("url ends at apirest.php, without a query string")
         return value.rstrip("/")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown timezone {value!r}, use an IANA name such as 'Indian/Reunion'"
-            ) from exc
-        return value
 
     @property
     def tz(self) -> tzinfo:

@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import random
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10, help="cycles before the baseline probe")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--max-rss-growth-mib", type=float, default=5.0)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary site folder")
     args = parser.parse_args()
 
     password = secrets.token_urlsafe(10)
@@ -237,6 +239,8 @@ def main() -> int:
     }
     for name, ok in checks.items():
         print(f"  {'ok  ' if ok else 'FAIL'} {name}")
+    if not args.keep:
+        shutil.rmtree(toml.parent, ignore_errors=True)
     return 0 if all(checks.values()) else 1
 
 

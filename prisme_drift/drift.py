@@ -16,7 +16,7 @@ from prisme_drift.errors import DriftError
 from prisme_drift.models import Category, DriftView, Hunk, Snapshot
 from prisme_drift.profiles import Profile, get_profile
 from prisme_drift.sitelock import site_lock
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import DriftItem
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def list_items(
     settings: Settings, include_closed: bool = False, device: str | None = None
 ) -> list[DriftView]:
     """Items of the site, open only unless ``include_closed``."""
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine)() as session:
@@ -99,7 +99,7 @@ def accept_item(settings: Settings, item_id: int, by: str, reason: str) -> Drift
     if not by.strip() or not reason.strip():
         raise DriftError("accepting a change needs --by NAME and --reason TEXT (the audit trail)")
     with site_lock(settings.state_path, f"drift accept {item_id}"):
-        engine = make_engine(settings.database_url)
+        engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)
             with session_factory(engine).begin() as session:

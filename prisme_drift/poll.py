@@ -40,7 +40,7 @@ from prisme_drift.notify.events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DevicePoll, Poll
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ def run_poll(
     """
     state = settings.state_path
     with site_lock(state, "poll"):
-        engine = make_engine(settings.database_url)
+        engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)
             report = _poll_locked(settings, engine, trigger, on_result, cancel)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.config import DEFAULT_NAME, Settings, render_default
 from prisme_drift.errors import ConfigError
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DriftItem, Poll
 
 HOSTS_EXAMPLE = """\
@@ -85,7 +85,7 @@ def init_site(
     created.append(settings.state_path)
     BaselineRepo.create(settings.baseline_path)
     created.append(settings.baseline_path)
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
     finally:
@@ -100,7 +100,7 @@ def _iso(value: Any) -> str | None:
 def site_status(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     site = settings.site.name
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine)() as session:

@@ -39,9 +39,9 @@ def load_tickets(settings: Settings, database: TicketSource | None = None) -> Lo
 def all_tickets(settings: Settings) -> list[Ticket]:
     """Tickets from every source, the database included (for schedulers that need windows)."""
     from prisme_drift.authorize.registry import TicketRegistry
-    from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+    from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine)() as session:

@@ -28,14 +28,14 @@ from prisme_drift.cli.app import EXIT_INTERNAL, EXIT_OK, Context, cli, out, pass
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
 CATEGORIES = [c.value for c in Category]
 
 
 @contextmanager
 def _registry(settings: Settings) -> Iterator[tuple[TicketRegistry, AuditLog]]:
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine).begin() as session:

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from prisme_drift.config import Settings
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def raise_job_failed(
         "failing_since": failing_since.isoformat(timespec="seconds"),
     }
     try:
-        engine = make_engine(settings.database_url)
+        engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)
             with session_factory(engine).begin() as session:

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from prisme_drift.baseline import OBSERVED, BaselineRepo
 from prisme_drift.config import Settings
 from prisme_drift.daemon.maintenance import git_fsck, sqlite_file, sqlite_quick_check
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Poll
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def clear_stale_git_state(git_dir: Path, site: str) -> tuple[list[str], list[str
 
 def _recorded_observed(settings: Settings) -> tuple[str | None, set[str]]:
     """The observed commit of the last finished poll, and every commit polls recorded."""
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine)() as session:

@@ -19,7 +19,7 @@ from prisme_drift.config import Settings
 from prisme_drift.notify import outbox
 from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError, scrub
 from prisme_drift.notify.registry import notifiers_for, wording_for
-from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def deliver_due(
     """Deliver every due message of the site on every configured channel; never raises for a
     delivery problem (it is recorded on the message and in the report)."""
     own = engine is None
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         run = _Run(settings, session_factory(engine), now, DeliveryReport())
@@ -98,7 +98,7 @@ def deliver_message(
 ) -> DeliveryReport:
     """Make one message due now (``outbox retry``) and deliver it, bypassing the storm limit."""
     own = engine is None
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         run = _Run(settings, session_factory(engine), now, DeliveryReport())
@@ -219,7 +219,7 @@ def deliver_after_poll(settings: Settings) -> DeliveryReport | None:
 
 def list_outbox(settings: Settings, include_done: bool = False) -> list[outbox.OutboxView]:
     """The site's pending and failed messages (all of them with ``include_done``)."""
-    engine = make_engine(settings.database_url)
+    engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine)() as session:

@@ -14,7 +14,9 @@ import logging
 import random
 import re
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -274,8 +276,34 @@ def current_revision(engine: Engine) -> str | None:
         raise _unusable(engine, "read the schema revision of", exc) from exc
 
 
+# One engine per URL per process for the long-running paths (daemon, CLI commands): SQLAlchemy's
+# compiled-statement cache keeps a reference to every engine's dialect, so an engine per poll
+# made the daemon's memory grow for hundreds of polls (benchmarks/soak.py). Only shared engines
+# skip the schema check after the first one; an upgrade or downgrade forgets that.
+_SHARED: dict[str, Engine] = {}
+_AT_HEAD: weakref.WeakSet[Engine] = weakref.WeakSet()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_engine(url: str) -> Engine:
+    """The process-wide engine for ``url``, its schema checked once per process.
+
+    Callers may ``dispose()`` it to release pooled connections; it stays usable. Its later
+    ``ensure_schema`` calls cost nothing (the daemon calls it at every job).
+    """
+    with _SHARED_LOCK:
+        engine = _SHARED.get(url)
+        if engine is None:
+            engine = _SHARED[url] = make_engine(url)
+        if engine not in _AT_HEAD:
+            ensure_schema(engine)
+            _AT_HEAD.add(engine)
+        return engine
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema of the database to ``revision`` (default: the newest)."""
+    _AT_HEAD.discard(engine)
     log.info("upgrading the state database %s to %s", engine_url_for_display(engine), revision)
     _run_migration(
         engine, lambda config: command.upgrade(config, revision), f"upgrade to {revision}"
@@ -284,6 +312,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Downgrade the schema of the database to ``revision`` (``"base"``: drop everything)."""
+    _AT_HEAD.discard(engine)
     log.info("downgrading the state database %s to %s", engine_url_for_display(engine), revision)
     _run_migration(
         engine, lambda config: command.downgrade(config, revision), f"downgrade to {revision}"
@@ -297,6 +326,8 @@ def ensure_schema(engine: Engine) -> None:
     lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL) and whoever comes
     second finds the work done. Refuses a database newer than this version of prisme-drift.
     """
+    if engine in _AT_HEAD:
+        return
     current = current_revision(engine)
     head = head_revision()
     if current == head:

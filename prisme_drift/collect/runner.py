@@ -44,11 +44,11 @@ class CollectOptions:
     credentials: dict[str, dict[str, Any]] | None = None
 
 
-def _target(host: Host, options: CollectOptions) -> Target:
+def target_for(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:
     """A private deep copy of the host's connection settings (never shared between hosts)."""
     napalm = host.get_connection_parameters("napalm")
     netmiko = host.get_connection_parameters("netmiko")
-    cred = credential_for(host, options.credentials)
+    cred = credential_for(host, credentials)
     return Target(
         name=host.name,
         hostname=str(napalm.hostname or host.hostname),
@@ -75,7 +75,7 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     started = time.monotonic()
     deadline = started + options.timeout
     platform = str(host.platform)
-    target = _target(host, options)
+    target = target_for(host, options.credentials)
     known = KnownHosts(options.state_dir, options.host_key_policy)
     base = Fetch(host.name, platform, hostname=target.hostname, port=target.port)
     try:

@@ -10,7 +10,6 @@ no configuration command is ever sent. Every device is bounded by ``[collect] ti
 from __future__ import annotations
 
 import contextlib
-import copy
 import socket
 import tempfile
 import time
@@ -24,10 +23,11 @@ import paramiko
 from nornir.core.inventory import Host
 
 from prisme_drift.collect.hostkeys import KnownHosts, fingerprint, host_entry, probe_host_key
+from prisme_drift.collect.runner import target_for
 from prisme_drift.collect.session import Target, bounded_socket
 from prisme_drift.config import Settings
 from prisme_drift.errors import CollectError, ProfileError
-from prisme_drift.inventory import build_nornir, credential_for, load_credentials
+from prisme_drift.inventory import build_nornir, load_credentials
 from prisme_drift.profiles import get_profile
 
 OK = "ok"
@@ -52,20 +52,6 @@ class DeviceCheck:
 
     def as_dict(self) -> dict[str, Any]:
         return {**vars(self), "ok": self.ok}
-
-
-def _target(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:
-    napalm = host.get_connection_parameters("napalm")
-    netmiko = host.get_connection_parameters("netmiko")
-    cred = credential_for(host, credentials)
-    return Target(
-        name=host.name,
-        hostname=str(napalm.hostname or host.hostname),
-        port=int(napalm.port or host.port or 22),
-        username=cred.username,
-        password=cred.password,
-        netmiko_args=copy.deepcopy(netmiko.extras or {}),
-    )
 
 
 def _tcp(target: Target, timeout: float) -> str:
@@ -136,7 +122,7 @@ def _login(target: Target, device_type: str, args: dict[str, Any], settings: Set
 
 def check_host(host: Host, settings: Settings, credentials: Any) -> DeviceCheck:
     """Every step for one host; never raises."""
-    target = _target(host, credentials)
+    target = target_for(host, credentials)
     address = f"{target.hostname}:{target.port}"
     steps = {"tcp": "", "hostkey": "", "login": "", "prompt": ""}
     step = "platform"

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from prisme_drift.authorize.registry import AuditLog
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
-from prisme_drift.classify.patch import apply_hunks
+from prisme_drift.classify.patch import advance
 from prisme_drift.config import Settings
 from prisme_drift.errors import DriftError
-from prisme_drift.models import Category, DriftView, Hunk, Snapshot
-from prisme_drift.profiles import Profile, get_profile
+from prisme_drift.models import Category, DriftView, Hunk
+from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import DriftItem
@@ -142,7 +142,7 @@ def _move_approved(
         if approved is None or observed is None:
             raise DriftError(f"{device.name} has no baseline yet; poll it first")
         others = [i for i in open_items(session, item.site, device.id) if i.id != item.id]
-        snapshot = _accepted_snapshot(approved, observed, hunk_of(item), bool(others), profile)
+        snapshot = advance(approved, observed, [hunk_of(item)], not others, profile)
         repo.commit(
             APPROVED,
             {device.name: snapshot},
@@ -150,15 +150,3 @@ def _move_approved(
             datetime.now(UTC),
             {"Drift-item": str(item.id), "Accepted-by": by, "Reason": " ".join(reason.split())},
         )
-
-
-def _accepted_snapshot(
-    approved: Snapshot, observed: Snapshot, hunk: Hunk, others_open: bool, profile: Profile
-) -> Snapshot:
-    """Approved plus one hunk; when nothing else is open, exactly the observed state."""
-    if not others_open:
-        return observed
-    if hunk.category == Category.DEVICE:
-        return Snapshot(approved.device, approved.platform, approved.config, dict(observed.facts))
-    config = apply_hunks(approved.config, observed.config, [hunk], profile)
-    return Snapshot(approved.device, approved.platform, config, approved.facts)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from prisme_drift.authorize.poll_auth import PollAuthorizer
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.classify import diff_snapshots
-from prisme_drift.classify.patch import apply_hunks
+from prisme_drift.classify.patch import advance
 from prisme_drift.classify.remediation import remediation_lines
 from prisme_drift.collect import CollectOptions, check_fetch, collect_all
 from prisme_drift.config import Settings
@@ -27,7 +27,6 @@ from prisme_drift.drift import item_view, open_items
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.inventory import build_nornir, device_refs, load_credentials
 from prisme_drift.models import (
-    Category,
     DeviceOutcome,
     DeviceStatus,
     Fetch,
@@ -340,14 +339,8 @@ def _approve(
     """Move approved forward by exactly the authorized hunks, naming their tickets."""
     moved_hunks = [h for h, _ in moved]
     tickets = sorted({t for _, t in moved})
-    if len(moved_hunks) == len(hunks):
-        snapshot = observed
-    else:
-        profile = get_profile(row.platform)
-        config_hunks = [h for h in moved_hunks if h.category != Category.DEVICE]
-        config = apply_hunks(approved.config, observed.config, config_hunks, profile)
-        facts = observed.facts if len(config_hunks) < len(moved_hunks) else approved.facts
-        snapshot = Snapshot(approved.device, approved.platform, config, dict(facts))
+    everything = len(moved_hunks) == len(hunks)
+    snapshot = advance(approved, observed, moved_hunks, everything, get_profile(row.platform))
     commit = repo.commit(
         APPROVED,
         {row.name: snapshot},

@@ -17,7 +17,6 @@ from prisme_drift.authorize.model import DeviceRef, Ticket
 from prisme_drift.authorize.reconcile import (
     TRANSITIONAL_PREFIX,
     expired_transitionals,
-    hunk_of,
     judge_new,
     transitional_items,
 )
@@ -26,6 +25,7 @@ from prisme_drift.authorize.service import load_tickets
 from prisme_drift.authorize.verdicts import judge
 from prisme_drift.classify.remediation import remediation_for
 from prisme_drift.config import Settings
+from prisme_drift.drift import hunk_of
 from prisme_drift.models import Hunk
 from prisme_drift.store.models import Device, DriftItem, Poll
 

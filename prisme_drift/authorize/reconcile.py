@@ -34,11 +34,6 @@ class Outcome:
     authorized: list[DriftItem] = field(default_factory=list)
 
 
-def hunk_of(item: DriftItem) -> Hunk:
-    """The hunk an item stands for."""
-    return Hunk(Category(item.category), tuple(item.path), tuple(item.removed), tuple(item.added))
-
-
 def undoes(hunk: Hunk, item: DriftItem) -> bool:
     """Whether ``hunk`` exactly undoes the change ``item`` recorded."""
     return (

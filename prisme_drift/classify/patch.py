@@ -12,7 +12,7 @@ import re
 from prisme_drift.classify.dialects import new_node, render
 from prisme_drift.classify.node import Node
 from prisme_drift.classify.tree import parse_many
-from prisme_drift.models import Hunk
+from prisme_drift.models import Category, Hunk, Snapshot
 from prisme_drift.profiles import Profile
 
 __all__ = ["apply_hunks", "render"]
@@ -111,3 +111,23 @@ def apply_hunks(approved: str, observed: str, hunks: list[Hunk], profile: Profil
         for new in _subtrees(hunk.added, profile):
             _merge(target, new)
     return render(tree, profile)
+
+
+def advance(
+    approved: Snapshot, observed: Snapshot, hunks: list[Hunk], everything: bool, profile: Profile
+) -> Snapshot:
+    """Approved moved forward by ``hunks``; exactly the observed state when they are all there is.
+
+    The ``device`` hunk moves the facts; the others move the configuration text, which is left
+    as it was when no configuration hunk is accepted.
+    """
+    if everything:
+        return observed
+    config_hunks = [h for h in hunks if h.category != Category.DEVICE]
+    config = (
+        apply_hunks(approved.config, observed.config, config_hunks, profile)
+        if config_hunks
+        else approved.config
+    )
+    facts = observed.facts if len(config_hunks) < len(hunks) else approved.facts
+    return Snapshot(approved.device, approved.platform, config, dict(facts))

@@ -83,25 +83,16 @@ def bare(ports: dict[str, int], password: str, workers: int) -> dict[str, Any]:
 
 
 def pipeline(ports: dict[str, int], password: str, workers: int, polls: int) -> dict[str, Any]:
-    import yaml
-
     from prisme_drift.config import load_settings
+    from prisme_drift.demo import enable_credentials, write_hosts
     from prisme_drift.poll import run_poll
     from prisme_drift.site import init_site
 
     folder = Path(tempfile.mkdtemp(prefix="prisme-bench-"))
     init_site(folder, site="bench")
-    hosts = {
-        name: {"hostname": "127.0.0.1", "port": port, "platform": "ios", "username": "admin"}
-        for name, port in ports.items()
-    }
-    (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts))
-    (folder / "credentials.yaml").write_text(yaml.safe_dump({"defaults": {"password": password}}))
+    write_hosts(folder, {name: ("ios", port) for name, port in ports.items()}, password)
     toml = folder / "prisme-drift.toml"
-    text = toml.read_text().replace(
-        '# credentials = "credentials.yaml"', 'credentials = "credentials.yaml"'
-    )
-    toml.write_text(text.replace("workers = 10", f"workers = {workers}"))
+    enable_credentials(toml, timeout=120, workers=workers)
     settings = load_settings(toml)
     walls = []
     statuses: dict[str, int] = {}

@@ -100,23 +100,14 @@ def probe() -> Probe:
 
 
 def make_site(ports: dict[str, int], password: str) -> Path:
-    import yaml
-
+    from prisme_drift.demo import enable_credentials, write_hosts
     from prisme_drift.site import init_site
 
     folder = Path(tempfile.mkdtemp(prefix="prisme-soak-"))
     init_site(folder, site="soak")
-    hosts = {
-        name: {"hostname": "127.0.0.1", "port": port, "platform": "ios", "username": "admin"}
-        for name, port in ports.items()
-    }
-    (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts))
-    (folder / "credentials.yaml").write_text(yaml.safe_dump({"defaults": {"password": password}}))
+    write_hosts(folder, {name: ("ios", port) for name, port in ports.items()}, password)
     toml = folder / "prisme-drift.toml"
-    text = toml.read_text().replace(
-        '# credentials = "credentials.yaml"', 'credentials = "credentials.yaml"'
-    )
-    toml.write_text(text.replace("timeout = 120 ", "timeout = 30  "))
+    enable_credentials(toml, timeout=30)
     return toml
 
 

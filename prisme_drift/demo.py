@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -45,17 +46,18 @@ UNAUTHORIZED_CHANGE = [
 ]
 
 
-def write_inventory(folder: Path, lab: Lab, password: str) -> None:
-    """hosts.yaml with each lab device on its own port; passwords in credentials.yaml only."""
+def write_hosts(folder: Path, devices: Mapping[str, tuple[str, int]], password: str) -> None:
+    """hosts.yaml for devices on 127.0.0.1 (name -> (platform, port)), one group per platform;
+    the password goes to credentials.yaml only."""
     hosts = {
-        d.name: {
+        name: {
             "hostname": "127.0.0.1",
-            "port": d.port,
-            "platform": d.platform,
-            "groups": [GROUPS.get(d.platform, "switches")],
-            "data": {"role": "access" if d.platform == "ios" else "edge"},
+            "port": port,
+            "platform": platform,
+            "groups": [GROUPS.get(platform, "switches")],
+            "data": {"role": "access" if platform == "ios" else "edge"},
         }
-        for d in lab.devices
+        for name, (platform, port) in devices.items()
     }
     (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=True))
     (folder / "inventory" / "groups.yaml").write_text(
@@ -66,11 +68,18 @@ def write_inventory(folder: Path, lab: Lab, password: str) -> None:
     )
 
 
-def enable_credentials(settings_file: Path) -> None:
-    """Point the demo settings at the credentials file and shorten the time limits."""
+def write_inventory(folder: Path, lab: Lab, password: str) -> None:
+    """hosts.yaml with each lab device on its own port; passwords in credentials.yaml only."""
+    write_hosts(folder, {d.name: (d.platform, d.port) for d in lab.devices}, password)
+
+
+def enable_credentials(settings_file: Path, timeout: int = 30, workers: int | None = None) -> None:
+    """Point the site's settings at credentials.yaml and set the collection limits."""
     text = settings_file.read_text()
     text = text.replace('# credentials = "credentials.yaml"', 'credentials = "credentials.yaml"')
-    text = text.replace("timeout = 120 ", "timeout = 30  ")
+    text = text.replace("timeout = 120 ", f"timeout = {timeout} ")
+    if workers is not None:
+        text = text.replace("workers = 10", f"workers = {workers}")
     settings_file.write_text(text)
 
 

@@ -37,12 +37,33 @@ class ConfigError(PrismeDriftError):
         return super().__str__() + "\n" + "\n".join(f"  - {p}" for p in self.problems)
 
 
+class RefusedError(PrismeDriftError):
+    """The request was understood and refused: an unknown id, a ticket that fails its checks.
+
+    The command changed nothing; the message says what to give instead. Exit code 5.
+    """
+
+
+class SiteBusyError(PrismeDriftError):
+    """Another prisme-drift process holds the site's lock. Exit code 6: try again later."""
+
+
+class OperationalError(PrismeDriftError):
+    """The machine or a store is unusable: disk full, read-only file system, corrupt database
+    or repository, missing state folder. Nothing half-written is left behind. Exit code 7.
+    """
+
+
 class InventoryError(ConfigError):
     """The Nornir inventory or the credentials are invalid."""
 
 
-class ProfileError(PrismeDriftError):
+class ProfileError(ConfigError):
     """A platform profile is unknown or invalid."""
+
+    def __init__(self, message: str, *, device: str | None = None) -> None:
+        super().__init__(message)
+        self.device = device
 
 
 class CollectError(PrismeDriftError):
@@ -71,13 +92,13 @@ class ClassifyError(PrismeDriftError):
     """Two configurations could not be compared."""
 
 
-class BaselineError(PrismeDriftError):
+class BaselineError(OperationalError):
     """The git baseline repository is unusable (locked, corrupt, unreachable)."""
 
 
-class StoreError(PrismeDriftError):
+class StoreError(OperationalError):
     """The state database is unusable or at the wrong schema version."""
 
 
-class DriftError(PrismeDriftError):
+class DriftError(RefusedError):
     """A drift operation was refused (unknown item, already closed...)."""

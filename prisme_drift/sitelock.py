@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from prisme_drift.errors import PrismeDriftError
+from prisme_drift.errors import SiteBusyError
+
+__all__ = ["LOCK_FILE", "SiteBusyError", "site_lock"]
 
 LOCK_FILE = "prisme-drift.lock"
-
-
-class SiteBusyError(PrismeDriftError):
-    """Another prisme-drift process holds the site's lock."""
 
 
 @contextmanager

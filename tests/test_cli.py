@@ -147,7 +147,7 @@ def test_run_drift_accept_status_diff(lab_site: Callable[..., LabSite]) -> None:
     twice = cli(
         "drift", "accept", str(item["id"]), "--by", "M", "--reason", "x", config=site.config_file
     )
-    assert twice.returncode == 1 and "already closed" in twice.stderr
+    assert twice.returncode == 5 and "already closed" in twice.stderr
 
     third = cli("run", "--json", config=site.config_file)
     assert third.returncode == 0, third.stdout

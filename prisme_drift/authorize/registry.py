@@ -21,11 +21,11 @@ from prisme_drift.authorize.audit import (
 )
 from prisme_drift.authorize.model import Approval, DeviceRef, Ticket, TicketStatus
 from prisme_drift.authorize.sources import Loaded, parse_ticket
-from prisme_drift.errors import ConfigError, PrismeDriftError
+from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.store.models import AuditEntry, TicketRow
 
 
-class TicketError(PrismeDriftError):
+class TicketError(RefusedError):
     """A ticket operation was refused (unknown id, wrong status, approval rules)."""
 
 

@@ -1,7 +1,16 @@
 """The command group, error handling and exit codes shared by every command module.
 
-0 all collected and no open unauthorized drift; 3 open unauthorized drift; 4 no open drift but a
-device failed or was quarantined; 2 usage or configuration error; 1 internal error.
+One exit-code table for every command (docs/cli.md says the same):
+
+0 success (``run``: every device collected, no open unauthorized drift);
+1 internal error: a bug, reported with a traceback;
+2 usage or configuration error (options, settings, inventory, credentials, profiles);
+3 drift: open unauthorized drift (``run``), or the two sides differ (``compare``, ``diff``);
+4 a device failed or its fetch was quarantined (``run``, ``check``);
+5 refused: an unknown id, or a request that fails its checks (``drift accept``, ``ticket ...``);
+6 busy: another prisme-drift process holds the site's lock; try again when it is done;
+7 operational: disk full, read-only file system, corrupt database or repository, missing
+  state, or a service the command needs is unusable.
 """
 
 from __future__ import annotations
@@ -16,9 +25,16 @@ from rich.console import Console
 
 from prisme_drift import __version__
 from prisme_drift.config import Settings, find_config, load_settings
-from prisme_drift.errors import ConfigError, PrismeDriftError
+from prisme_drift.errors import (
+    ConfigError,
+    OperationalError,
+    PrismeDriftError,
+    RefusedError,
+    SiteBusyError,
+)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DRIFT, EXIT_DEVICE = 0, 1, 2, 3, 4
+EXIT_REFUSED, EXIT_BUSY, EXIT_OPERATIONAL = 5, 6, 7
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("prisme_drift")
@@ -64,9 +80,19 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         code = EXIT_USAGE
-    except PrismeDriftError as exc:
+    except RefusedError as exc:
+        click.echo(f"refused: {exc}", err=True)
+        code = EXIT_REFUSED
+    except SiteBusyError as exc:
+        click.echo(f"busy: {exc}", err=True)
+        code = EXIT_BUSY
+    except OperationalError as exc:
         click.echo(f"error: {exc}", err=True)
-        code = EXIT_INTERNAL
+        code = EXIT_OPERATIONAL
+    except PrismeDriftError as exc:
+        # A known failure that is not a bug (a service or device unusable): operational.
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_OPERATIONAL
     except Exception:
         log.exception("internal error; please report it with the lines above")
         code = EXIT_INTERNAL

@@ -9,8 +9,8 @@ import click
 from rich.table import Table
 
 from prisme_drift.cli.app import (
-    EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_OPERATIONAL,
     EXIT_USAGE,
     Context,
     cli,
@@ -59,7 +59,7 @@ def notify_test(ctx: Context, channel: str | None) -> None:
         out.print(f"  via {r.target}", markup=False)
         if r.fix:
             out.print(f"  fix: {r.fix}", markup=False)
-    raise click.exceptions.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_INTERNAL)
+    raise click.exceptions.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_OPERATIONAL)
 
 
 # -- outbox -------------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def outbox_retry(ctx: Context, message_id: int) -> None:
     for error in report.errors:
         out.print(f"{error}", markup=False)
     out.print(f"outbox {message_id}: not delivered; it stays in the outbox and is retried")
-    raise click.exceptions.Exit(EXIT_INTERNAL)
+    raise click.exceptions.Exit(EXIT_OPERATIONAL)
 
 
 @outbox.command("send")
@@ -134,4 +134,4 @@ def outbox_send(ctx: Context) -> None:
     for error in report.errors:
         click.echo(error, err=True)
     out.print(report.line())
-    raise click.exceptions.Exit(EXIT_INTERNAL if report.errors else EXIT_OK)
+    raise click.exceptions.Exit(EXIT_OPERATIONAL if report.errors else EXIT_OK)

@@ -24,7 +24,7 @@ from prisme_drift.authorize.registry import (
 )
 from prisme_drift.authorize.service import load_tickets
 from prisme_drift.authorize.sources import load_ticket_file
-from prisme_drift.cli.app import EXIT_INTERNAL, EXIT_OK, Context, cli, out, pass_ctx
+from prisme_drift.cli.app import EXIT_OK, EXIT_OPERATIONAL, Context, cli, out, pass_ctx
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
@@ -242,7 +242,7 @@ def audit() -> None:
 @audit.command("verify")
 @pass_ctx
 def audit_verify(ctx: Context) -> None:
-    """Check that no audit entry was edited or deleted; exit 1 if one was."""
+    """Check that no audit entry was edited or deleted; exit 7 if one was."""
     settings = ctx.settings()
     with _registry(settings) as (_, log):
         problems = log.verify()
@@ -250,7 +250,7 @@ def audit_verify(ctx: Context) -> None:
     if problems:
         for problem in problems:
             click.echo(f"audit: {problem}", err=True)
-        raise click.exceptions.Exit(EXIT_INTERNAL)
+        raise click.exceptions.Exit(EXIT_OPERATIONAL)
     out.print(f"audit trail verified: {count} entries, chain and head intact")
     raise click.exceptions.Exit(EXIT_OK)
 

@@ -174,7 +174,7 @@ def test_notify_test_command(tmp_path: Path, smtp_server: Callable[..., SmtpServ
     assert "email: OK" in ok.stdout and len(server.received) == 1
     server.stop()
     down = _cli(tmp_path / "prisme-drift.toml", "notify", "test")
-    assert down.returncode == 1
+    assert down.returncode == 7
     assert "email: FAILED (connect)" in down.stdout and "fix:" in down.stdout
     assert SMTP_PASSWORD not in down.stdout + down.stderr
     bare = tmp_path / "bare"

@@ -161,6 +161,11 @@ def _volatile(text: str) -> str:
     return re.sub(r"^# \d{4}-\d\d-\d\d \d\d:\d\d:\d\d by", "# <date> by", text, flags=re.M)
 
 
+def _lines(text: str) -> list[str]:
+    """The non-blank lines of an output, volatile parts blanked."""
+    return [line for line in _volatile(text).splitlines() if line.strip()]
+
+
 def test_faults_on_firewall_and_router(device: LabDevice, netmiko_connect: Connector) -> None:
     spec = PLATFORMS[device.platform]
     conn = netmiko_connect(device)
@@ -197,4 +202,7 @@ def test_byte_by_byte_on_firewall_and_router(device: LabDevice, netmiko_connect:
     conn = netmiko_connect(device)
     whole = conn.send_command(command)
     device.byte_by_byte = True
-    assert _volatile(conn.send_command(command)) == _volatile(whole)
+    # Netmiko rewrites a read that ends on a lone "\r" to "\n" before the "\n" arrives, so a
+    # CRLF split across two reads can add a blank line; both profiles drop blank lines
+    # (canonicalizer drop_blank_lines), so compare the lines the product compares.
+    assert _lines(conn.send_command(command)) == _lines(whole)

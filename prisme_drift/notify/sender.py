@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from prisme_drift.config import Settings
 from prisme_drift.notify import outbox
-from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError, scrub
+from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError
 from prisme_drift.notify.registry import notifiers_for, wording_for
+from prisme_drift.scrub import scrub
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import OutboxMessage
 

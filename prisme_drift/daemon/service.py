@@ -400,7 +400,7 @@ class Daemon:
         log.info("[%s] integrity checks passed%s", self.site, removed)
 
     def _enter_degraded(self, reason: str, alert: bool = True) -> None:
-        now = utcnow()
+        reason, now = scrub(reason), utcnow()  # to jobs.json, the journal and the alert
         self.degraded = reason
         self.states.set_mode("degraded", reason)
         failing_since = self.states.failed(INTEGRITY_JOB, now, reason)

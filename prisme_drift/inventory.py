@@ -49,7 +49,7 @@ class Credentials(dict[str, dict[str, Any]]):
 
     def __init__(self, layers: dict[str, dict[str, Any]]) -> None:
         super().__init__(layers)
-        remember(*(_passwords(self)))
+        remember(*_passwords(self))
 
     def __repr__(self) -> str:
         return (

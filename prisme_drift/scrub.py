@@ -35,9 +35,11 @@ _REMEMBERED: set[str] = set()
 _LOCK = threading.Lock()
 
 
-def remember(*values: str | None) -> None:
-    """Mask these secret values in every later scrub of this process (logs included)."""
-    fresh = {v for v in values if v and len(v) >= MIN_REMEMBERED}
+def remember(*values: object) -> None:
+    """Mask these secret values in every later scrub of this process (logs included); None
+    and empty values are ignored, others are taken as text (a YAML password may be a number)."""
+    texts = (str(v) for v in values if v is not None)
+    fresh = {t for t in texts if len(t) >= MIN_REMEMBERED}
     if fresh:
         with _LOCK:
             _REMEMBERED.update(fresh)

@@ -23,6 +23,7 @@ from pydantic import (
 
 from prisme_drift.authorize.glpi import GlpiSettings
 from prisme_drift.errors import ConfigError
+from prisme_drift.secretpaths import expand_credentials_directory
 from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
@@ -242,7 +243,7 @@ class Settings(_Section):
         ``$CREDENTIALS_DIRECTORY`` (systemd ``LoadCredential=``) is replaced by its value when
         the variable is set, so secret paths can read ``$CREDENTIALS_DIRECTORY/devices.yaml``.
         """
-        path = _expand_credentials_directory(path)
+        path = expand_credentials_directory(path)
         return path if path.is_absolute() else (self.source.parent / path).resolve()
 
     @property
@@ -273,19 +274,6 @@ class Settings(_Section):
         ):
             return prefix + str(self.resolve(Path(url[len(prefix) :])))
         return url
-
-
-CREDENTIALS_VAR = "CREDENTIALS_DIRECTORY"
-
-
-def _expand_credentials_directory(path: Path) -> Path:
-    """``$CREDENTIALS_DIRECTORY/x`` -> the systemd credentials folder of the service, when set."""
-    text, value = str(path), os.environ.get(CREDENTIALS_VAR)
-    if not value or "$" not in text:
-        return path
-    for form in ("${" + CREDENTIALS_VAR + "}", "$" + CREDENTIALS_VAR):
-        text = text.replace(form, value)
-    return Path(text)
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:

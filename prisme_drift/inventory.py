@@ -20,6 +20,8 @@ from nornir.core.inventory import Host
 from prisme_drift.config import Settings
 from prisme_drift.errors import InventoryError, ProfileError
 from prisme_drift.profiles import get_profile, known_platforms
+from prisme_drift.scrub import remember
+from prisme_drift.secretpaths import unset_credentials_directory
 from prisme_drift.yamlio import load_yaml
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,29 @@ class Credential:
 
     def __repr__(self) -> str:
         return f"Credential(username={self.username!r}, password=<hidden>)"
+
+
+class Credentials(dict[str, dict[str, Any]]):
+    """The credentials' layers (``defaults``, ``groups``, ``hosts``). Printing them (Nornir
+    logs every task argument) never shows a password; every password is remembered by the
+    scrubber, so no log line, message or alert can quote one."""
+
+    def __init__(self, layers: dict[str, dict[str, Any]]) -> None:
+        super().__init__(layers)
+        remember(*_passwords(self))
+
+    def __repr__(self) -> str:
+        return (
+            f"Credentials(hosts={sorted(self['hosts'])}, groups={sorted(self['groups'])}, "
+            "passwords hidden)"
+        )
+
+    __str__ = __repr__
+
+
+def _passwords(layers: dict[str, dict[str, Any]]) -> list[str]:
+    entries = [layers["defaults"], *layers["groups"].values(), *layers["hosts"].values()]
+    return [str(e["password"]) for e in entries if isinstance(e, dict) and e.get("password")]
 
 
 def _check_private(path: Path) -> None:
@@ -80,16 +105,20 @@ def _credentials_from_dir(path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def load_credentials(path: Path | None) -> dict[str, dict[str, Any]] | None:
+def load_credentials(path: Path | None) -> Credentials | None:
     """Credentials from a file or a folder; None when the settings name none."""
     if path is None:
         return None
     if not path.exists():
+        unset = unset_credentials_directory(path, "[inventory] credentials")
         raise InventoryError(
             f"{path}: credentials file or folder not found ([inventory] credentials)"
+            + (f": {unset}" if unset else "")
         )
     _check_private(path)
-    return _credentials_from_dir(path) if path.is_dir() else _credentials_from_file(path)
+    return Credentials(
+        _credentials_from_dir(path) if path.is_dir() else _credentials_from_file(path)
+    )
 
 
 def credential_for(host: Host, creds: dict[str, dict[str, Any]] | None) -> Credential:
@@ -102,6 +131,7 @@ def credential_for(host: Host, creds: dict[str, dict[str, Any]] | None) -> Crede
         for layer in layers:
             username = layer.get("username", username)
             password = layer.get("password", password)
+    remember(password)  # also a password written in the Nornir inventory itself
     return Credential(username=username, password=password)
 
 

@@ -37,6 +37,8 @@ from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
+from prisme_drift.scrub import remember, scrub
+from prisme_drift.secretpaths import unset_credentials_directory
 from prisme_drift.validators import TimezoneName
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,9 @@ class GlpiError(Exception):
 
 def read_token(path: Path, what: str, key: str) -> str:
     """The token held alone in ``path``; GlpiError naming the file and the setting otherwise."""
+    unset = unset_credentials_directory(path, key)
+    if unset:
+        raise GlpiError(f"GLPI: cannot read the {what} file {path}: {unset}")
     try:
         value = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
@@ -133,15 +138,8 @@ def read_token(path: Path, what: str, key: str) -> str:
         ) from None
     if not value:
         raise GlpiError(f"GLPI: the {what} file {path} is empty: write the {what} in it")
+    remember(value)
     return value
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced by ``***`` (a safety net: messages hold none)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 # --- rich text ----------------------------------------------------------------------------------

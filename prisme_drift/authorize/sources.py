@@ -62,7 +62,7 @@ def parse_ticket(data: Any, where: str, source: str) -> Ticket:
 
 def load_ticket_file(path: Path, source: str = "yaml") -> list[Ticket]:
     """Tickets of one YAML file (one mapping, or a list of them); ConfigError on any problem."""
-    data = load_yaml(path, what="ticket file")
+    data = load_yaml(path, what="ticket file", quote=True)  # tickets hold no secret
     items = data if isinstance(data, list) else [data]
     tickets = [
         parse_ticket(item, f"{path} (ticket {n + 1})" if len(items) > 1 else str(path), source)

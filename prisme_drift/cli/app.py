@@ -32,6 +32,7 @@ from prisme_drift.errors import (
     RefusedError,
     SiteBusyError,
 )
+from prisme_drift.scrub import guard_handlers, scrub
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DRIFT, EXIT_DEVICE = 0, 1, 2, 3, 4
 EXIT_REFUSED, EXIT_BUSY, EXIT_OPERATIONAL = 5, 6, 7
@@ -44,12 +45,15 @@ err = Console(stderr=True, highlight=False)
 
 
 def _setup_logging(verbose: int) -> None:
+    """stderr logging; ``-vv`` adds the libraries' debug lines, minus what would carry device
+    output or secrets (``scrub.LogGuard`` on the handlers, at every verbosity)."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     for noisy in ("paramiko", "netmiko", "napalm", "nornir", "asyncssh"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING) if verbose < 2 else level)
+    guard_handlers()
 
 
 class Context:
@@ -78,20 +82,20 @@ def main() -> None:
         err.print("aborted")
         code = EXIT_INTERNAL
     except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
+        click.echo(f"configuration error: {scrub(str(exc))}", err=True)
         code = EXIT_USAGE
     except RefusedError as exc:
-        click.echo(f"refused: {exc}", err=True)
+        click.echo(f"refused: {scrub(str(exc))}", err=True)
         code = EXIT_REFUSED
     except SiteBusyError as exc:
-        click.echo(f"busy: {exc}", err=True)
+        click.echo(f"busy: {scrub(str(exc))}", err=True)
         code = EXIT_BUSY
     except OperationalError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {scrub(str(exc))}", err=True)
         code = EXIT_OPERATIONAL
     except PrismeDriftError as exc:
         # A known failure that is not a bug (a service or device unusable): operational.
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {scrub(str(exc))}", err=True)
         code = EXIT_OPERATIONAL
     except Exception:
         log.exception("internal error; please report it with the lines above")

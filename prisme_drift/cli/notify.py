@@ -133,5 +133,8 @@ def outbox_send(ctx: Context) -> None:
     report = deliver_due(settings)
     for error in report.errors:
         click.echo(error, err=True)
-    out.print(report.line())
+    out.print(report.line(), markup=False)
+    waiting = report.waiting_line(settings.site.timezone)
+    if waiting:
+        out.print(waiting, markup=False)
     raise click.exceptions.Exit(EXIT_OPERATIONAL if report.errors else EXIT_OK)

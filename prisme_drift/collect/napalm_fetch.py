@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 from typing import Any
 
 from napalm import get_network_driver
 
-from prisme_drift.collect.session import Target, bounded_socket
+from prisme_drift.collect.session import Target, bounded_socket, close_session
 from prisme_drift.profiles import Profile
 
 log = logging.getLogger(__name__)
@@ -35,9 +34,10 @@ def _facts(driver: Any, name: str) -> dict[str, Any]:
 
 
 def _close(driver: Any) -> None:
-    with contextlib.suppress(Exception):
-        if getattr(driver, "device", None) is not None:
-            driver.close()
+    """The driver's close, then its SSH transport (see ``close_session``)."""
+    conn = getattr(driver, "device", None)
+    if conn is not None:
+        close_session(conn, driver.close)
 
 
 def fetch_napalm(

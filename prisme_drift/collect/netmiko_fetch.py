@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import re
 from typing import Any
 
 from netmiko import ConnectHandler
 
-from prisme_drift.collect.session import Target, bounded_socket
+from prisme_drift.collect.session import Target, bounded_socket, close_session
 from prisme_drift.profiles import Profile
 
 
@@ -63,6 +62,5 @@ def fetch_netmiko(
                 for command in wanted
             }
         finally:
-            with contextlib.suppress(Exception):
-                conn.disconnect()
+            close_session(conn)
     return join_outputs(profile, outputs), facts_from(profile, outputs) if spec.facts else {}

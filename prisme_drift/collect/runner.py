@@ -24,7 +24,7 @@ from prisme_drift.collect.hostkeys import KnownHosts
 from prisme_drift.collect.retry import fetch_with_retries
 from prisme_drift.collect.session import Target
 from prisme_drift.errors import CollectError
-from prisme_drift.inventory import credential_for
+from prisme_drift.inventory import Credentials, credential_for
 from prisme_drift.models import Fetch
 from prisme_drift.profiles import get_profile
 
@@ -41,7 +41,8 @@ class CollectOptions:
     backoff: float = 2.0
     state_dir: Path = Path("state")
     host_key_policy: str = "tofu"
-    credentials: dict[str, dict[str, Any]] | None = None
+    # Nornir logs the task's arguments: ``Credentials`` prints no password.
+    credentials: Credentials | None = None
 
 
 def target_for(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:

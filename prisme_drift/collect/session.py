@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +62,10 @@ class Watchdog:
 
     def _fire(self) -> None:
         self.expired = True
-        shutdown(self._sock)
+        # Shut down, never close: a blocked read fails at once (end of stream), the library's
+        # transport thread ends on that, and ``bounded_socket`` closes the socket afterwards.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
 
 
 def abort_all() -> int:
@@ -86,6 +89,25 @@ def shutdown(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+
+
+def close_session(conn: Any, close: Callable[[], object] | None = None) -> None:
+    """Close a Netmiko session (``close``: the owner's close, e.g. a NAPALM driver's), then
+    its paramiko Transport, before ``bounded_socket`` closes the socket under them.
+
+    Netmiko's ``disconnect`` closes the channel, then the Transport, and swallows any error on
+    the way. A device that hangs up on ``exit``/``quit`` makes the channel close raise
+    EOFError: the Transport is never closed, its thread still reads our socket when we close
+    it, and it logs ``ERROR paramiko.transport: Socket exception: Bad file descriptor (9)``
+    after a good poll. ``Transport.close`` marks its packetizer closed before it closes the
+    socket, so its thread ends quietly.
+    """
+    client = getattr(conn, "remote_conn_pre", None)
+    transport = client.get_transport() if client is not None else None
+    with contextlib.suppress(Exception):
+        (close or conn.disconnect)()
+    if transport is not None:
+        transport.close()
 
 
 def connect(target: Target, timeout: float) -> socket.socket:

@@ -5,7 +5,7 @@ across two reads vanishes, and a description with an accent becomes a spurious c
 each channel an incremental decoder instead (invalid bytes become U+FFFD, visibly).
 
 A read on a closed channel also fails at once, so that the watchdog that enforces the per-device
-time limit (it closes the transport) really stops a session stuck waiting for a prompt.
+time limit (it shuts the socket down) really stops a session stuck waiting for a prompt.
 """
 
 from __future__ import annotations

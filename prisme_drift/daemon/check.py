@@ -24,7 +24,7 @@ from nornir.core.inventory import Host
 
 from prisme_drift.collect.hostkeys import KnownHosts, fingerprint, host_entry, probe_host_key
 from prisme_drift.collect.runner import target_for
-from prisme_drift.collect.session import Target, bounded_socket
+from prisme_drift.collect.session import Target, bounded_socket, close_session
 from prisme_drift.config import Settings
 from prisme_drift.errors import CollectError, ProfileError
 from prisme_drift.inventory import build_nornir, load_credentials
@@ -116,8 +116,7 @@ def _login(target: Target, device_type: str, args: dict[str, Any], settings: Set
         try:
             return str(conn.find_prompt())
         finally:
-            with contextlib.suppress(Exception):
-                conn.disconnect()
+            close_session(conn)
 
 
 def check_host(host: Host, settings: Settings, credentials: Any) -> DeviceCheck:

@@ -64,6 +64,7 @@ from prisme_drift.daemon.recovery import startup_recovery
 from prisme_drift.daemon.sdnotify import SystemdNotifier
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import PollReport
+from prisme_drift.scrub import guard_handlers, scrub
 from prisme_drift.sitelock import SiteBusyError, site_lock
 
 log = logging.getLogger(__name__)
@@ -399,7 +400,7 @@ class Daemon:
         log.info("[%s] integrity checks passed%s", self.site, removed)
 
     def _enter_degraded(self, reason: str, alert: bool = True) -> None:
-        now = utcnow()
+        reason, now = scrub(reason), utcnow()  # to jobs.json, the journal and the alert
         self.degraded = reason
         self.states.set_mode("degraded", reason)
         failing_since = self.states.failed(INTEGRITY_JOB, now, reason)
@@ -756,6 +757,7 @@ class Daemon:
             log.info("[%s] job %s %s: %s", self.site, job_id, result.outcome, result.note)
 
     def _on_failure(self, job_id: str, now: datetime, error: str) -> None:
+        error = scrub(error)  # it goes to jobs.json, the journal and the job_failed alert
         failing_since = self.states.failed(job_id, now, error)
         log.error("[%s] job %s failed: %s", self.site, job_id, error)
         if failing_since == now:  # first failure of a streak: one alert per streak
@@ -797,6 +799,7 @@ def setup_logging(verbose: int) -> None:
         root.addHandler(logging.StreamHandler(sys.stderr))
     for handler in root.handlers:
         handler.setFormatter(JournalFormatter(journal))
+    guard_handlers()  # no device output, no secret in the journal, at any verbosity
     logging.getLogger("prisme_drift").setLevel(logging.DEBUG if verbose >= 1 else logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # the listener reports job errors itself, with the site and job named

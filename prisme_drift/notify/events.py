@@ -29,6 +29,7 @@ from prisme_drift.models import DeviceStatus
 from prisme_drift.normalize import FingerprintKey, redact
 from prisme_drift.notify.outbox import queue_message
 from prisme_drift.profiles import get_profile
+from prisme_drift.scrub import scrub_data
 from prisme_drift.store.models import Device, DevicePoll, DriftItem, Event, Poll
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def record_event(
         device=device,
         drift_item_id=drift_item_id,
         poll_id=poll_id,
-        payload=payload,
+        payload=scrub_data(payload),  # the last net: payloads reach the table, mail, webhooks
         created_at=at or utcnow(),
     )
     session.add(event)

@@ -30,9 +30,9 @@ from prisme_drift.notify.notifier import (
     Notification,
     Wording,
     read_secret_file,
-    scrub,
 )
 from prisme_drift.notify.render import Message, render_notification
+from prisme_drift.scrub import scrub
 
 #: SMTP reply codes that mean "authenticate first".
 _AUTH_REQUIRED = (530, 535, 538)

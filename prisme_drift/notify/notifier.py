@@ -6,18 +6,17 @@ with ``channel``, ``describe()`` and ``deliver(notification, wording)``; ``regis
 
 from __future__ import annotations
 
-import base64
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from prisme_drift.errors import PrismeDriftError
-
-_MASK = "***"
+from prisme_drift.scrub import remember
+from prisme_drift.secretpaths import unset_credentials_directory
 
 
 class NotifyError(PrismeDriftError):
@@ -90,6 +89,11 @@ class Notifier(Protocol):
 
 def read_secret_file(path: Path, what: str, key: str) -> str:
     """The secret held in ``path`` (trailing newline stripped); DeliveryError naming the key."""
+    unset = unset_credentials_directory(path, key)
+    if unset:
+        raise DeliveryError(
+            f"cannot read the {what} file {path}", kind="config", fix=unset
+        ) from None
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -103,6 +107,7 @@ def read_secret_file(path: Path, what: str, key: str) -> str:
         raise DeliveryError(
             f"the {what} file {path} is empty", kind="config", fix=f"write the {what} in it"
         )
+    remember(value)
     return value
 
 
@@ -113,14 +118,3 @@ def is_private(path: Path) -> bool:
     except OSError:
         return True
     return not mode & (stat.S_IRWXG | stat.S_IRWXO)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (and its base64 forms, as SMTP AUTH sends them) masked."""
-    for secret in secrets:
-        if not secret:
-            continue
-        forms = {secret, base64.b64encode(secret.encode("utf-8")).decode("ascii")}
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, _MASK)
-    return text

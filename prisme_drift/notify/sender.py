@@ -11,14 +11,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from prisme_drift.config import Settings
 from prisme_drift.notify import outbox
-from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError, scrub
+from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError
 from prisme_drift.notify.registry import notifiers_for, wording_for
+from prisme_drift.scrub import scrub
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import OutboxMessage
 
@@ -40,6 +42,8 @@ class DeliveryReport:
     gave_up: int = 0
     held: int = 0
     pending: int = 0
+    waiting: int = 0  # pending messages whose next retry time has not come yet
+    next_retry: tuple[int, datetime] | None = None  # (message id, due at) of the first of them
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -51,7 +55,20 @@ class DeliveryReport:
         text = f"notifications: {self.sent} sent, {self.failed + self.gave_up} failed"
         if self.held:
             text += f", {self.held} held by the storm limit"
-        return text + f", {self.pending} pending"
+        text += f", {self.pending} pending"
+        return text + (f" ({self.waiting} waiting for a retry time)" if self.waiting else "")
+
+    def waiting_line(self, timezone: str) -> str | None:
+        """What the messages not sent because their retry time has not come are waiting for."""
+        if not self.waiting or self.next_retry is None:
+            return None
+        message_id, due = self.next_retry
+        local = due.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+        many = f"{self.waiting} messages wait" if self.waiting > 1 else "1 message waits"
+        return (
+            f"{many} for a retry time; the next retry is due at {local} ({timezone}), "
+            f"message {message_id}: 'prisme-drift outbox retry {message_id}' sends it now"
+        )
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,7 @@ def deliver_due(
         for channel, notifier in (notifiers or notifiers_for(settings)).items():
             for message_id in _plan(run, channel):
                 _deliver(run, notifier, message_id)
-        run.report.pending = _count_pending(run)
+        _count_pending(run)
         return run.report
     finally:
         if own:
@@ -112,7 +129,7 @@ def deliver_message(
                 f"configured; add its section to {settings.source}"
             )
         _deliver(run, available[channel], message_id)
-        run.report.pending = _count_pending(run)
+        _count_pending(run)
         return run.report
     finally:
         if own:
@@ -124,12 +141,27 @@ def _get_channel(session: Session, message_id: int) -> str:
     return str(channel)
 
 
-def _count_pending(run: _Run) -> int:
+def _count_pending(run: _Run) -> None:
+    """Pending messages in the report, and those of them waiting for their retry time."""
+    pending = (
+        OutboxMessage.site == run.settings.site.name,
+        OutboxMessage.status == outbox.PENDING,
+    )
     with run.sessions() as session:
-        query = select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.site == run.settings.site.name, OutboxMessage.status == outbox.PENDING
+        run.report.pending = (
+            session.scalar(select(func.count()).select_from(OutboxMessage).where(*pending)) or 0
         )
-        return session.scalar(query) or 0
+        later = (*pending, OutboxMessage.next_attempt_at > run.now())
+        run.report.waiting = (
+            session.scalar(select(func.count()).select_from(OutboxMessage).where(*later)) or 0
+        )
+        first = session.execute(
+            select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+            .where(*later)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+        ).first()
+        run.report.next_retry = (first[0], first[1]) if first else None
 
 
 def _plan(run: _Run, channel: str) -> list[int]:

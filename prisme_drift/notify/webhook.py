@@ -24,9 +24,9 @@ from prisme_drift.notify.notifier import (
     Notification,
     Wording,
     read_secret_file,
-    scrub,
 )
 from prisme_drift.notify.render import event_text, render_notification
+from prisme_drift.scrub import scrub
 
 PAYLOAD_VERSION = 1
 

@@ -33,6 +33,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from prisme_drift.errors import StoreError
+from prisme_drift.scrub import MASK as _MASK
+from prisme_drift.scrub import remember, scrub
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,6 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
 )
-_MASK = "***"
 _QUERY_PASSWORD_RE = re.compile(r"(?i)\b(password|passwd|pwd)(\s*=\s*)('[^']*'|[^\s&;]*)")
 _SCHEME_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<rest>.*)$", re.DOTALL)
 
@@ -131,9 +132,7 @@ def _normalise_driver(drivername: str) -> str:
 
 def _scrub(message: str, password: str | None) -> str:
     """``message`` with any copy of ``password`` replaced by ``***``."""
-    if password:
-        message = message.replace(password, _MASK)
-    return mask_url(message)
+    return mask_url(scrub(message, [password] if password else []))
 
 
 def engine_url_for_display(engine: Engine) -> str:
@@ -163,6 +162,7 @@ def make_engine(url: str) -> Engine:
 
 def _create_engine(parsed: URL, url: str, **kwargs: Any) -> Engine:
     """``create_engine`` with a missing driver or a bad option turned into a StoreError."""
+    remember(parsed.password)  # masked in every log line and message from now on
     try:
         return create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:

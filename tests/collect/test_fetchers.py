@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import threading
 import time
 
+import paramiko
 import pytest
+from netmiko.cisco_base_connection import CiscoBaseConnection
 
+from prisme_drift.collect import session
+from prisme_drift.collect.napalm_fetch import fetch_napalm
 from prisme_drift.collect.netmiko_fetch import facts_from, fetch_netmiko, join_outputs
 from prisme_drift.collect.retry import fetch_with_retries
 from prisme_drift.collect.session import Target
@@ -26,6 +33,7 @@ _DATA["collect"].update(
 )
 NETMIKO_IOS = Profile.model_validate(_DATA)  # as a YAML profile would be loaded
 CONN = {"ssh_strict": False, "conn_timeout": 5}
+real_shutdown = session.shutdown
 
 
 def target(device: LabDevice, password: str = "pw") -> Target:
@@ -57,6 +65,48 @@ def test_netmiko_fetch_over_ssh(lab: Lab) -> None:
     assert "hostname sw01" in config
     assert "#### show vlan brief" in config
     assert facts == {"serial_number": device.serial}
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("method", ["netmiko", "napalm"])
+def test_a_device_that_hangs_up_first_leaves_no_transport_error(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, method: str
+) -> None:
+    """IOS and RouterOS drop the connection on exit/quit; when that beats the client's channel
+    close, the close raises EOFError, Netmiko swallows it and never closes the Transport. Our
+    socket was then closed under its running thread: ``ERROR paramiko.transport: Socket
+    exception: Bad file descriptor (9)`` after a good fetch."""
+
+    def hung_up(channel: paramiko.Channel) -> None:
+        raise EOFError  # what closing a channel of a connection the device reset raises
+
+    monkeypatch.setattr(paramiko.Channel, "close", hung_up)
+    # The race made certain: the Transport's thread has not seen the hang-up yet when the
+    # channel close fails (no ``exit`` is sent, so the lab device keeps the connection open).
+    monkeypatch.setattr(CiscoBaseConnection, "cleanup", lambda self, command="": None)
+    live_at_close: list[bool] = []
+
+    def recording_shutdown(sock: socket.socket) -> None:
+        transports = [t for t in threading.enumerate() if isinstance(t, paramiko.Transport)]
+        live_at_close.extend(t.active for t in transports if t.sock is sock)
+        real_shutdown(sock)
+
+    monkeypatch.setattr(session, "shutdown", recording_shutdown)
+    caplog.set_level(logging.DEBUG, logger="paramiko")
+    before = set(threading.enumerate())
+    device = lab.device("sw01")
+    if method == "netmiko":
+        config, _ = fetch_netmiko(target(device), NETMIKO_IOS, 20, CONN)
+    else:
+        config, _ = fetch_napalm(target(device), get_profile("ios"), 20, CONN)
+    assert "hostname sw01" in config
+    for thread in set(threading.enumerate()) - before:
+        if isinstance(thread, paramiko.Transport):
+            thread.join(5)
+            assert not thread.is_alive()
+    assert live_at_close == [False]  # the Transport was closed before our socket
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
 
 
 @pytest.mark.lab

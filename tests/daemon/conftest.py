@@ -89,7 +89,8 @@ class DaemonProcess:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, **env: str) -> DaemonProcess:
+    def start(self, *options: str, **env: str) -> DaemonProcess:
+        """Start ``prisme-drift [options] -c SITE daemon`` (options: ``-vv``...)."""
         environ = {
             k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC")
         }
@@ -98,7 +99,15 @@ class DaemonProcess:
         environ.update(env)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "prisme_drift", "-c", str(self.site.config_file), "daemon"],
+                [
+                    sys.executable,
+                    "-m",
+                    "prisme_drift",
+                    *options,
+                    "-c",
+                    str(self.site.config_file),
+                    "daemon",
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=environ,

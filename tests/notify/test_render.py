@@ -11,9 +11,10 @@ import pytest
 from prisme_drift.config import NotifySettings
 from prisme_drift.normalize import FingerprintKey
 from prisme_drift.notify.events import _redacted
-from prisme_drift.notify.notifier import EventView, Notification, Wording, scrub
+from prisme_drift.notify.notifier import EventView, Notification, Wording
 from prisme_drift.notify.outbox import backoff, plan_storm
 from prisme_drift.notify.render import render_notification, subject_for
+from prisme_drift.scrub import scrub
 
 OPENED = datetime(2026, 11, 26, 10, 5, tzinfo=UTC)
 BEFORE = OPENED - timedelta(minutes=15)

@@ -1,0 +1,80 @@
+"""The one scrubber and the log guard: known secrets masked, channel data never logged."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prisme_drift.collect.runner import CollectOptions
+from prisme_drift.inventory import Credentials, load_credentials
+from prisme_drift.scrub import MASK, LogGuard, remember, scrub, scrub_data
+
+CONFIG_LINE = "snmp-server community S3cretComm RO"
+
+
+@pytest.fixture
+def guarded() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger whose one handler carries the guard, as the CLI and the daemon set it up."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(LogGuard())
+    root = logging.getLogger("scrubtest")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+    yield root, stream
+    root.removeHandler(handler)
+
+
+def test_scrub_masks_named_and_remembered_secrets_and_their_base64() -> None:
+    remember("Rem3mbered-Pw", "ab")  # too short to be masked everywhere
+    b64 = base64.b64encode(b"Rem3mbered-Pw").decode()
+    text = scrub(f"login Rem3mbered-Pw / {b64} / named-xy / ab", ["named-xy"])
+    assert text == f"login {MASK} / {MASK} / {MASK} / ab"
+    assert scrub_data({"error": ["Rem3mbered-Pw"], "n": 3}) == {"error": [MASK], "n": 3}
+
+
+def test_channel_loggers_are_capped_and_every_record_is_scrubbed(
+    guarded: tuple[logging.Logger, io.StringIO],
+) -> None:
+    root, stream = guarded
+    remember("Dev1ce-Passw0rd")
+    for name in ("netmiko", "netmiko.base_connection", "asyncssh.connection"):
+        record = logging.LogRecord(name, logging.DEBUG, "", 0, CONFIG_LINE, None, None)
+        assert not LogGuard().filter(record)
+    dump = logging.LogRecord(
+        "paramiko.transport", logging.DEBUG, "", 0, "IN: 00 00 01 2C 0A 5E", None, None
+    )
+    assert not LogGuard().filter(dump)
+    kex = logging.LogRecord("paramiko.transport", logging.DEBUG, "", 0, "kex algos", None, None)
+    assert LogGuard().filter(kex)  # the handshake's debug lines stay
+    root.info("login with %s failed", "Dev1ce-Passw0rd")
+    try:
+        raise ValueError("bad password Dev1ce-Passw0rd")
+    except ValueError:
+        root.exception("while connecting")
+    text = stream.getvalue()
+    assert "S3cretComm" not in text and "Dev1ce-Passw0rd" not in text
+    assert f"INFO scrubtest: login with {MASK} failed" in text
+    assert f"ValueError: bad password {MASK}" in text
+
+
+def test_credentials_print_no_password_even_inside_task_arguments(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials.yaml"
+    creds.write_text("defaults: {password: Def4ult-Pw}\nhosts: {sw01: {password: H0st-Pw-1}}\n")
+    creds.chmod(0o600)
+    loaded = load_credentials(creds)
+    assert isinstance(loaded, Credentials)
+    assert loaded["hosts"]["sw01"]["password"] == "H0st-Pw-1"  # still usable
+    options = CollectOptions(credentials=loaded)
+    # Nornir logs ``Running task ... with args {'options': CollectOptions(...)}``
+    for text in (repr(options), str(options), repr({"options": options}), str(loaded)):
+        assert "Def4ult-Pw" not in text and "H0st-Pw-1" not in text
+        assert "passwords hidden" in text
+    assert scrub("H0st-Pw-1 and Def4ult-Pw") == f"{MASK} and {MASK}"  # remembered on load

@@ -41,12 +41,12 @@ def _parse_own(text: str, profile: Profile, name: str) -> Node:
 def parse_many(texts: list[str], profile: Profile) -> list[Node]:
     """Parse configurations that will be compared, all with the same parser.
 
-    hier_config refuses some real configurations (duplicate sections); then every text of the
-    comparison goes through the indentation parser, so parser differences never show as drift.
+    hier_config refuses a section written twice: it gets them merged, as the device would merge
+    them. If it still refuses a configuration, every text of the comparison goes through the
+    indentation parser, so parser differences never show as drift.
     """
     if profile.tree_parser == "hier_config":
         try:
-            # a section written twice is merged first, as the device would (hier_config refuses it)
             return [parse_with("hier_config", join(merged_stanzas(t)), profile) for t in texts]
         except Exception as exc:
             log.warning(

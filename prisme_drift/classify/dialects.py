@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from prisme_drift.classify.hier import load
 from prisme_drift.classify.node import Node
-from prisme_drift.errors import ClassifyError
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.schema import BlockRule
 
@@ -38,15 +38,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # -- hier_config ----------------------------------------------------------------------------
 def parse_hier_config(text: str, profile: Profile) -> Node:
     """hier_config's own parse (it knows banners and IOS quirks)."""
-    from hier_config import Platform, get_hconfig
-
-    try:
-        platform = Platform[profile.hier_config_platform or ""]
-    except KeyError:
-        raise ClassifyError(
-            f"hier_config knows no platform {profile.hier_config_platform!r}"
-        ) from None
-    root = get_hconfig(platform, text)
+    root = load(profile.hier_config_platform or "", text)
 
     def convert(hnode: object, sequenced: bool) -> Node:
         """hier_config child -> Node; entry numbers dropped under numbered sections."""

@@ -16,7 +16,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from prisme_drift.classify.categories import categorize
-from prisme_drift.classify.tree import Node, parse_many
+from prisme_drift.classify.tree import Node, parse_compared
 from prisme_drift.models import Category, Hunk, Snapshot
 from prisme_drift.profiles import Profile
 
@@ -140,7 +140,7 @@ def diff_configs(approved: str, observed: str, profile: Profile) -> list[Hunk]:
     """Categorized hunks that turn the approved configuration into the observed one."""
     if approved == observed:
         return []
-    old, new = parse_many([approved, observed], profile)
+    old, new = parse_compared(approved, observed, profile)
     changes = _diff_nodes(old, new, (), profile)
     return _group(changes)
 

@@ -11,8 +11,9 @@ import re
 
 from prisme_drift.classify.dialects import new_node, render
 from prisme_drift.classify.node import Node
-from prisme_drift.classify.tree import parse_many
+from prisme_drift.classify.tree import parse_many, sections_independent
 from prisme_drift.models import Category, Hunk, Snapshot
+from prisme_drift.normalize.sections import differing, header, join, merged_stanzas
 from prisme_drift.profiles import Profile
 
 __all__ = ["apply_hunks", "render"]
@@ -96,9 +97,7 @@ def _take_sequence(target: Node, source: Node | None) -> None:
     ]
 
 
-def apply_hunks(approved: str, observed: str, hunks: list[Hunk], profile: Profile) -> str:
-    """The approved text with ``hunks`` applied; sections whose order matters follow observed."""
-    tree, seen = parse_many([approved, observed], profile)
+def _apply(tree: Node, seen: Node, hunks: list[Hunk], profile: Profile) -> None:
     for hunk in hunks:
         target = _find(tree, hunk.path, profile, create=True)
         if target is None:
@@ -110,6 +109,54 @@ def apply_hunks(approved: str, observed: str, hunks: list[Hunk], profile: Profil
             _remove(target, gone)
         for new in _subtrees(hunk.added, profile):
             _merge(target, new)
+
+
+def _first_line(text: str) -> str:
+    return " ".join(text.split("\n", 1)[0].split())
+
+
+def _places(hunks: list[Hunk]) -> frozenset[str]:
+    """The top-level lines the hunks touch (their section, or their own top-level lines)."""
+    places = {hunk.path[0] for hunk in hunks if hunk.path}
+    places.update(
+        line
+        for hunk in hunks
+        if not hunk.path
+        for line in (*hunk.removed, *hunk.added)
+        if not line.startswith(" ")
+    )
+    return frozenset(places)
+
+
+def _apply_to_sections(approved: str, observed: str, hunks: list[Hunk], profile: Profile) -> str:
+    """Only the sections that differ are parsed and patched; the others are kept as they are.
+
+    Each patched section goes back where it was; a removed one goes; a new one goes at the end.
+    """
+    ours = merged_stanzas(approved)
+    changed, theirs = differing(ours, merged_stanzas(observed), _places(hunks))
+    tree, seen = parse_many([join(changed), join(theirs)], profile)
+    _apply(tree, seen, hunks, profile)
+    patched: dict[str, list[str]] = {}
+    for node in tree.children:
+        patched.setdefault(_first_line(node.text), []).append(render(Node("", [node]), profile))
+    kept = {header(stanza) for stanza in changed}
+    out: list[str] = []
+    for stanza in ours:
+        if header(stanza) not in kept:
+            out.append(join([stanza]))
+        elif patched.get(_first_line(stanza)):
+            out.append(patched[_first_line(stanza)].pop(0))
+    out.extend(text for texts in patched.values() for text in texts)
+    return "".join(out)
+
+
+def apply_hunks(approved: str, observed: str, hunks: list[Hunk], profile: Profile) -> str:
+    """The approved text with ``hunks`` applied; sections whose order matters follow observed."""
+    if profile.tree_parser == "hier_config" and sections_independent(profile):
+        return _apply_to_sections(approved, observed, hunks, profile)
+    tree, seen = parse_many([approved, observed], profile)
+    _apply(tree, seen, hunks, profile)
     return render(tree, profile)
 
 

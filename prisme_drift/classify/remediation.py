@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from prisme_drift.classify.dialects import block_rule, render
+from prisme_drift.classify.hier import load
 from prisme_drift.classify.node import Node
 from prisme_drift.classify.remediation_blocks import fortios_remediation
 from prisme_drift.classify.remediation_flat import routeros_remediation, set_delete_remediation
-from prisme_drift.classify.tree import parse_many
+from prisme_drift.classify.tree import compared_parts, parse_many
 from prisme_drift.models import Hunk
+from prisme_drift.normalize.sections import join
 from prisme_drift.profiles import Profile
 
 log = logging.getLogger(__name__)
@@ -63,11 +67,14 @@ def _close_blocks(lines: list[str], profile: Profile) -> list[str]:
 
 
 def _hier_config(approved: str, observed: str, profile: Profile) -> list[str]:
-    from hier_config import Platform, get_hconfig
-
-    platform = Platform[profile.hier_config_platform or ""]
-    running = get_hconfig(platform, _hier_text(observed, profile))
-    wanted = get_hconfig(platform, _hier_text(approved, profile))
+    platform = profile.hier_config_platform or ""
+    # sections written twice are merged as on the device (hier_config refuses them); sections
+    # both sides hold alike need no command and are left out where that is safe
+    wanted_parts, running_parts = compared_parts(
+        _hier_text(approved, profile), _hier_text(observed, profile), profile
+    )
+    running = load(platform, join(running_parts))
+    wanted = load(platform, join(wanted_parts))
     remediation = running.config_to_get_to(wanted)
     lines = [str(child.cisco_style_text()) for child in remediation.all_children_sorted()]
     return _close_blocks(lines, profile) if profile.blocks else lines
@@ -120,25 +127,41 @@ def _anchors(hunk: Hunk) -> list[str]:
     return [_section_key(line) for line in (*hunk.removed, *hunk.added) if not line.startswith(" ")]
 
 
-def _belongs(block: list[str], anchors: list[str], prefixes: tuple[str, ...]) -> bool:
-    key = _section_key(block[0])
-    if key in anchors:
-        return True
-    return any(prefix and key.startswith(prefix + " ") for prefix in prefixes)
+@dataclass(frozen=True)
+class _Index:
+    """Remediation blocks by their section key, and by every leading run of its words."""
+
+    blocks: list[list[str]]
+    by_key: dict[str, list[int]]
+    by_prefix: dict[str, list[int]]
+
+
+@lru_cache(maxsize=4)
+def _index(lines: tuple[str, ...]) -> _Index:
+    blocks = _blocks(list(lines))
+    by_key: dict[str, list[int]] = {}
+    by_prefix: dict[str, list[int]] = {}
+    for number, block in enumerate(blocks):
+        key = _section_key(block[0])
+        by_key.setdefault(key, []).append(number)
+        words = key.split(" ")
+        for size in range(1, len(words)):
+            by_prefix.setdefault(" ".join(words[:size]), []).append(number)
+    return _Index(blocks, by_key, by_prefix)
 
 
 def remediation_for(hunk: Hunk, lines: list[str]) -> list[str]:
     """The part of a device's remediation that concerns one hunk's place in the configuration.
 
     A block belongs to the hunk when its first line (verb aside) is the hunk's top-level section,
-    one of its top-level lines, or, on flat dialects, starts with the hunk's group.
+    one of its top-level lines, or, on flat dialects, starts with the hunk's group. The blocks are
+    indexed once per remediation, so a poll with many hunks stays linear.
     """
     if not lines:
         return []
+    index = _index(tuple(lines))
     anchors = _anchors(hunk)
-    prefixes = tuple(re.sub(r"\s+", " ", a) for a in anchors) if hunk.path else ()
-    out: list[str] = []
-    for block in _blocks(lines):
-        if _belongs(block, anchors, prefixes):
-            out.extend(block)
-    return out
+    prefixes = {re.sub(r"\s+", " ", a) for a in anchors} if hunk.path else set()
+    found = {n for anchor in anchors for n in index.by_key.get(anchor, ())}
+    found.update(n for prefix in prefixes if prefix for n in index.by_prefix.get(prefix, ()))
+    return [line for n in sorted(found) for line in index.blocks[n]]

@@ -10,6 +10,7 @@ import re
 
 from prisme_drift.models import GuardResult
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.prefilter import any_of
 
 
 def _last_line(text: str) -> str:
@@ -17,6 +18,24 @@ def _last_line(text: str) -> str:
         if line.strip():
             return line
     return ""
+
+
+def _error_text(lines: list[str], signatures: tuple[str, ...]) -> GuardResult | None:
+    """The first signature (in profile order) found on a line, at its first line."""
+    if not signatures:
+        return None
+    maybe = any_of(signatures)  # one search per line rules out the clean ones
+    found = range(len(lines)) if maybe is None else maybe.keep(lines)
+    hits = [(n + 1, lines[n]) for n in found]
+    for pattern in signatures:
+        rx = re.compile(pattern)
+        for number, line in hits:
+            match = rx.search(line)
+            if match:
+                # Only the matched signature is quoted: the rest of a raw line may hold a secret.
+                detail = f"error text in the output, line {number}: {match.group(0)[:60]!r}"
+                return GuardResult("error_text", detail)
+    return None
 
 
 def check_fetch(
@@ -29,14 +48,9 @@ def check_fetch(
     if config is None or not config.strip():
         return GuardResult("empty", "the device returned no configuration")
     lines = [line for line in config.splitlines() if line.strip()]
-    for pattern in profile.guard.error_signatures:
-        rx = re.compile(pattern)
-        for number, line in enumerate(lines, start=1):
-            match = rx.search(line)
-            if match:
-                # Only the matched signature is quoted: the rest of a raw line may hold a secret.
-                detail = f"error text in the output, line {number}: {match.group(0)[:60]!r}"
-                return GuardResult("error_text", detail)
+    error = _error_text(lines, profile.guard.error_signatures)
+    if error is not None:
+        return error
     if profile.guard.end_marker and not re.search(profile.guard.end_marker, _last_line(config)):
         return GuardResult(
             "truncated", f"the output does not end with the {profile.name} end marker"

@@ -13,7 +13,9 @@ from functools import lru_cache
 
 from prisme_drift.errors import ProfileError
 from prisme_drift.normalize.lists import canonical_range, sorted_items
+from prisme_drift.normalize.sections import merge_duplicate_sections
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.prefilter import any_of
 from prisme_drift.profiles.schema import GroupedRegex
 
 Canonicalizer = Callable[[list[str], Profile], list[str]]
@@ -71,30 +73,63 @@ def _rewrite(line: str, rules: tuple[GroupedRegex, ...], fix: Callable[[str, str
     return line
 
 
+def _rewrite_all(
+    lines: list[str], rules: tuple[GroupedRegex, ...], fix: Callable[[str, str], str]
+) -> list[str]:
+    """``_rewrite`` on every line some rule may match (one joined search rules the others out)."""
+    if not rules:
+        return lines
+    maybe = any_of(rule.pattern for rule in rules)
+    if maybe is None:
+        return [_rewrite(line, rules, fix) for line in lines]
+    out = list(lines)
+    for number in maybe.keep(lines):
+        out[number] = _rewrite(lines[number], rules, fix)
+    return out
+
+
 def canonical_ranges(lines: list[str], profile: Profile) -> list[str]:
     """VLAN and port lists in one form: ``1,2,3,4,7`` and ``4,1-3,7`` both become ``1-4,7``."""
-    return [_rewrite(line, profile.ranges, lambda g, _: canonical_range(g)) for line in lines]
+    return _rewrite_all(lines, profile.ranges, lambda g, _: canonical_range(g))
 
 
 def sort_lists(lines: list[str], profile: Profile) -> list[str]:
     """Items of lists whose order means nothing (set elements, group members) sorted."""
-    return [_rewrite(line, profile.sorted_lists, sorted_items) for line in lines]
+    return _rewrite_all(lines, profile.sorted_lists, sorted_items)
+
+
+def _merge_into_previous(out: list[str], line: str, profile: Profile) -> bool:
+    for pattern in profile.list_merges:
+        match = _rx(pattern).fullmatch(line)
+        if match and out and out[-1].startswith(match["head"] + " "):
+            out[-1] = f"{out[-1]},{match['items']}"
+            return True
+    return False
 
 
 def merge_list_lines(lines: list[str], profile: Profile) -> list[str]:
     """IOS ``switchport trunk allowed vlan add 50`` folded into the line before it."""
+    if not profile.list_merges:
+        return lines
+    maybe = any_of(profile.list_merges)
+    hits = set(range(len(lines))) if maybe is None else set(maybe.keep(lines))
+    if not hits:
+        return lines
     out: list[str] = []
-    for line in lines:
-        merged = False
-        for pattern in profile.list_merges:
-            match = _rx(pattern).fullmatch(line)
-            if match and out and out[-1].startswith(match["head"] + " "):
-                out[-1] = f"{out[-1]},{match['items']}"
-                merged = True
-                break
-        if not merged:
+    for number, line in enumerate(lines):
+        if number not in hits or not _merge_into_previous(out, line, profile):
             out.append(line)
     return out
+
+
+def _unnumbered(line: str) -> str:
+    """`` 10 permit ...`` -> `` permit ...`` (indentation kept)."""
+    match = _SEQUENCE.match(line)
+    return line if match is None else match.group(1) + line[match.end() :]
+
+
+def _in_sequenced(line: str, profile: Profile) -> bool:
+    return any(_rx(p).search(line) for p in profile.sequenced_sections)
 
 
 def strip_sequence_numbers(lines: list[str], profile: Profile) -> list[str]:
@@ -103,14 +138,13 @@ def strip_sequence_numbers(lines: list[str], profile: Profile) -> list[str]:
     Order is kept (those sections are ordered), so an inserted rule is one added line and a
     ``resequence`` is no change at all.
     """
-    out: list[str] = []
-    inside = False
-    for line in lines:
-        if line[:1] not in (" ", "\t"):
-            inside = any(_rx(p).search(line) for p in profile.sequenced_sections)
-            out.append(line)
-        else:
-            out.append(_SEQUENCE.sub(r"\1", line) if inside else line)
+    if not profile.sequenced_sections:
+        return lines
+    tops = [i for i, line in enumerate(lines) if line[:1] not in (" ", "\t")]
+    out = list(lines)
+    for start, stop in zip(tops, [*tops[1:], len(lines)][: len(tops)], strict=True):
+        if _in_sequenced(lines[start], profile):
+            out[start + 1 : stop] = [_unnumbered(line) for line in lines[start + 1 : stop]]
     return out
 
 
@@ -141,6 +175,7 @@ CANONICALIZERS: dict[str, Canonicalizer] = {
     "merge_list_lines": merge_list_lines,
     "strip_sequence_numbers": strip_sequence_numbers,
     "join_open_braces": join_open_braces,
+    "merge_duplicate_sections": merge_duplicate_sections,
 }
 
 

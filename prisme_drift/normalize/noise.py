@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.prefilter import any_of
 
 
 @lru_cache(maxsize=256)
@@ -43,9 +44,17 @@ def drop_noise(text: str, profile: Profile) -> str:
     """Remove noise blocks and noise lines, then blank out volatile parts of the others."""
     if not (profile.noise or profile.noise_blocks or profile.substitutions):
         return text
-    lines = _drop_blocks(text.splitlines(), profile)
+    lines = text.splitlines()
+    if profile.noise_blocks:
+        lines = _drop_blocks(lines, profile)
     if profile.noise:
-        pattern = _rx("|".join(f"(?:{p})" for p in profile.noise))
-        lines = [line for line in lines if not pattern.search(line)]
-    lines = [_substitute(line, profile) for line in lines]
+        noise = any_of(profile.noise)
+        if noise is None:
+            pattern = _rx("|".join(f"(?:{p})" for p in profile.noise))
+            lines = [line for line in lines if not pattern.search(line)]
+        else:
+            dropped = set(noise.keep(lines))
+            lines = [line for n, line in enumerate(lines) if n not in dropped]
+    if profile.substitutions:
+        lines = [_substitute(line, profile) for line in lines]
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")

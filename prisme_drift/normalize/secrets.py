@@ -11,7 +11,7 @@ import hmac
 import os
 import re
 import secrets as _secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 from prisme_drift.errors import NormalizeError
 from prisme_drift.normalize.framing import logical_lines
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.prefilter import any_of
 from prisme_drift.profiles.schema import SecretBlock, SecretRule
 
 RESALTED_MARKER = "<secret:resalted>"
@@ -116,11 +117,20 @@ def _block_start(line: str, profile: Profile) -> SecretBlock | None:
     return None
 
 
+def _candidates(patterns: Iterable[str], lines: list[str]) -> set[int] | None:
+    """Indexes of the lines one of ``patterns`` may match; None: every line must be tried."""
+    joined = any_of(patterns)
+    return None if joined is None else set(joined.keep(lines))
+
+
 def _walk(lines: list[str], profile: Profile, key: FingerprintKey) -> Iterator[str]:
-    ancestry = _Ancestry()
+    ancestry = _Ancestry() if any(rule.within for rule in profile.secrets) else None
+    # lines no pattern can match (nearly all of them) are passed through untouched
+    maybe_secret = _candidates((rule.pattern for rule in profile.secrets), lines)
+    maybe_block = _candidates((rule.begin for rule in profile.secret_blocks), lines)
     block: SecretBlock | None = None
     body: list[str] = []
-    for line in lines:
+    for number, line in enumerate(lines):
         if block is not None:
             if _rx(block.end).search(line):
                 yield _block_marker(block, body, line, key)
@@ -129,11 +139,31 @@ def _walk(lines: list[str], profile: Profile, key: FingerprintKey) -> Iterator[s
             else:
                 body.append(line)
             continue
-        yield _redact_line(line, ancestry.push(line), profile, key)
-        block = _block_start(line, profile)
+        ancestors = ancestry.push(line) if ancestry is not None else []
+        if maybe_secret is None or number in maybe_secret:
+            yield _redact_line(line, ancestors, profile, key)
+        else:
+            yield line
+        if maybe_block is None or number in maybe_block:
+            block = _block_start(line, profile)
     if block is not None:
         # an unterminated block is still secret; keep one marker for it
         yield _block_marker(block, body, "", key)
+
+
+def _redact_lines(lines: list[str], profile: Profile, key: FingerprintKey) -> list[str]:
+    """Every line with its secrets replaced; a plain copy edited in place when the profile has
+    no nested (``within``) rule and the text no secret block, else a walk through the lines."""
+    if any(rule.within for rule in profile.secrets) or not profile.secrets:
+        return list(_walk(lines, profile, key))
+    blocks = _candidates((rule.begin for rule in profile.secret_blocks), lines)
+    if blocks is None or blocks:
+        return list(_walk(lines, profile, key))
+    found = _candidates((rule.pattern for rule in profile.secrets), lines)
+    out = list(lines)
+    for number in range(len(lines)) if found is None else sorted(found):
+        out[number] = _redact_line(lines[number], [], profile, key)
+    return out
 
 
 def redact(text: str, profile: Profile, key: FingerprintKey) -> str:
@@ -144,7 +174,7 @@ def redact(text: str, profile: Profile, key: FingerprintKey) -> str:
     lines = logical_lines(text, profile)
     if lines and lines[-1] == "":
         lines.pop()
-    out = list(_walk(lines, profile, key))
+    out = _redact_lines(lines, profile, key)
     return "\n".join(out) + ("\n" if text.endswith(("\n", "\r")) else "")
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from collections.abc import Callable
 
 import pytest
+from netmiko import ConnectHandler
 
 from prisme_drift.poll import run_poll
 from tests.conftest import LabSite
@@ -47,6 +50,58 @@ def test_resalted_fortios_secrets_make_no_drift(lab_site: Callable[..., LabSite]
     assert "set passphrase ENC <secret:resalted>" in history
     for secret in LAB_SECRETS:
         assert secret not in history
+
+
+def admin_hash(running: str) -> str:
+    """The ``ENC SH2...`` hash of the lab FortiGate's ``admin`` account."""
+    found = re.search(r'edit "admin"\n(?:        .*\n)*?        set password ENC (SH2\S+)', running)
+    assert found, "no SH2 admin hash in the running config"
+    return found.group(1)
+
+
+def test_changed_fortigate_admin_password_is_one_fingerprinted_drift(
+    lab_site: Callable[..., LabSite],
+) -> None:
+    site = lab_site({"fw01": "fortinet"})
+    run_poll(site.settings, deliver=False)
+    device = site.device("fw01")
+    old_hash = admin_hash(device.running_config())
+    new_password = "Nouveau-Admin-2026!"
+    conn = ConnectHandler(
+        device_type="fortinet",
+        host="127.0.0.1",
+        port=device.port,
+        username=device.username,
+        password=device.password,
+        conn_timeout=5,
+    )
+    try:
+        output = conn.send_config_set(
+            ["config system admin", 'edit "admin"', f"set password {new_password}", "next", "end"]
+        )
+    finally:
+        conn.disconnect()
+    assert "Command fail" not in output
+    new_hash = admin_hash(device.running_config())
+    assert new_hash != old_hash
+
+    report = run_poll(site.settings, deliver=False)
+    assert report.exit_code == 3
+    assert len(report.drift) == 1, [(i.category, i.path, i.lines()) for i in report.drift]
+    item = report.drift[0]
+    assert item.category == "management"
+    assert item.path[0] == "config system admin"
+    assert len(item.removed) == len(item.added) == 1
+    assert re.fullmatch(r"set password ENC <secret:[0-9a-f]{16}>", item.removed[0])
+    assert re.fullmatch(r"set password ENC <secret:[0-9a-f]{16}>", item.added[0])
+    assert item.removed[0] != item.added[0]
+    shown = json.dumps(report.as_dict()) + git_all(site)
+    for secret in (old_hash, new_hash, new_password, *LAB_SECRETS):
+        assert secret not in shown
+
+    again = run_poll(site.settings, deliver=False)  # the reversible ENC values re-salted again
+    assert [i.id for i in again.drift] == [item.id] and again.closed == ()
+    assert {str(d.status) for d in again.devices} == {"unchanged"}
 
 
 def test_port_forward_and_policy_on_fortigate(lab_site: Callable[..., LabSite]) -> None:

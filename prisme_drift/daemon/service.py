@@ -60,10 +60,10 @@ from prisme_drift.daemon.maintenance import (
     git_gc,
     sqlite_file,
 )
-from prisme_drift.daemon.recovery import startup_recovery
 from prisme_drift.daemon.sdnotify import SystemdNotifier
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import PollReport
+from prisme_drift.recovery import startup_recovery
 from prisme_drift.sitelock import SiteBusyError, site_lock
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ wrong and what to do about it.
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass
 
 
 class PrismeDriftError(Exception):
@@ -152,14 +153,25 @@ def _text_of(exc: BaseException) -> str:
     return f"{exc} {stderr if isinstance(stderr, str) else ''}".lower()
 
 
-def _classify(exc: BaseException) -> tuple[str, str, str | None] | None:
-    """(kind, detail, file) of the first link of the chain that says what went wrong."""
+@dataclass(frozen=True)
+class _Found:
+    """What a link of an error chain says: the kind of fault, its words, and where."""
+
+    kind: str  # full | readonly | corrupt
+    detail: str
+    filename: str | None
+    source: str  # os | sqlite | git
+
+
+def _classify(exc: BaseException) -> _Found | None:
+    """The first link of the chain that says what went wrong."""
     for link in _chain(exc):
         if isinstance(link, OSError) and link.errno in _DISK_FULL_ERRNOS + _READ_ONLY_ERRNOS:
             kind = "full" if link.errno in _DISK_FULL_ERRNOS else "readonly"
             filename = str(link.filename) if link.filename else None
-            return kind, link.strerror or str(link), filename
+            return _Found(kind, link.strerror or str(link), filename, "os")
         text = _text_of(link)
+        source = "git" if isinstance(getattr(link, "stderr", None), str) else "sqlite"
         for kind, needles in (
             ("corrupt", _CORRUPT_TEXT),
             ("full", _DISK_FULL_TEXT),
@@ -167,7 +179,7 @@ def _classify(exc: BaseException) -> tuple[str, str, str | None] | None:
         ):
             found = next((n for n in needles if n in text), None)
             if found:
-                return kind, found, None
+                return _Found(kind, found, None, source)
     return None
 
 
@@ -183,21 +195,26 @@ def corrupt_store_error(database: str, detail: str, state: str | None) -> Corrup
 
 
 def operational_error(
-    exc: BaseException, *, database: str | None = None, state: str | None = None
+    exc: BaseException,
+    *,
+    database: str | None = None,
+    state: str | None = None,
+    baseline: str | None = None,
 ) -> OperationalError | None:
     """The clear operational error (what, where, what to do) that ``exc`` stands for, or None.
 
     ``exc`` may be an OSError, a SQLAlchemy or sqlite3 error, a GitCommandError, or any error
-    raised from one. ``database`` is the state database file (or masked URL) and ``state`` the
-    state folder, named in the message when the error itself names no file.
+    raised from one. ``database`` (the state database file or masked URL), ``state`` (the state
+    folder) and ``baseline`` (the git repository) are named when the error names no file.
     """
     found = _classify(exc)
     if found is None:
         return None
-    kind, detail, filename = found
+    kind, detail = found.kind, found.detail
     if kind == "corrupt":
         return corrupt_store_error(database or "the state database", detail, state)
-    where = filename or database or state or "a file of the site"
+    folder = {"sqlite": database, "git": baseline, "os": state}[found.source]
+    where = found.filename or (f"{folder}" if folder else "a file of the site")
     if kind == "full":
         return DiskFullError(
             f"the disk is full: cannot write {where} ({detail}). Free space on that file "

@@ -258,7 +258,7 @@ def site_writer(settings: Settings, purpose: str) -> Iterator[RecoveryReport]:
         better = translate(exc, settings)
         if better is None:
             raise
-        log.error("[%s] %s: %s", settings.site.name, purpose, better)
+        log.debug("[%s] %s: %s", settings.site.name, purpose, better, exc_info=True)
         raise better from exc
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,8 +19,8 @@ from typing import Any
 import pytest
 
 from prisme_drift.poll import run_poll
-from tests.conftest import LabSite
-from tests.daemon.conftest import ROOT, finished_polls, git, git_leftovers
+from tests.conftest import LabSite, SmallDisk
+from tests.daemon.conftest import ROOT, finished_polls, git, git_leftovers, query
 
 pytestmark = pytest.mark.lab
 
@@ -144,3 +145,87 @@ def test_run_after_a_kill9_between_git_and_database_reports_the_change(
     again_code, again, _ = run_json(site)
     assert statuses(again) == {"sw01": "unchanged"} and again["commit"] is None
     assert again_code == 3
+
+
+# --------------------------------------------------------------------------- store faults
+
+
+def db_path(site: LabSite) -> Path:
+    return site.folder / "state" / "prisme-drift.sqlite"
+
+
+def overwrite_a_page(path: Path) -> int:
+    """Overwrite the last page of a SQLite file with garbage, as a bad sector would."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        conn.close()
+    with path.open("r+b") as handle:
+        handle.seek((pages - 1) * page_size)
+        handle.write(bytes(range(256)) * (page_size // 256))
+    return int(pages)
+
+
+def test_run_on_a_corrupt_database_exits_7_before_writing(
+    lab_site: Callable[..., LabSite],
+) -> None:
+    site = lab_site(["sw01"])
+    run_poll(site.settings, deliver=False)
+    run_poll(site.settings, deliver=False)
+    site.device("sw01").configure(["vlan 778", " name AFTER-THE-CORRUPTION", "exit"])
+    overwrite_a_page(db_path(site))
+    before = observed_ref(site)
+
+    out = cli(site, "run")
+
+    assert out.returncode == 7, out.stderr
+    assert "Traceback" not in out.stderr and "internal error" not in out.stderr
+    assert f"state database {db_path(site)} is corrupt" in out.stderr
+    assert "backups" in out.stderr  # what to do
+    assert observed_ref(site) == before, "nothing may be committed on top of a broken store"
+
+
+def integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_run_on_a_full_disk_exits_7_and_loses_nothing_once_space_is_back(
+    lab_site: Callable[..., LabSite], small_disk: SmallDisk
+) -> None:
+    site = lab_site(["sw01"], parent=small_disk.path)
+    run_poll(site.settings, deliver=False)
+    site.device("sw01").configure(vlans(500, 40))
+    failures, torn = 0, 0
+    for leave in range(0, 400_000, 12_288):  # from no space at all to enough for a poll
+        polls, before = finished_polls(site), observed_ref(site)
+        small_disk.fill(leave)
+        out = cli(site, "run", "--json")
+        small_disk.free()
+        if out.returncode != 7:
+            break
+        failures += 1
+        assert "Traceback" not in out.stderr and "internal error" not in out.stderr
+        assert "the disk is full: cannot write " + str(site.folder) in out.stderr, out.stderr
+        assert "df -h" in out.stderr
+        torn += observed_ref(site) != before and finished_polls(site) == polls
+    assert failures >= 3, "the disk was never full enough to fail a run"
+    assert torn, "no run failed between its git commit and its database commit"
+    assert out.returncode == 3, out.stderr  # enough space: the run goes through
+
+    code, report, stderr = run_json(site)  # space back: everything is there, once
+    assert code == 3, stderr
+    assert statuses(report) == {"sw01": "unchanged"} and report["commit"] is None
+    vlan_items = [i for i in report["drift"] if any("vlan 539" in x for x in i["lines"])]
+    assert len(vlan_items) == 1, report["drift"]
+    last = query(site, "SELECT observed_commit FROM polls ORDER BY id DESC LIMIT 1")
+    assert last[0][0] == observed_ref(site)
+    assert "vlan 539" in git(site, "show", "observed:test-site/sw01.cfg").stdout
+    assert integrity(db_path(site)) == "ok"
+    assert git(site, "fsck", "--no-dangling").returncode == 0

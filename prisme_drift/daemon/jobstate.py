@@ -172,7 +172,7 @@ def read_snapshot(path: Path, site: str) -> Snapshot:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` by ``text``: temporary file, fsync, rename, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -67,6 +67,7 @@ def backup_sqlite(source: Path, folder: Path, keep: int, now: datetime) -> Path:
     final = folder / f"{BACKUP_PREFIX}{now:%Y%m%dT%H%M%SZ}{BACKUP_SUFFIX}"
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # 0600 from birth
     src = sqlite3.connect(source, timeout=30)
     try:
         dst = sqlite3.connect(partial)

@@ -440,7 +440,9 @@ class Daemon:
         for name in INVENTORY_FILES:
             source = live.inventory_path / name
             if source.exists():
-                shutil.copyfile(source, target / name)
+                fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as copy:
+                    copy.write(source.read_bytes())
         inventory = InventorySettings(path=target, credentials=live.credentials_path)
         self.settings = live.model_copy(update={"inventory": inventory})
         for old in base.glob("inventory-*"):

@@ -211,8 +211,13 @@ def database_problem(settings: Settings) -> str | None:
 
 
 def translate(exc: BaseException, settings: Settings) -> OperationalError | None:
-    """``operational_error`` with this site's database and state folder named."""
-    return operational_error(exc, database=database_label(settings), state=str(settings.state_path))
+    """``operational_error`` with this site's database, state folder and baseline named."""
+    return operational_error(
+        exc,
+        database=database_label(settings),
+        state=str(settings.state_path),
+        baseline=str(settings.baseline_path),
+    )
 
 
 # --------------------------------------------------------------------------- all together

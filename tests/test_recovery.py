@@ -229,3 +229,19 @@ def test_run_on_a_full_disk_exits_7_and_loses_nothing_once_space_is_back(
     assert "vlan 539" in git(site, "show", "observed:test-site/sw01.cfg").stdout
     assert integrity(db_path(site)) == "ok"
     assert git(site, "fsck", "--no-dangling").returncode == 0
+
+
+def test_run_on_a_read_only_file_system_exits_7_with_the_fix(
+    lab_site: Callable[..., LabSite], small_disk: SmallDisk
+) -> None:
+    site = lab_site(["sw01"], parent=small_disk.path)
+    run_poll(site.settings, deliver=False)
+    before = observed_ref(site)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk.path)], check=True)
+
+    out = cli(site, "run")
+
+    assert out.returncode == 7, out.stderr
+    assert "Traceback" not in out.stderr and "internal error" not in out.stderr
+    assert f"cannot write {site.folder}" in out.stderr and "Remount" in out.stderr
+    assert observed_ref(site) == before

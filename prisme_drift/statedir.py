@@ -10,6 +10,7 @@ re-creates it on purpose, audit-logged.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from prisme_drift.baseline import OBSERVED
 from prisme_drift.config import Settings
 from prisme_drift.errors import StateMissingError
 from prisme_drift.normalize.secrets import KEY_FILE
+
+log = logging.getLogger(__name__)
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -27,7 +30,10 @@ def make_private_dir(path: Path) -> None:
     exists with group or other access."""
     path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
     if path.stat().st_mode & 0o077:
-        path.chmod(FOLDER_MODE)
+        try:
+            path.chmod(FOLDER_MODE)
+        except PermissionError as exc:  # owned by another account: say so, do not stop
+            log.warning("%s is readable by others and cannot be made 0700: %s", path, exc)
 
 
 def create_private_file(path: Path) -> None:

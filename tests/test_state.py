@@ -102,7 +102,7 @@ def test_a_lost_fingerprint_key_is_refused(lab_site: Callable[..., LabSite]) -> 
 
 
 @pytest.mark.lab
-@pytest.mark.parametrize("umask", [0o022, 0o000])
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["umask022", "umask000"])
 def test_state_files_are_private_whatever_the_umask(
     lab_site: Callable[..., LabSite], tmp_path: Path, umask: int
 ) -> None:

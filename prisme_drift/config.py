@@ -168,11 +168,12 @@ class ScheduleSettings(_Section):
     poll_every: str | None = None  # "15m" when neither poll_every nor poll_cron is set
     poll_cron: str | None = None
     outbox_every: str = "1m"
+    retry_every: str = "1m"  # a daemon blocked by a full or read-only disk tries again this often
     backup_cron: str = "30 2 * * *"
     backups_keep: Annotated[int, Field(ge=1, le=1000)] = 14
     git_maintenance_cron: str = "30 3 * * sun"
 
-    @field_validator("poll_every", "outbox_every", mode="before")
+    @field_validator("poll_every", "outbox_every", "retry_every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         from prisme_drift.daemon.duration import format_duration, parse_duration
@@ -212,6 +213,13 @@ class ScheduleSettings(_Section):
         from prisme_drift.daemon.duration import parse_duration
 
         return parse_duration(self.outbox_every)
+
+    @property
+    def retry_seconds(self) -> float:
+        """How often a daemon stopped by a full or read-only disk tries again, in seconds."""
+        from prisme_drift.daemon.duration import parse_duration
+
+        return parse_duration(self.retry_every)
 
 
 class TicketSettings(_Section):
@@ -364,6 +372,7 @@ heartbeat = "weekly"             # off | daily | weekly: "still watching" messag
 [schedule]                       # the daemon (prisme-drift daemon); cron times in the site timezone
 poll_every = "15m"               # s, m or h; or instead: poll_cron = "*/10 7-20 * * *"
 outbox_every = "1m"              # how often queued alerts are sent
+retry_every = "1m"               # disk full or read-only: how often the daemon tries again
 backup_cron = "30 2 * * *"       # nightly SQLite online backup into state/backups/
 backups_keep = 14
 git_maintenance_cron = "30 3 * * sun"   # weekly git gc + git fsck of the baseline repository

@@ -15,7 +15,7 @@ from prisme_drift.config import Settings
 from prisme_drift.errors import DriftError
 from prisme_drift.models import Category, DriftView, Hunk
 from prisme_drift.profiles import get_profile
-from prisme_drift.sitelock import site_lock
+from prisme_drift.recovery import site_writer
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import DriftItem
 
@@ -98,7 +98,7 @@ def accept_item(settings: Settings, item_id: int, by: str, reason: str) -> Drift
     """Accept an open item after the fact: approved moves forward by its hunk, the item closes."""
     if not by.strip() or not reason.strip():
         raise DriftError("accepting a change needs --by NAME and --reason TEXT (the audit trail)")
-    with site_lock(settings.state_path, f"drift accept {item_id}"):
+    with site_writer(settings, f"drift accept {item_id}"):
         engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)

@@ -6,6 +6,9 @@ wrong and what to do about it.
 
 from __future__ import annotations
 
+import errno
+from dataclasses import dataclass
+
 
 class PrismeDriftError(Exception):
     """Root of every error prisme-drift raises on purpose."""
@@ -102,3 +105,124 @@ class StoreError(OperationalError):
 
 class DriftError(RefusedError):
     """A drift operation was refused (unknown item, already closed...)."""
+
+
+class DiskFullError(OperationalError):
+    """No space left (ENOSPC), a quota (EDQUOT) or a file size limit (EFBIG) stopped a write."""
+
+
+class ReadOnlyError(OperationalError):
+    """A file prisme-drift must write is on a read-only file system or not writable."""
+
+
+class CorruptStoreError(StoreError):
+    """The state database file is damaged ("database disk image is malformed", ...)."""
+
+
+class StateMissingError(OperationalError):
+    """The state folder of a site with a baseline is gone; it is only recreated on purpose."""
+
+
+# --------------------------------------------------------------------------- translation
+
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_READ_ONLY_ERRNOS = (errno.EROFS,)
+#: Messages of SQLite (through sqlite3 and SQLAlchemy) and git, by the class they mean.
+_DISK_FULL_TEXT = ("database or disk is full", "no space left on device", "file too large")
+_READ_ONLY_TEXT = ("attempt to write a readonly database", "read-only file system")
+_CORRUPT_TEXT = ("database disk image is malformed", "file is not a database")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc``, its causes and contexts, and the DB-API error SQLAlchemy wraps (``.orig``)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        todo += [orig if isinstance(orig, BaseException) else None]
+        todo += [current.__cause__, current.__context__]
+    return seen
+
+
+def _text_of(exc: BaseException) -> str:
+    stderr = getattr(exc, "stderr", None)  # GitCommandError keeps git's words there
+    return f"{exc} {stderr if isinstance(stderr, str) else ''}".lower()
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a link of an error chain says: the kind of fault, its words, and where."""
+
+    kind: str  # full | readonly | corrupt
+    detail: str
+    filename: str | None
+    source: str  # os | sqlite | git
+
+
+def _classify(exc: BaseException) -> _Found | None:
+    """The first link of the chain that says what went wrong."""
+    for link in _chain(exc):
+        if isinstance(link, OSError) and link.errno in _DISK_FULL_ERRNOS + _READ_ONLY_ERRNOS:
+            kind = "full" if link.errno in _DISK_FULL_ERRNOS else "readonly"
+            filename = str(link.filename) if link.filename else None
+            return _Found(kind, link.strerror or str(link), filename, "os")
+        text = _text_of(link)
+        source = "git" if isinstance(getattr(link, "stderr", None), str) else "sqlite"
+        for kind, needles in (
+            ("corrupt", _CORRUPT_TEXT),
+            ("full", _DISK_FULL_TEXT),
+            ("readonly", _READ_ONLY_TEXT),
+        ):
+            found = next((n for n in needles if n in text), None)
+            if found:
+                return _Found(kind, found, None, source)
+    return None
+
+
+def corrupt_store_error(database: str, detail: str, state: str | None) -> CorruptStoreError:
+    """The error for a damaged state database: what, where, and how to get a sound one back."""
+    backups = f"{state}/backups" if state else "the state folder's backups/"
+    return CorruptStoreError(
+        f"the state database {database} is corrupt ({detail}); nothing was written. Stop the "
+        f"daemon, move the file aside and copy the newest backup from {backups} in its place "
+        "(or let prisme-drift create an empty database: the baseline keeps the history), then "
+        "run the command again"
+    )
+
+
+def operational_error(
+    exc: BaseException,
+    *,
+    database: str | None = None,
+    state: str | None = None,
+    baseline: str | None = None,
+) -> OperationalError | None:
+    """The clear operational error (what, where, what to do) that ``exc`` stands for, or None.
+
+    ``exc`` may be an OSError, a SQLAlchemy or sqlite3 error, a GitCommandError, or any error
+    raised from one. ``database`` (the state database file or masked URL), ``state`` (the state
+    folder) and ``baseline`` (the git repository) are named when the error names no file.
+    """
+    found = _classify(exc)
+    if found is None:
+        return None
+    kind, detail = found.kind, found.detail
+    if kind == "corrupt":
+        return corrupt_store_error(database or "the state database", detail, state)
+    folder = {"sqlite": database, "git": baseline, "os": state}[found.source]
+    where = found.filename or (f"{folder}" if folder else "a file of the site")
+    if kind == "full":
+        return DiskFullError(
+            f"the disk is full: cannot write {where} ({detail}). Free space on that file "
+            "system (df -h), then run the command again: what this run left half-done is "
+            "repaired when the next one starts"
+        )
+    return ReadOnlyError(
+        f"cannot write {where}: {detail}. Remount the file system read-write, or give this "
+        "user write access to the file and its folder (with systemd: ReadWritePaths=, "
+        "StateDirectory=), then run the command again"
+    )

@@ -38,7 +38,7 @@ from prisme_drift.normalize import FingerprintKey, normalize
 from prisme_drift.notify.events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
-from prisme_drift.sitelock import site_lock
+from prisme_drift.recovery import site_writer
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DevicePoll, Poll
 
@@ -188,14 +188,14 @@ def run_poll(
     deliver: bool = True,
     cancel: threading.Event | None = None,
 ) -> PollReport:
-    """Poll every device of the site once and reconcile drift; the site lock is held throughout.
+    """Poll every device of the site once and reconcile drift; the site lock is held throughout
+    (``recovery.site_writer``: state check and crash recovery first).
 
     The poll's events go to the outbox in its transaction; with ``deliver``, due notifications
     are then sent (after the lock is released; a delivery problem never fails the poll).
     ``cancel`` set by the end of the collection raises PollCancelled before any write.
     """
-    state = settings.state_path
-    with site_lock(state, "poll"):
+    with site_writer(settings, "poll"):
         engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)

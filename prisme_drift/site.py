@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import shutil
+import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from prisme_drift.authorize.registry import AuditLog
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
-from prisme_drift.config import DEFAULT_NAME, Settings, render_default
-from prisme_drift.errors import ConfigError
-from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
+from prisme_drift.collect.hostkeys import KNOWN_HOSTS
+from prisme_drift.config import DEFAULT_NAME, Settings, load_settings, render_default
+from prisme_drift.errors import ConfigError, RefusedError
+from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
+from prisme_drift.sitelock import site_lock
+from prisme_drift.statedir import make_private_dir, missing_state
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory, shared_engine
 from prisme_drift.store.models import Device, DriftItem, Poll
+
+log = logging.getLogger(__name__)
 
 HOSTS_EXAMPLE = """\
 # Nornir SimpleInventory. An existing Nornir inventory works as is.
@@ -64,33 +76,154 @@ def _write(path: Path, text: str, created: list[Path], mode: int = 0o644) -> Non
     created.append(path)
 
 
+def _toml_text(value: str) -> str:
+    """``value`` escaped for a TOML basic string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _init_settings_text(directory: Path, name: str, client: str, timezone: str) -> str:
+    """The settings file ``init`` writes, validated before anything is created."""
+    if any(ord(c) < 32 for c in client):
+        raise ConfigError(
+            f"--client {client!r}: control characters (new lines) are not allowed; "
+            "nothing was created"
+        )
+    text = render_default(name, _toml_text(client), timezone)
+    try:
+        Settings.model_validate(
+            {**tomllib.loads(text), "source": directory.resolve() / DEFAULT_NAME}
+        )
+    except ValidationError as exc:
+        options = {"name": "--site", "timezone": "--timezone", "client": "--client"}
+        problems = []
+        for error in exc.errors():
+            option = options.get(str(error["loc"][-1]), ".".join(map(str, error["loc"])))
+            problems.append(f"{option}: {error['msg']}")
+        raise ConfigError(
+            f"cannot create the site folder {directory}; nothing was created",
+            problems=problems,
+        ) from None
+    return text
+
+
 def init_site(
     directory: Path, *, site: str | None = None, client: str = "", timezone: str = "Indian/Reunion"
 ) -> list[Path]:
-    """Create a site folder; refuses to overwrite an existing settings file."""
+    """Create a site folder; refuses to overwrite an existing settings file.
+
+    Every option is validated before anything is written; the folder is then built in a hidden
+    sibling and moved into place, so a failure (or a kill) never leaves a half-made site that
+    blocks the retry.
+    """
     settings_path = directory / DEFAULT_NAME
     if settings_path.exists():
         raise ConfigError(f"{settings_path} already exists; nothing was changed")
     name = site or slug(directory.resolve().name)
-    created: list[Path] = []
-    _write(settings_path, render_default(name, client, timezone), created)
-    _write(directory / "inventory" / "hosts.yaml", HOSTS_EXAMPLE, created)
-    _write(directory / "inventory" / "groups.yaml", GROUPS_EXAMPLE, created)
-    _write(directory / "inventory" / "defaults.yaml", DEFAULTS_EXAMPLE, created)
-    _write(directory / "credentials.yaml", CREDENTIALS_EXAMPLE, created, mode=0o600)
-    from prisme_drift.config import load_settings
+    text = _init_settings_text(directory, name, client, timezone)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.init-", dir=directory.parent))
+    try:
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 is for the hidden staging only
+        names = _build_site(staging, text)
+        clash = [n for n in names if (directory / n).exists() or (directory / n).is_symlink()]
+        if clash:
+            raise ConfigError(
+                f"{directory} already holds {', '.join(clash)}; move them away or choose "
+                "another folder; nothing was changed"
+            )
+        _move_into(staging, directory, names)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [directory / n for n in _CREATED]
 
-    settings = load_settings(settings_path)
-    settings.state_path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    created.append(settings.state_path)
+
+#: What ``init`` creates, relative to the site folder, as it reports it.
+_CREATED = (
+    DEFAULT_NAME,
+    "inventory/hosts.yaml",
+    "inventory/groups.yaml",
+    "inventory/defaults.yaml",
+    "credentials.yaml",
+    "state",
+    "baselines",
+)
+
+
+def _umask() -> int:
+    """The process umask (read by setting it, then put back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _build_site(folder: Path, text: str) -> list[str]:
+    """Write a complete site into ``folder``; the names of its top-level entries."""
+    created: list[Path] = []
+    _write(folder / DEFAULT_NAME, text, created)
+    _write(folder / "inventory" / "hosts.yaml", HOSTS_EXAMPLE, created)
+    _write(folder / "inventory" / "groups.yaml", GROUPS_EXAMPLE, created)
+    _write(folder / "inventory" / "defaults.yaml", DEFAULTS_EXAMPLE, created)
+    _write(folder / "credentials.yaml", CREDENTIALS_EXAMPLE, created, mode=0o600)
+    settings = load_settings(folder / DEFAULT_NAME)
+    make_private_dir(settings.state_path)
     BaselineRepo.create(settings.baseline_path)
-    created.append(settings.baseline_path)
-    engine = shared_engine(settings.database_url)
+    engine = make_engine(settings.database_url)  # not shared: the file moves afterwards
     try:
         ensure_schema(engine)
     finally:
         engine.dispose()
-    return created
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _move_into(staging: Path, directory: Path, names: list[str]) -> None:
+    """Rename the staged site into place: the whole folder when the target is absent or
+    empty, else entry by entry (each one a rename on the same file system)."""
+    if not directory.exists() or (directory.is_dir() and not any(directory.iterdir())):
+        os.replace(staging, directory)
+        return
+    for name in names:
+        os.rename(staging / name, directory / name)
+
+
+# -- state folder re-creation -----------------------------------------------------------------
+
+RECREATE_WARNINGS = (
+    "SSH host keys are learned again on first use: compare the fingerprints the next run "
+    "logs ('host key learned on first use') with the devices' own before trusting them",
+    "a new secret-fingerprint key makes every redacted secret look changed once: check those "
+    "drift items, then accept them ('prisme-drift drift accept ID --by ... --reason ...'); "
+    "restoring the old state/fingerprint.key from a backup avoids this",
+)
+
+
+def recreate_state(settings: Settings, by: str, reason: str) -> list[Path]:
+    """``init --recreate-state``: a new state folder for a site whose state was lost, on
+    purpose and audit-logged; returns what was created. Refused when nothing is missing."""
+    if not by.strip() or not reason.strip():
+        raise RefusedError("re-creating the state needs --by NAME and --reason TEXT (audit trail)")
+    state = settings.state_path
+    if missing_state(settings) is None and (state / KEY_FILE).is_file():
+        raise RefusedError(f"the state folder {state} is complete; nothing to re-create")
+    existed = {p for p in (state, state / KEY_FILE, state / KNOWN_HOSTS) if p.exists()}
+    make_private_dir(state)
+    with site_lock(state, "init --recreate-state"):
+        FingerprintKey.load_or_create(state)
+        engine = shared_engine(settings.database_url)
+        try:
+            ensure_schema(engine)
+            with session_factory(engine).begin() as session:
+                audit = AuditLog(session, settings.site.name, state)
+                audit.append(
+                    by,
+                    "state.recreate",
+                    str(state),
+                    {"reason": reason, "warnings": list(RECREATE_WARNINGS)},
+                )
+            audit.committed()
+        finally:
+            engine.dispose()
+    log.warning("[%s] state folder %s re-created by %s: %s", settings.site.name, state, by, reason)
+    return [p for p in (state, state / KEY_FILE) if p not in existed]
 
 
 def _iso(value: Any) -> str | None:

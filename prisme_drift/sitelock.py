@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from prisme_drift.errors import SiteBusyError
+from prisme_drift.statedir import make_private_dir
 
 __all__ = ["LOCK_FILE", "SiteBusyError", "site_lock"]
 
@@ -18,7 +19,7 @@ LOCK_FILE = "prisme-drift.lock"
 @contextmanager
 def site_lock(state_dir: Path, purpose: str) -> Iterator[None]:
     """Hold the site's exclusive lock, or fail at once naming the process that holds it."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(state_dir)
     path = state_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -29,8 +30,12 @@ def site_lock(state_dir: Path, purpose: str) -> Iterator[None]:
             raise SiteBusyError(
                 f"the site is busy ({holder}); wait for it to finish or stop it (lock file {path})"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}: {purpose}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}: {purpose}\n".encode(), 0)
+        except OSError as exc:  # disk full: name the file in the message
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         try:
             yield
         finally:

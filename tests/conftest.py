@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import secrets
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +68,13 @@ def lab_site(tmp_path: Path) -> Iterator[Callable[..., LabSite]]:
     """Factory: ``lab_site(["sw01", "sw02"], timeout=..)`` starts devices and a site for them."""
     labs: list[Lab] = []
 
-    def factory(names: list[str] | dict[str, str] | None = None, **kwargs: object) -> LabSite:
-        """Device names (IOS), or a mapping name -> lab platform."""
+    def factory(
+        names: list[str] | dict[str, str] | None = None,
+        parent: Path | None = None,
+        **kwargs: object,
+    ) -> LabSite:
+        """Device names (IOS), or a mapping name -> lab platform; the site folder goes in
+        ``parent`` (default: the test's tmp_path)."""
         password = secrets.token_urlsafe(10)
         platforms = names if isinstance(names, dict) else dict.fromkeys(names or ["sw01"], "ios")
         devices = [
@@ -76,8 +84,54 @@ def lab_site(tmp_path: Path) -> Iterator[Callable[..., LabSite]]:
         lab = Lab(devices)
         lab.start()
         labs.append(lab)
-        return make_site(tmp_path / f"site{len(labs)}", lab, password, **kwargs)  # type: ignore[arg-type]
+        folder = (parent or tmp_path) / f"site{len(labs)}"
+        return make_site(folder, lab, password, **kwargs)  # type: ignore[arg-type]
 
     yield factory
     for lab in labs:
         lab.stop()
+
+
+@dataclass
+class SmallDisk:
+    """A small tmpfs: a real file system that runs out of space (ENOSPC) on demand."""
+
+    path: Path
+
+    @property
+    def filler(self) -> Path:
+        return self.path / "filler"
+
+    def fill(self, leave: int = 0) -> None:
+        """Fill the file system, then free ``leave`` bytes (rounded to tmpfs pages)."""
+        with self.filler.open("ab", buffering=0) as handle:
+            for chunk in (1 << 20, 1 << 16, 1 << 12, 1):
+                try:
+                    while True:
+                        handle.write(b"\0" * chunk)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+        size = self.filler.stat().st_size
+        os.truncate(self.filler, max(0, size - leave))
+
+    def free(self) -> None:
+        """Space back."""
+        self.filler.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 32 MiB tmpfs mounted for the test (needs root, as CI runs; skipped otherwise)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m,mode=0755", "prisme-test", str(mount)],
+        check=True,
+    )
+    try:
+        yield SmallDisk(mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

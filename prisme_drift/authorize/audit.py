@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from prisme_drift.statedir import make_private_dir, write_private_file
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit-head"
@@ -97,7 +98,5 @@ def read_head(state_dir: Path) -> str | None:
 
 def write_head(state_dir: Path, value: str) -> None:
     """Record the newest hash atomically."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = state_dir / f".{HEAD_FILE}.{os.getpid()}"
-    tmp.write_text(value + "\n", encoding="ascii")
-    os.replace(tmp, state_dir / HEAD_FILE)
+    make_private_dir(state_dir)
+    write_private_file(state_dir / HEAD_FILE, value + "\n")

@@ -27,10 +27,15 @@ from prisme_drift import __version__
 from prisme_drift.config import Settings, find_config, load_settings
 from prisme_drift.errors import (
     ConfigError,
+    CorruptStoreError,
+    DiskFullError,
     OperationalError,
     PrismeDriftError,
+    ReadOnlyError,
     RefusedError,
     SiteBusyError,
+    StateMissingError,
+    operational_error,
 )
 from prisme_drift.scrub import guard_handlers, scrub
 
@@ -59,11 +64,26 @@ def _setup_logging(verbose: int) -> None:
 class Context:
     """What every command gets: how to find the settings."""
 
+    #: The settings the running command loaded, for error messages that name its files.
+    loaded: Settings | None = None
+
     def __init__(self, config: str | None) -> None:
         self.config = config
 
     def settings(self) -> Settings:
-        return load_settings(find_config(self.config))
+        Context.loaded = load_settings(find_config(self.config))
+        return Context.loaded
+
+
+def as_operational(exc: BaseException) -> OperationalError | None:
+    """Disk full, read-only file system, corrupt store: the clear error ``exc`` stands for,
+    naming the loaded site's database and state folder (``errors.operational_error``)."""
+    settings = Context.loaded
+    if settings is None:
+        return operational_error(exc)
+    from prisme_drift.recovery import translate
+
+    return translate(exc, settings)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -90,17 +110,26 @@ def main() -> None:
     except SiteBusyError as exc:
         click.echo(f"busy: {scrub(str(exc))}", err=True)
         code = EXIT_BUSY
-    except OperationalError as exc:
-        click.echo(f"error: {scrub(str(exc))}", err=True)
-        code = EXIT_OPERATIONAL
     except PrismeDriftError as exc:
-        # A known failure that is not a bug (a service or device unusable): operational.
-        click.echo(f"error: {scrub(str(exc))}", err=True)
+        # A known failure that is not a bug (a store, a service or a device unusable).
+        click.echo(f"error: {scrub(str(_clearest(exc)))}", err=True)
         code = EXIT_OPERATIONAL
-    except Exception:
-        log.exception("internal error; please report it with the lines above")
-        code = EXIT_INTERNAL
+    except Exception as exc:
+        clear = as_operational(exc)  # last resort: disk full and the like are not bugs
+        if clear is not None:
+            click.echo(f"error: {scrub(str(clear))}", err=True)
+            code = EXIT_OPERATIONAL
+        else:
+            log.exception("internal error; please report it with the lines above")
+            code = EXIT_INTERNAL
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _clearest(exc: PrismeDriftError) -> PrismeDriftError:
+    """A vague store error caused by a full disk or a damaged file, said plainly."""
+    if isinstance(exc, (DiskFullError, ReadOnlyError, CorruptStoreError, StateMissingError)):
+        return exc
+    return as_operational(exc) or exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

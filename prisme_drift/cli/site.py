@@ -23,8 +23,27 @@ if TYPE_CHECKING:
 @click.option("--site", help="Site name (default: the folder name).")
 @click.option("--client", default="", help="Client name shown in reports.")
 @click.option("--timezone", default="Indian/Reunion", show_default=True)
-def init(directory: Path, site: str | None, client: str, timezone: str) -> None:
+@click.option(
+    "--recreate-state",
+    is_flag=True,
+    help="The site exists but its state folder was lost: create a new one on purpose "
+    "(audit-logged; needs --by and --reason).",
+)
+@click.option("--by", default=None, help="Who re-creates the state (default: the login name).")
+@click.option("--reason", default="", help="Why the state is re-created (audit trail).")
+def init(
+    directory: Path,
+    site: str | None,
+    client: str,
+    timezone: str,
+    recreate_state: bool,
+    by: str | None,
+    reason: str,
+) -> None:
     """Create a new site folder: settings, inventory skeleton, baseline repo, state."""
+    if recreate_state:
+        _recreate_state(directory, by, reason)
+        return
     from prisme_drift.site import init_site
 
     created = init_site(directory, site=site, client=client, timezone=timezone)
@@ -35,6 +54,20 @@ def init(directory: Path, site: str | None, client: str, timezone: str) -> None:
         f"next: edit {directory / 'inventory' / 'hosts.yaml'}, then "
         f"'prisme-drift -c {directory / 'prisme-drift.toml'} run'"
     )
+
+
+def _recreate_state(directory: Path, by: str | None, reason: str) -> None:
+    from prisme_drift.authorize.registry import default_actor
+    from prisme_drift.config import DEFAULT_NAME, load_settings
+    from prisme_drift.site import RECREATE_WARNINGS, recreate_state
+
+    settings = load_settings(directory / DEFAULT_NAME)
+    created = recreate_state(settings, by or default_actor(), reason)
+    out.print(f"state folder re-created: {settings.state_path}")
+    for path in created:
+        out.print(f"  created {path}")
+    for warning in RECREATE_WARNINGS:
+        err.print(f"warning: {warning}", markup=False)
 
 
 # -- run ----------------------------------------------------------------------------------------

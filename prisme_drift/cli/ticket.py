@@ -28,6 +28,7 @@ from prisme_drift.cli.app import EXIT_OK, EXIT_OPERATIONAL, Context, cli, out, p
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
+from prisme_drift.statedir import ensure_state
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
 CATEGORIES = [c.value for c in Category]
@@ -35,6 +36,7 @@ CATEGORIES = [c.value for c in Category]
 
 @contextmanager
 def _registry(settings: Settings) -> Iterator[tuple[TicketRegistry, AuditLog]]:
+    ensure_state(settings)  # never recreate a lost state folder (and its database) silently
     engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)

@@ -112,8 +112,12 @@ class KnownHosts:
 
     def _save(self, keys: paramiko.HostKeys) -> None:
         """Atomic replace: other workers read the file while one device's key is added."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-        keys.save(str(tmp))
-        tmp.chmod(0o600)
-        os.replace(tmp, self.path)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # 0600 from birth
+        try:
+            keys.save(str(tmp))
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise

@@ -172,7 +172,7 @@ def read_snapshot(path: Path, site: str) -> Snapshot:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` by ``text``: temporary file, fsync, rename, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -199,6 +199,7 @@ class JobStateStore:
         self.site = site
         self._lock = threading.Lock()
         self._data = read_snapshot(self.path, site)
+        self._unwritable = False
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, job_id: str) -> JobState:
@@ -220,8 +221,14 @@ class JobStateStore:
     def _save(self) -> None:
         try:
             write_atomically(self.path, json.dumps(self._data.as_json(), indent=2) + "\n")
-        except OSError as exc:
-            log.error("[%s] cannot write %s: %s", self.site, self.path, exc)
+        except OSError as exc:  # said once until a write succeeds again (disk full)
+            if not self._unwritable:
+                log.error("[%s] cannot write %s: %s", self.site, self.path, exc)
+            self._unwritable = True
+            return
+        if self._unwritable:
+            log.info("[%s] %s is written again", self.site, self.path)
+        self._unwritable = False
 
     def _job(self, job_id: str) -> JobState:
         return self._data.jobs.setdefault(job_id, JobState())

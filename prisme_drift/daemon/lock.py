@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 from pathlib import Path
 from types import TracebackType
 
 from prisme_drift.errors import PrismeDriftError
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = "daemon.lock"
 
@@ -70,9 +73,17 @@ class DaemonLock:
                 pid=pid,
                 site=self.site,
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            os.fsync(fd)
+        except OSError as exc:  # a full disk must not stop the daemon here: the flock is held
+            log.warning(
+                "[%s] cannot write the pid into %s (%s); the lock is held all the same",
+                self.site,
+                self.path,
+                exc.strerror or exc,
+            )
         self._fd = fd
 
     def release(self) -> None:

@@ -60,12 +60,20 @@ from prisme_drift.daemon.maintenance import (
     git_gc,
     sqlite_file,
 )
-from prisme_drift.daemon.recovery import startup_recovery
 from prisme_drift.daemon.sdnotify import SystemdNotifier
-from prisme_drift.errors import PrismeDriftError
+from prisme_drift.errors import (
+    CorruptStoreError,
+    DiskFullError,
+    PrismeDriftError,
+    ReadOnlyError,
+    StateMissingError,
+)
 from prisme_drift.models import PollReport
+from prisme_drift.notify.direct import drain_spool, send_out_of_store
+from prisme_drift.recovery import startup_recovery, translate
 from prisme_drift.scrub import guard_handlers, scrub
 from prisme_drift.sitelock import SiteBusyError, site_lock
+from prisme_drift.statedir import ensure_state
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,6 +85,15 @@ TICK = 1.0
 SNAPSHOT_DIR = "daemon"
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 JOB_STATE_TTL = timedelta(days=7)
+#: Store problems the outbox cannot report (it lives in that store), by error class; the first
+#: two clear up by themselves (space freed, remounted), so the daemon retries them.
+STORE_PROBLEMS: tuple[tuple[type[PrismeDriftError], str], ...] = (
+    (DiskFullError, "disk_full"),
+    (ReadOnlyError, "read_only"),
+    (CorruptStoreError, "corrupt"),
+    (StateMissingError, "state_missing"),
+)
+RETRYABLE = ("disk_full", "read_only")
 
 
 def utcnow() -> datetime:
@@ -113,6 +130,11 @@ def describe_report(report: PollReport) -> str:
     return text + (f", commit {report.commit[:10]}" if report.commit else "")
 
 
+def store_problem(exc: BaseException) -> str | None:
+    """``disk_full``, ``read_only``, ``corrupt``, ``state_missing``, or None for the others."""
+    return next((name for kind, name in STORE_PROBLEMS if isinstance(exc, kind)), None)
+
+
 def validate(path: Path) -> tuple[Settings, int]:
     """Settings and inventory as a poll would load them; (settings, device count).
 
@@ -145,6 +167,10 @@ class Daemon:
         self.states = JobStateStore(settings.state_path, self.site)
         self.stop_event = threading.Event()
         self.degraded: str | None = None
+        self.degraded_problem: str | None = None  # a store problem: alerts go out of store
+        self._retry_every: float | None = None  # set while degraded by a full/read-only disk
+        self._next_retry = 0.0
+        self._snapshot_ok = True
         self.scheduler: BackgroundScheduler | None = None
         self._stop_requested = False
         self._reload_requested = False
@@ -194,7 +220,7 @@ class Daemon:
             self.config_path,
             self.device_count,
         )
-        self._snapshot_inventory(self.live, fresh=True)
+        self._snapshot_at_start()
         self.notifier.status("starting: recovery and integrity checks")
         self._in_background("start-up recovery", self._recover)
         if not self._stop_requested:
@@ -219,6 +245,8 @@ class Daemon:
             if self._reload_requested:
                 self._reload_requested = False
                 self.reload()
+            elif self._retry_due():
+                self._recheck_integrity(automatic=True)
             self._heartbeat()
 
     def _shutdown(self) -> bool:
@@ -336,7 +364,9 @@ class Daemon:
     def _status_line(self) -> str:
         """One line for ``systemctl status``."""
         if self.degraded:
-            return f"DEGRADED, writes refused: {self.degraded}"
+            every = self._retry_every
+            retry = f"; retrying every {format_duration(every)}" if every else ""
+            return f"DEGRADED, writes refused: {self.degraded}{retry}"
         poll = self.states.get(plan.POLL)
         parts = [f"{self.device_count} device(s)", f"last poll {self._local(poll.last_success_at)}"]
         if poll.consecutive_failures:
@@ -378,44 +408,94 @@ class Daemon:
             yield True
 
     def _recover(self) -> None:
-        """Start-up recovery under the site lock; degraded mode if a store is unsound."""
-        with self._site_lock_waiting("daemon start-up recovery") as got:
-            if not got:
-                return
-            try:
-                report = startup_recovery(self.live, self.stop_event)
-            except Exception as exc:  # whatever breaks here, never write on an unchecked store
-                if self.stop_event.is_set():
+        """Start-up recovery under the site lock; degraded mode if a store is unsound, the state
+        is lost or the disk refuses writes (the last two retried every ``retry_every``)."""
+        try:
+            ensure_state(self.live)
+            with self._site_lock_waiting("daemon start-up recovery") as got:
+                if not got:
                     return
-                log.exception("[%s] start-up recovery failed", self.site)
-                self._enter_degraded(f"start-up recovery failed: {one_line(exc)}")
+                report = startup_recovery(self.live, self.stop_event)
+            if not self._snapshot_ok:
+                self._snapshot_inventory(self.live, fresh=True)
+                self._snapshot_ok = True
+        except Exception as exc:  # whatever breaks here, never write on an unchecked store
+            if self.stop_event.is_set():
                 return
+            self._degrade_on(exc, "start-up recovery failed")
+            return
         for note in report.notes:
             log.info("[%s] recovery: %s", self.site, note)
         if report.degraded_reason:
-            self._enter_degraded(report.degraded_reason)
+            self._enter_degraded(
+                report.degraded_reason, problem="corrupt" if report.store_broken else None
+            )
             return
         removed = f", removed {', '.join(report.removed)}" if report.removed else ""
         self.states.succeeded(INTEGRITY_JOB, utcnow(), f"git fsck and database check ok{removed}")
         log.info("[%s] integrity checks passed%s", self.site, removed)
 
-    def _enter_degraded(self, reason: str, alert: bool = True) -> None:
+    def _degrade_on(self, exc: BaseException, context: str) -> None:
+        """Degraded mode for an error: said plainly when it is a full disk or a broken store."""
+        clear = exc if store_problem(exc) else translate(exc, self.live)
+        if clear is None:
+            log.error("[%s] %s", self.site, context, exc_info=exc)
+            self._enter_degraded(f"{context}: {one_line(exc)}")
+            return
+        self._enter_degraded(one_line(clear), problem=store_problem(clear))
+
+    def _enter_degraded(self, reason: str, alert: bool = True, problem: str | None = None) -> None:
         reason, now = scrub(reason), utcnow()  # to jobs.json, the journal and the alert
-        self.degraded = reason
+        self.degraded, self.degraded_problem = reason, problem
+        self._retry_every = self.live.schedule.retry_seconds if problem in RETRYABLE else None
+        self._next_retry = time.monotonic() + (self._retry_every or 0)
         self.states.set_mode("degraded", reason)
         failing_since = self.states.failed(INTEGRITY_JOB, now, reason)
+        if failing_since != now:  # the same incident, seen again at a retry: said once
+            log.debug("[%s] still degraded: %s", self.site, reason)
+            return
+        retry = (
+            f"retrying every {format_duration(self._retry_every)}"
+            if self._retry_every
+            else "then reload (SIGHUP, systemctl reload) or restart the daemon"
+        )
         log.error(
-            "[%s] DEGRADED: %s. Polls and writes are refused until it is repaired; then "
-            "reload (SIGHUP, systemctl reload) or restart the daemon",
+            "[%s] DEGRADED: %s. Polls and writes are refused until it is repaired; %s",
             self.site,
             reason,
+            retry,
         )
-        if alert and failing_since == now:
-            raise_job_failed(self.live, INTEGRITY_JOB, reason, failing_since, now)
+        if alert:
+            self._alert_degraded(reason, problem, failing_since, now)
 
-    def _recheck_integrity(self) -> None:
-        """After a reload in degraded mode: the operator may have repaired the stores."""
-        log.info("[%s] degraded: checking the stores again", self.site)
+    def _alert_degraded(
+        self, reason: str, problem: str | None, failing_since: datetime, now: datetime
+    ) -> None:
+        """One alert per incident: through the outbox when the store is sound, else straight
+        to the channels (the outbox is in the broken store)."""
+        if problem is None:
+            if raise_job_failed(self.live, INTEGRITY_JOB, reason, failing_since, now):
+                return
+            problem = "other"  # the database refused the event: tell IT another way
+        payload = {
+            "problem": problem,
+            "error": reason[:2000],
+            "failing_since": failing_since.isoformat(timespec="seconds"),
+            "retry_every": format_duration(self._retry_every) if self._retry_every else None,
+        }
+        key = f"{INTEGRITY_JOB}-{failing_since:%Y%m%dT%H%M%S%f}"
+        outcomes = send_out_of_store(self.live, key, payload, now)
+        log.info("[%s] out-of-store alert for %s: %s", self.site, problem, outcomes or "no channel")
+
+    def _retry_due(self) -> bool:
+        return bool(self.degraded and self._retry_every and time.monotonic() >= self._next_retry)
+
+    def _recheck_integrity(self, automatic: bool = False) -> None:
+        """After a reload in degraded mode (the operator may have repaired the stores), or at
+        the automatic retry of a full or read-only disk."""
+        level = logging.DEBUG if automatic else logging.INFO
+        log.log(level, "[%s] degraded: checking the stores again", self.site)
+        self._next_retry = time.monotonic() + (self._retry_every or 0)
 
         def recheck() -> None:
             with self._write_turn() as turn:
@@ -425,10 +505,23 @@ class Daemon:
 
         self._in_background("integrity re-check", recheck)
         if not self.degraded:
+            self.degraded_problem, self._retry_every = None, None
             self.states.set_mode("running")
             log.info("[%s] stores sound again: leaving degraded mode", self.site)
+            self.notifier.status(self._status_line())
 
     # ------------------------------------------------------------------ inventory copy
+    def _snapshot_at_start(self) -> None:
+        """The inventory copy; on a full disk the jobs read the live inventory until the
+        retry that finds space again makes the copy."""
+        try:
+            self._snapshot_inventory(self.live, fresh=True)
+        except OSError as exc:
+            self._snapshot_ok = False
+            self.settings = self.live
+            log.warning("[%s] cannot copy the inventory into %s: %s", self.site,
+                        self.live.state_path / SNAPSHOT_DIR, exc)  # fmt: skip
+
     def _snapshot_inventory(self, live: Settings, fresh: bool = False) -> None:
         """Copy the validated inventory where only the daemon reads it; point jobs at it."""
         base = live.state_path / SNAPSHOT_DIR
@@ -441,7 +534,9 @@ class Daemon:
         for name in INVENTORY_FILES:
             source = live.inventory_path / name
             if source.exists():
-                shutil.copyfile(source, target / name)
+                fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as copy:
+                    copy.write(source.read_bytes())
         inventory = InventorySettings(path=target, credentials=live.credentials_path)
         self.settings = live.model_copy(update={"inventory": inventory})
         for old in base.glob("inventory-*"):
@@ -572,8 +667,7 @@ class Daemon:
         if kind == "window":
             return self._poll(f"window-{argument}")
         if kind == plan.OUTBOX:
-            line, attempted = send_outbox(self.settings)
-            return JobResult("ok", line, quiet=not attempted)
+            return self._outbox()
         if kind == plan.BACKUP:
             return self._backup()
         if kind == plan.GIT:
@@ -618,6 +712,11 @@ class Daemon:
                 report = self._poll_when_site_free(settings, trigger) if turn else None
         except PollCancelled:
             return JobResult("cancelled", "cancelled at shutdown after collecting; nothing written")
+        except PrismeDriftError as exc:
+            if store_problem(exc) is None:
+                raise
+            self._enter_degraded(one_line(exc), problem=store_problem(exc))
+            return JobResult("refused", f"degraded mode: {self.degraded}")
         if report is None:
             return JobResult("skipped", "the daemon is stopping")
         self._kick(plan.OUTBOX)
@@ -639,6 +738,15 @@ class Daemon:
                 if self.stop_event.wait(2.0):
                     return None
                 waited += 2.0
+
+    def _outbox(self) -> JobResult:
+        """Spooled out-of-store alerts first, then the outbox unless its store is unusable."""
+        drained = drain_spool(self.settings)
+        if self.degraded and self.degraded_problem:
+            note = f"the outbox is in the unusable store; {drained} spooled alert(s) sent"
+            return JobResult("skipped", note, quiet=not drained)
+        line, attempted = send_outbox(self.settings)
+        return JobResult("ok", line, quiet=not attempted)
 
     def _backup(self) -> JobResult:
         if self.degraded:

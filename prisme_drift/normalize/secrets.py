@@ -47,7 +47,7 @@ class FingerprintKey:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             data = _secrets.token_bytes(32)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:

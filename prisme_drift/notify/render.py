@@ -92,6 +92,64 @@ QUARANTINE_REASONS = {
     "en": {"empty": "empty fetch", "truncated": "truncated fetch", "error_text": "error text"},
 }
 
+#: Why the daemon cannot record (``store_unusable`` events): label, then what to do.
+STORE_PROBLEMS = {
+    "fr": {
+        "disk_full": (
+            "disque plein",
+            "Libérer de la place sur le disque (df -h). Le service reprend de lui-même au "
+            "prochain essai ; rien de ce qu'il avait enregistré n'est perdu.",
+        ),
+        "read_only": (
+            "écriture impossible",
+            "Remettre le système de fichiers en lecture-écriture, ou rendre les fichiers "
+            "indiqués accessibles en écriture au compte du service. Il reprend de lui-même.",
+        ),
+        "corrupt": (
+            "base de données corrompue",
+            "Arrêter le service, mettre le fichier de côté et copier à sa place la dernière "
+            "sauvegarde (dossier state/backups/), puis redémarrer le service.",
+        ),
+        "state_missing": (
+            "dossier d'état perdu",
+            "Restaurer le dossier d'état depuis une sauvegarde, ou le recréer volontairement "
+            "avec la commande indiquée ci-dessus, puis recharger le service.",
+        ),
+        "other": (
+            "stockage inutilisable",
+            "Lire le détail ci-dessus et le journal du service (journalctl -u prisme-drift), "
+            "réparer, puis recharger le service (systemctl reload prisme-drift).",
+        ),
+    },
+    "en": {
+        "disk_full": (
+            "disk full",
+            "Free space on the disk (df -h). The service resumes by itself at its next try; "
+            "nothing it had recorded is lost.",
+        ),
+        "read_only": (
+            "cannot write",
+            "Remount the file system read-write, or make the files named above writable by "
+            "the service account. It resumes by itself.",
+        ),
+        "corrupt": (
+            "damaged database",
+            "Stop the service, move the file aside and copy the newest backup (folder "
+            "state/backups/) in its place, then start the service again.",
+        ),
+        "state_missing": (
+            "state folder lost",
+            "Restore the state folder from a backup, or re-create it on purpose with the "
+            "command given above, then reload the service.",
+        ),
+        "other": (
+            "storage unusable",
+            "Read the detail above and the service's journal (journalctl -u prisme-drift), "
+            "repair, then reload the service (systemctl reload prisme-drift).",
+        ),
+    },
+}
+
 #: Counted nouns for subjects: (one, many).
 COUNTED = {
     "fr": {
@@ -103,6 +161,7 @@ COUNTED = {
         "fetch_quarantined": ("relevé en quarantaine", "relevés en quarantaine"),
         "hostkey_changed": ("clé SSH changée", "clés SSH changées"),
         "job_failed": ("tâche en échec", "tâches en échec"),
+        "store_unusable": ("surveillance suspendue", "surveillances suspendues"),
         "heartbeat": ("signe de vie", "signes de vie"),
         "test": ("test", "tests"),
     },
@@ -115,6 +174,7 @@ COUNTED = {
         "fetch_quarantined": ("quarantined fetch", "quarantined fetches"),
         "hostkey_changed": ("changed SSH host key", "changed SSH host keys"),
         "job_failed": ("failed job", "failed jobs"),
+        "store_unusable": ("monitoring suspended", "monitoring suspended"),
         "heartbeat": ("heartbeat", "heartbeats"),
         "test": ("test", "tests"),
     },
@@ -132,6 +192,7 @@ TEXT = {
         "relevés bloqués",
         "s_transitional_expired": "[prisme-drift] {site} : étape transitoire expirée sur {device}",
         "s_job_failed": "[prisme-drift] {site} : échec de la tâche {job}",
+        "s_store_unusable": "[prisme-drift] {site} : surveillance suspendue, {problem}",
         "s_heartbeat": "[prisme-drift] {site} : toujours en veille",
         "s_test": "[prisme-drift] {site} : courriel de test",
         "s_count": "[prisme-drift] {site} : {counts}",
@@ -200,6 +261,13 @@ TEXT = {
         "h_job_failed": "Échec de la tâche {job}",
         "job": "Tâche",
         "at": "Le",
+        "h_store_unusable": "Surveillance suspendue sur {site} : {problem}",
+        "store_intro": "prisme-drift ne peut plus enregistrer ses relevés : aucune modification "
+        "n'est détectée ni alertée tant que ce n'est pas réparé. Ce message est envoyé une seule "
+        "fois par incident, sans passer par la base de données.",
+        "since": "Depuis",
+        "to_do": "Que faire",
+        "retry_every": "Nouvel essai automatique toutes les",
         "h_heartbeat": "prisme-drift veille toujours sur {site}",
         "heartbeat_intro": "Ce message périodique prouve que la surveillance fonctionne : "
         "son absence est une alerte.",
@@ -225,6 +293,7 @@ TEXT = {
         "polls blocked",
         "s_transitional_expired": "[prisme-drift] {site}: transitional step expired on {device}",
         "s_job_failed": "[prisme-drift] {site}: job {job} failed",
+        "s_store_unusable": "[prisme-drift] {site}: monitoring suspended, {problem}",
         "s_heartbeat": "[prisme-drift] {site}: still watching",
         "s_test": "[prisme-drift] {site}: test email",
         "s_count": "[prisme-drift] {site}: {counts}",
@@ -292,6 +361,13 @@ TEXT = {
         "h_job_failed": "Job {job} failed",
         "job": "Job",
         "at": "At",
+        "h_store_unusable": "Monitoring suspended on {site}: {problem}",
+        "store_intro": "prisme-drift can no longer record its polls: no change is detected or "
+        "alerted until this is repaired. This message is sent once per incident, without going "
+        "through the database.",
+        "since": "Since",
+        "to_do": "What to do",
+        "retry_every": "Automatic retry every",
         "h_heartbeat": "prisme-drift is still watching {site}",
         "heartbeat_intro": "This periodic message proves that monitoring works: its absence is "
         "an alert.",
@@ -643,6 +719,32 @@ def job_failed_blocks(e: EventView, w: Wording) -> list[Block]:
     return [Heading(t["h_job_failed"].format(job=job)), Fields(rows)]
 
 
+def store_problem(e: EventView, lang: str) -> tuple[str, str]:
+    """(label, what to do) of a ``store_unusable`` event."""
+    problems = STORE_PROBLEMS[lang]
+    return problems.get(str(e.payload.get("problem", "")), problems["other"])
+
+
+def store_unusable_blocks(e: EventView, w: Wording) -> list[Block]:
+    """Payload: ``problem``, ``error``, ``failing_since``, ``retry_every`` (text or absent)."""
+    t = TEXT[w.language]
+    tz = ZoneInfo(w.timezone)
+    label, advice = store_problem(e, w.language)
+    rows = [
+        (t["site"], e.site),
+        (t["since"], _when(_parse_time(e.payload.get("failing_since")), tz, t["unknown"])),
+        (t["error"], str(e.payload.get("error", ""))),
+    ]
+    if e.payload.get("retry_every"):
+        rows.append((t["retry_every"], str(e.payload["retry_every"])))
+    return [
+        Heading(t["h_store_unusable"].format(site=e.site, problem=label)),
+        Para(t["store_intro"]),
+        Fields(tuple(rows)),
+        Para(f"{t['to_do']}{_colon(w.language)} {advice}"),
+    ]
+
+
 def heartbeat_blocks(e: EventView, w: Wording) -> list[Block]:
     t = TEXT[w.language]
     p = e.payload
@@ -671,6 +773,7 @@ SECTIONS: dict[str, Callable[[EventView, Wording], list[Block]]] = {
     "fetch_quarantined": fetch_quarantined_blocks,
     "hostkey_changed": hostkey_changed_blocks,
     "job_failed": job_failed_blocks,
+    "store_unusable": store_unusable_blocks,
     "heartbeat": heartbeat_blocks,
     "test": test_blocks,
 }
@@ -691,6 +794,8 @@ def _single_subject(e: EventView, w: Wording) -> str:
         return t["s_drift_closed"].format(
             site=e.site, device=item.device, category=category, reason=reason
         )
+    if e.kind == "store_unusable":
+        return t["s_store_unusable"].format(site=e.site, problem=store_problem(e, w.language)[0])
     return t[f"s_{e.kind}"].format(site=e.site, device=e.device or "", job=p.get("job", ""))
 
 

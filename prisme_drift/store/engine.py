@@ -11,6 +11,7 @@ its masked form (see :func:`mask_url`).
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import sqlite3
@@ -183,18 +184,23 @@ def _make_sqlite_engine(parsed: URL, url: str) -> Engine:
 
 
 def _ensure_sqlite_folder(parsed: URL, url: str) -> None:
-    """Create the folder of a SQLite database file (not for in-memory or URI databases)."""
+    """Create the folder (0700) and the file (0600) of a SQLite database, whatever the umask
+    (not for in-memory or URI databases)."""
     database = parsed.database
     if not database or database == ":memory:" or parsed.query.get("uri") == "true":
         return
     folder = Path(database).parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise StoreError(
             f"cannot create the folder {str(folder)!r} of the state database {mask_url(url)!r}: "
             f"{exc.strerror or exc}. Create it or fix the database URL in the settings"
         ) from None
+    if not os.path.lexists(database):
+        # SQLite creates its -wal and -shm files with the database file's mode: 0600 for all.
+        # A failure here (disk full) is raised as is, naming the file.
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:

@@ -32,15 +32,15 @@ from prisme_drift.daemon.maintenance import (
     sqlite_file,
     sqlite_quick_check,
 )
-from prisme_drift.daemon.recovery import (
-    clear_stale_git_state,
-    reconcile_observed,
-    startup_recovery,
-)
 from prisme_drift.daemon.sdnotify import SystemdNotifier, socket_address, watchdog_seconds
 from prisme_drift.daemon.service import Daemon, JobResult, JournalFormatter
 from prisme_drift.errors import ConfigError, StoreError
 from prisme_drift.poll import run_poll
+from prisme_drift.recovery import (
+    clear_stale_git_state,
+    reconcile_observed,
+    startup_recovery,
+)
 from prisme_drift.site import init_site
 from tests.conftest import LabSite
 from tests.daemon.conftest import NotifyListener, wait_until

@@ -1,12 +1,15 @@
-"""Start-up recovery: clear what a crash leaves behind, then check that the stores are sound.
+"""Recovery: clear what a crash leaves behind, check the stores, before any write.
 
-Run by the daemon with its own lock and the site lock held, so no other prisme-drift writer is
-alive. In order:
+Every writer (``run``, the daemon's polls, ``drift accept``) goes through :func:`site_writer`:
+it checks the state folder, takes the site lock (so no other prisme-drift writer is alive),
+then runs :func:`writer_recovery`. The daemon also runs :func:`startup_recovery` at start, which
+adds ``git fsck``. In order:
 
 1. stale git state (only if no ``git`` process works in the repository): ``index.lock``,
    ``HEAD.lock``, ``config.lock``, ``packed-refs.lock``, ``refs/**/*.lock``, and our private
    ``prisme-index.*`` files and ``prisme-blobs.*`` folders;
-2. ``git fsck`` of the baseline repository;
+2. ``git fsck`` of the baseline repository (daemon start and weekly maintenance only: it reads
+   every object);
 3. SQLite ``PRAGMA quick_check`` of the state database (skipped on PostgreSQL);
 4. a torn poll: a poll killed between its git commit and its database commit leaves the
    ``observed`` branch ahead of the last poll the database knows. The branch is moved back to
@@ -14,8 +17,10 @@ alive. In order:
    the next poll sees those changes again and opens their drift items instead of calling them
    "unchanged".
 
-A failed check is a *problem*: the daemon alerts and refuses to write (degraded mode) rather
-than commit on top of a broken store.
+A failed check is a *problem*: a command stops with a clear error (exit 7) and the daemon
+alerts and refuses to write (degraded mode) rather than commit on top of a broken store. An
+error in the middle of a write (disk full after the git commit) is left for the next writer's
+recovery to repair, and reported as an :class:`~prisme_drift.errors.OperationalError`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +37,24 @@ from git.exc import GitCommandError
 from sqlalchemy import select
 
 from prisme_drift.baseline import OBSERVED, BaselineRepo
+from prisme_drift.baseline.gitproc import git_fsck
 from prisme_drift.config import Settings
-from prisme_drift.daemon.maintenance import git_fsck, sqlite_file, sqlite_quick_check
-from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
+from prisme_drift.errors import (
+    ConfigError,
+    CorruptStoreError,
+    DiskFullError,
+    OperationalError,
+    ReadOnlyError,
+    RefusedError,
+    SiteBusyError,
+    StateMissingError,
+    corrupt_store_error,
+    operational_error,
+)
+from prisme_drift.sitelock import site_lock
+from prisme_drift.statedir import ensure_state
+from prisme_drift.store.check import sqlite_file, sqlite_quick_check
+from prisme_drift.store.engine import ensure_schema, mask_url, session_factory, shared_engine
 from prisme_drift.store.models import Poll
 
 log = logging.getLogger(__name__)
@@ -49,6 +71,7 @@ class RecoveryReport:
     removed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    store_broken: bool = False  # the database itself is unusable: its outbox cannot alert
 
     @property
     def degraded_reason(self) -> str | None:
@@ -172,11 +195,81 @@ def reconcile_observed(settings: Settings) -> str | None:
     return note
 
 
+# --------------------------------------------------------------------------- database
+
+
+def database_label(settings: Settings) -> str:
+    """The state database as messages name it: its file, or its URL with the password masked."""
+    path = sqlite_file(settings.database_url)
+    return str(path) if path is not None else mask_url(settings.database_url)
+
+
+def database_problem(settings: Settings) -> str | None:
+    """``PRAGMA quick_check`` of a SQLite state database: None when sound (or not SQLite)."""
+    path = sqlite_file(settings.database_url)
+    return sqlite_quick_check(path) if path is not None else None
+
+
+def translate(exc: BaseException, settings: Settings) -> OperationalError | None:
+    """``operational_error`` with this site's database, state folder and baseline named."""
+    return operational_error(
+        exc,
+        database=database_label(settings),
+        state=str(settings.state_path),
+        baseline=str(settings.baseline_path),
+    )
+
+
 # --------------------------------------------------------------------------- all together
 
 
+def writer_recovery(settings: Settings) -> RecoveryReport:
+    """What every writer runs under the site lock before its first write.
+
+    Clears a killed writer's git leftovers, refuses a corrupt SQLite database
+    (CorruptStoreError) and moves ``observed`` back over a torn poll.
+    """
+    site = settings.site.name
+    report = RecoveryReport()
+    git_dir = settings.baseline_path
+    if git_dir.exists():
+        report.removed, report.notes = clear_stale_git_state(git_dir, site)
+    problem = database_problem(settings)
+    if problem:
+        raise corrupt_store_error(database_label(settings), problem, str(settings.state_path))
+    note = reconcile_observed(settings)
+    if note:
+        report.notes.append(note)
+    return report
+
+
+@contextmanager
+def site_writer(settings: Settings, purpose: str) -> Iterator[RecoveryReport]:
+    """The one way in for every writer: state check, site lock, recovery, then the write.
+
+    Disk full, read-only file systems and corrupt stores met before or during the write are
+    raised as clear OperationalErrors naming the file and the fix; a write torn by them is
+    repaired by the next writer's recovery.
+    """
+    try:
+        ensure_state(settings)
+        with site_lock(settings.state_path, purpose):
+            yield writer_recovery(settings)
+    except (DiskFullError, ReadOnlyError, CorruptStoreError, StateMissingError):
+        raise
+    except (RefusedError, SiteBusyError, ConfigError):
+        raise
+    except Exception as exc:
+        better = translate(exc, settings)
+        if better is None:
+            raise
+        log.debug("[%s] %s: %s", settings.site.name, purpose, better, exc_info=True)
+        raise better from exc
+
+
 def startup_recovery(settings: Settings, stop: threading.Event | None = None) -> RecoveryReport:
-    """Every step above; the caller holds the daemon lock and the site lock."""
+    """The daemon's start: every step above plus ``git fsck``; problems are collected (degraded
+    mode) instead of raised. The caller holds the daemon lock and the site lock."""
     site = settings.site.name
     report = RecoveryReport()
     git_dir = settings.baseline_path
@@ -188,17 +281,19 @@ def startup_recovery(settings: Settings, stop: threading.Event | None = None) ->
     problem = git_fsck(git_dir, stop)
     if problem:
         report.problems.append(problem)
-    db_file = sqlite_file(settings.database_url)
-    if db_file is None:
+    if sqlite_file(settings.database_url) is None:
         report.notes.append("state database is not SQLite: quick_check skipped")
-    else:
-        problem = sqlite_quick_check(db_file)
-        if problem:
-            report.problems.append(problem)
+    problem = database_problem(settings)
+    if problem:
+        report.problems.append(problem)
+        report.store_broken = True
     if not report.problems:
         try:
             note = reconcile_observed(settings)
         except Exception as exc:  # a database down at start is no reason to refuse to start
+            better = translate(exc, settings)
+            if better is not None:
+                raise better from exc
             note = f"cannot compare the baseline with the database: {type(exc).__name__}: {exc}"
         if note:
             report.notes.append(note)

@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     DRIFT_OPENED = "drift_opened"
     DRIFT_CLOSED = "drift_closed"
     TRANSITIONAL_EXPIRED = "transitional_expired"
+    TICKET_REFUSED = "ticket_refused"
     DEVICE_UNREACHABLE = "device_unreachable"
     DEVICE_RECOVERED = "device_recovered"
     FETCH_QUARANTINED = "fetch_quarantined"

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from prisme_drift.config import Settings
 from prisme_drift.notify import outbox
+from prisme_drift.notify.events import queue_catch_up
 from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError, scrub
 from prisme_drift.notify.registry import notifiers_for, wording_for
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
@@ -78,7 +80,9 @@ def deliver_due(
     try:
         ensure_schema(engine)
         run = _Run(settings, session_factory(engine), now, DeliveryReport())
-        for channel, notifier in (notifiers or notifiers_for(settings)).items():
+        available = notifiers or notifiers_for(settings)
+        _catch_up(run, list(available))
+        for channel, notifier in available.items():
             for message_id in _plan(run, channel):
                 _deliver(run, notifier, message_id)
         run.report.pending = _count_pending(run)
@@ -117,6 +121,16 @@ def deliver_message(
     finally:
         if own:
             engine.dispose()
+
+
+def _catch_up(run: _Run, channels: list[str]) -> None:
+    """Queue, once per channel, the open items it was never told about (the channel was added
+    after they opened, or no channel was configured then)."""
+    try:
+        with run.sessions.begin() as session:
+            queue_catch_up(session, run.settings, channels, run.now())
+    except IntegrityError:  # another sender queued the same catch-up meanwhile: it is queued
+        log.info("[%s] catch-up already queued by another sender", run.settings.site.name)
 
 
 def _get_channel(session: Session, message_id: int) -> str:

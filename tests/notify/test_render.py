@@ -215,4 +215,6 @@ def test_refused_ticket_is_worded_with_file_and_reasons() -> None:
     assert fr.subject == "[prisme-drift] cabinet-dupont : ticket CHG-7 refusé, il n'autorise rien"
     assert "/srv/t/CHG-7.yaml" in fr.body and "- devices not in the inventory: sw99" in fr.body
     en = render_notification(note(refused), EN)
-    assert en.subject == "[prisme-drift] cabinet-dupont: ticket CHG-7 refused, it authorizes nothing"
+    assert (
+        en.subject == "[prisme-drift] cabinet-dupont: ticket CHG-7 refused, it authorizes nothing"
+    )

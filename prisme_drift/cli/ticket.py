@@ -325,12 +325,18 @@ def _print_tickets(settings: Settings, rows: list[tuple[Ticket, str, str]]) -> N
 def ticket_show(ctx: Context, ticket_id: str) -> None:
     """One ticket in full."""
     settings = ctx.settings()
+    refs = _inventory_refs(settings)
     with _registry(settings) as (registry, _audit):
-        loaded = load_tickets(settings, registry)
-    match = [t for t in loaded.tickets if t.id == ticket_id]
+        loaded = load_tickets(settings, registry, refs)
+    match = [t.as_dict() for t in loaded.tickets if t.id == ticket_id]
+    match += [
+        {**r.ticket.as_dict(), "status": "refused", "refused": "; ".join(r.reasons)}
+        for r in loaded.refused
+        if r.ticket.id == ticket_id
+    ]
     if not match:
         raise TicketError(f"no ticket {ticket_id!r}; see 'prisme-drift ticket list'")
-    click.echo(json.dumps(match[0].as_dict(), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(match[0], indent=2, ensure_ascii=False))
 
 
 @cli.group()

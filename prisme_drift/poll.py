@@ -239,6 +239,7 @@ def _poll_locked(
         judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
+        auth.report_refusals(poll)
         opened: list[int] = []
         closed: list[int] = []
         transitions: list[DeviceTransition] = []
@@ -288,6 +289,7 @@ def _poll_locked(
             closed=tuple(closed),
             commit=observed_commit,
             poll_id=poll.id,
+            warnings=tuple(r.line() for r in auth.refused),
         )
     auth.audit.committed()
     log.info(

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from prisme_drift import __version__
-from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.model import TicketKind, TicketStatus
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
@@ -706,7 +706,10 @@ class _Reader:
         except ConfigError as exc:
             self.loaded.problems.append(str(exc))
         else:
-            self.loaded.tickets.append(self._policy(ticket, where))
+            # the approval checks (rollback, expiry, inventory, mandate) are applied to every
+            # source alike when tickets are loaded: see authorize.policy.vet
+            self.loaded.tickets.append(ticket)
+            self.loaded.origins[ticket.id] = where
 
     def _fields(self, change: dict[str, Any], cid: int, where: str, text: str) -> dict[str, Any]:
         """The ticket fields; sub-items are read only as far as the change stays usable."""
@@ -716,7 +719,6 @@ class _Reader:
         if not devices:
             raise _Skip(f"{where} has no linked network equipment: link the devices in GLPI")
         start, end = self.mapper.window(self._sub(cid, "ChangeTask"), where)
-        status, approval = self._approval(change, cid, where)
         return {
             "requested_by": _name(change.get("users_id_recipient")),
             "devices": devices,
@@ -724,37 +726,48 @@ class _Reader:
             "start": start,
             "end": end,
             "rollback": plain_text(change.get("backoutplancontent")),
-            "status": status,
-            "approval": approval,
+            **self._approval(change, cid, where),
             "mandate": self.mapper.mandate(text),
             **self.mapper.kind(text, where, problems),
         }
 
-    def _approval(
-        self, change: dict[str, Any], cid: int, where: str
-    ) -> tuple[TicketStatus, dict[str, Any] | None]:
-        """The status, and for an accepted change who accepted it (``ChangeValidation``)."""
+    def _approval(self, change: dict[str, Any], cid: int, where: str) -> dict[str, Any]:
+        """The status, and for an accepted change who accepted it (``ChangeValidation``); a
+        solved or closed change that was accepted keeps its approval, with its closing time."""
         status = change_status(change)
+        if status == TicketStatus.CLOSED:
+            return self._closed(change, cid, where)
         if status != TicketStatus.APPROVED:
-            return status, None
+            return {"status": status, "approval": None}
         approval = self.mapper.approval(self._sub(cid, "ChangeValidation", expand=True), cid)
         if approval is None:
             self.loaded.problems.append(
                 f"{where} is accepted but has no accepted approval with a date: "
                 "counted as not approved; have the approver answer the approval in GLPI"
             )
-            return TicketStatus.DRAFT, None
-        return status, approval
+            return {"status": TicketStatus.DRAFT, "approval": None}
+        return {"status": status, "approval": approval}
 
-    def _policy(self, ticket: Ticket, where: str) -> Ticket:
-        """Policy rule 2 applies to GLPI approvals too: a failing change is not approved."""
-        missing = ticket.approval_problems({}) if ticket.status == TicketStatus.APPROVED else []
-        if not missing:
-            return ticket
-        self.loaded.problems.extend(
-            f"{where} is accepted in GLPI but not counted: {p}" for p in missing
-        )
-        return ticket.model_copy(update={"status": TicketStatus.DRAFT})
+    def _closed(self, change: dict[str, Any], cid: int, where: str) -> dict[str, Any]:
+        """A finished change covers what happened before it was solved (or closed, if earlier):
+        with no such date it covers nothing, since nobody can say when it ended."""
+        tz = self.settings.tz
+        dates = [_glpi_time(change.get(k), tz) for k in ("solvedate", "closedate")]
+        ended = min((d for d in dates if d is not None), default=None)
+        if ended is None:
+            ended = _glpi_time(change.get("date_mod"), tz) or self.source.clock()
+            fields: dict[str, Any] = {"status": TicketStatus.CLOSED, "closed_at": ended}
+            if _int(change.get("global_validation")) == VALIDATION_ACCEPTED:
+                self.loaded.problems.append(
+                    f"{where} is finished but has neither a solve nor a close date: it covers "
+                    "nothing; solve or close it again in GLPI"
+                )
+            return {**fields, "approval": None}
+        approval = None
+        if _int(change.get("global_validation")) == VALIDATION_ACCEPTED:
+            validations = self._sub(cid, "ChangeValidation", expand=True)
+            approval = self.mapper.approval(validations, cid)
+        return {"status": TicketStatus.CLOSED, "approval": approval, "closed_at": ended}
 
     def _sub(self, cid: int, itemtype: str, *, expand: bool = False) -> list[dict[str, Any]]:
         """Every ``itemtype`` row of change ``cid`` (``GET /Change/{id}/{itemtype}``, paged)."""

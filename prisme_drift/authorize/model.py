@@ -66,6 +66,7 @@ class Ticket(_Frozen):
     mandate: str | None = None
     status: TicketStatus = TicketStatus.DRAFT
     approval: Approval | None = None
+    closed_at: AwareDatetime | None = None  # when it was closed: it covers nothing after
     source: str = "cli"
 
     @model_validator(mode="after")
@@ -79,7 +80,20 @@ class Ticket(_Frozen):
             )
         if self.expires_at is not None and self.kind != TicketKind.TRANSITIONAL:
             raise ValueError("only a transitional ticket has an expiry date")
+        if self.status == TicketStatus.CLOSED and self.closed_at is None:
+            raise ValueError(
+                "a closed ticket needs 'closed_at' (when it was closed, with an offset): it "
+                "covers only what happened before"
+            )
+        if self.closed_at is not None and self.status != TicketStatus.CLOSED:
+            raise ValueError("only a closed ticket has 'closed_at'")
         return self
+
+    def covers_until(self) -> datetime:
+        """The end of what the ticket can cover: its window's end, or its closing if earlier."""
+        if self.closed_at is not None and self.closed_at < self.end:
+            return self.closed_at
+        return self.end
 
     def approval_problems(self, restricted: dict[str, str]) -> list[str]:
         """Why this ticket may not be approved; ``restricted`` maps device -> manufacturer."""

@@ -22,6 +22,7 @@ from prisme_drift.authorize.reconcile import (
 )
 from prisme_drift.authorize.registry import AuditLog, TicketRegistry
 from prisme_drift.authorize.service import load_tickets
+from prisme_drift.authorize.sources import Refusal
 from prisme_drift.authorize.verdicts import judge
 from prisme_drift.classify.remediation import remediation_for
 from prisme_drift.config import Settings
@@ -49,11 +50,39 @@ class PollAuthorizer:
         self.session = session
         self.settings = settings
         self.refs = refs
-        loaded = load_tickets(settings, TicketRegistry(session, settings.site.name))
+        loaded = load_tickets(settings, TicketRegistry(session, settings.site.name), refs)
         for problem in loaded.problems:
             log.warning("[%s] tickets: %s", settings.site.name, problem)
         self.tickets: dict[str, Ticket] = {t.id: t for t in loaded.tickets}
+        self.refused: list[Refusal] = loaded.refused
         self.audit = AuditLog(session, settings.site.name, settings.state_path)
+
+    def report_refusals(self, poll: Poll) -> None:
+        """Log every refused ticket at each poll; alert (and audit) each version of it once."""
+        from prisme_drift.notify.events import EventKind, record_event
+
+        site = self.settings.site.name
+        for refusal in self.refused:
+            log.warning("[%s] tickets: %s", site, refusal.line())
+            payload: dict[str, Any] = {
+                "ticket": refusal.ticket.id,
+                "title": refusal.ticket.title,
+                "source": refusal.ticket.source,
+                "where": refusal.where,
+                "reasons": list(refusal.reasons),
+                "digest": refusal.digest,
+            }
+            event = record_event(
+                self.session,
+                self.settings,
+                EventKind.TICKET_REFUSED,
+                f"{refusal.ticket.id}:{refusal.digest}",
+                payload=payload,
+                poll_id=poll.id,
+                at=poll.started_at,
+            )
+            if event is not None:
+                self.audit.append(ACTOR, "ticket.refused", refusal.ticket.id, payload)
 
     def ref(self, row: Device) -> DeviceRef:
         """The device's reference (a device missing from the inventory has no groups)."""

@@ -96,12 +96,13 @@ def expired_transitionals(
 def made_definitive(
     item: DriftItem, tickets: Iterable[Ticket], device: DeviceRef, transitional: Ticket
 ) -> bool:
-    """A definitive, authorizing ticket for this device and category, after the transitional one."""
+    """A definitive, authorizing ticket for this device and category, after the transitional one
+    (and not closed before it started: a closed ticket covers nothing after its closing)."""
     return any(
         t.kind == TicketKind.DEFINITIVE
         and authorizes(t)
         and t.covers_device(device)
         and Category(item.category) in t.categories
-        and t.end >= transitional.start
+        and t.covers_until() >= transitional.start
         for t in tickets
     )

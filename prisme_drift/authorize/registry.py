@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from prisme_drift.authorize.audit import (
     write_head,
 )
 from prisme_drift.authorize.model import Approval, DeviceRef, Ticket, TicketStatus
+from prisme_drift.authorize.policy import policy_problems
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.store.models import AuditEntry, TicketRow
@@ -123,23 +125,25 @@ class TicketRegistry:
 
     def get(self, ticket_id: str) -> Ticket:
         """One ticket by id."""
-        return parse_ticket(self._row(ticket_id).data, f"ticket {ticket_id} (database)", "cli")
+        return _parse_row(self._row(ticket_id))
 
     def all(self) -> list[Ticket]:
         """Every ticket of the site, by id."""
         rows = self.session.scalars(
             select(TicketRow).where(TicketRow.site == self.site).order_by(TicketRow.id)
         )
-        return [parse_ticket(r.data, f"ticket {r.id} (database)", "cli") for r in rows]
+        return [_parse_row(r) for r in rows]
 
     def load(self) -> Loaded:
         """As a ticket source."""
         loaded = Loaded()
         for row in self.session.scalars(select(TicketRow).where(TicketRow.site == self.site)):
             try:
-                loaded.tickets.append(parse_ticket(row.data, f"ticket {row.id} (database)", "cli"))
+                loaded.tickets.append(_parse_row(row))
             except ConfigError as exc:
                 loaded.problems.append(str(exc))
+            else:
+                loaded.origins[row.id] = f"database (ticket {row.id})"
         return loaded
 
     def add(self, ticket: Ticket) -> Ticket:
@@ -168,22 +172,21 @@ class TicketRegistry:
         return ticket
 
 
-def scope_devices(ticket: Ticket, refs: dict[str, DeviceRef]) -> list[DeviceRef]:
-    """Inventory devices the ticket covers."""
-    return [ref for ref in refs.values() if ticket.covers_device(ref)]
+def _parse_row(row: TicketRow) -> Ticket:
+    """The stored ticket; one closed before ``closed_at`` was recorded gets its row's last
+    update (the ``ticket close`` that wrote it) as its closing time."""
+    data = dict(row.data)
+    if data.get("status") == TicketStatus.CLOSED and not data.get("closed_at"):
+        updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+        data["closed_at"] = updated.isoformat()
+    return parse_ticket(data, f"ticket {row.id} (database)", "cli")
 
 
 def approve(ticket: Ticket, refs: dict[str, DeviceRef], by: str, ref: str) -> Ticket:
     """The approved ticket, or TicketError listing every reason it may not be approved."""
     if ticket.status != TicketStatus.DRAFT:
         raise TicketError(f"ticket {ticket.id} is {ticket.status}; only a draft can be approved")
-    unknown = [d for d in ticket.devices if d not in refs]
-    restricted = {
-        r.name: r.restricted for r in scope_devices(ticket, refs) if r.restricted is not None
-    }
-    problems = ticket.approval_problems(restricted)
-    if unknown:
-        problems.append(f"devices not in the inventory: {', '.join(unknown)}")
+    problems = policy_problems(ticket, refs)
     if not by.strip() or not ref.strip():
         problems.append("--by NAME and --ref TEXT (the written approval) are required")
     if problems:
@@ -194,8 +197,34 @@ def approve(ticket: Ticket, refs: dict[str, DeviceRef], by: str, ref: str) -> Ti
     return ticket.model_copy(update={"status": TicketStatus.APPROVED, "approval": approval})
 
 
+def edit_draft(ticket: Ticket, changes: dict[str, Any]) -> tuple[Ticket, dict[str, Any]]:
+    """The draft with ``changes`` applied, and ``{"before": ..., "after": ...}`` of the fields
+    that changed. An approved (closed, cancelled) ticket is refused: its written approval was
+    given for its current text."""
+    if ticket.status != TicketStatus.DRAFT:
+        raise TicketError(
+            f"ticket {ticket.id} is {ticket.status}; only a draft can be edited, since the "
+            f"written approval was given for its current text. Cancel it ('prisme-drift ticket "
+            f"cancel {ticket.id}') and create a new ticket with a new id"
+        )
+    before = ticket.as_dict()
+    try:
+        edited = Ticket.model_validate({**ticket.model_dump(), **changes})
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])) or 'ticket'}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"ticket {ticket.id} not changed", problems=problems) from exc
+    after = edited.as_dict()
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    return edited, {
+        "before": {k: before.get(k) for k in changed},
+        "after": {k: after[k] for k in changed},
+    }
+
+
 def set_status(ticket: Ticket, status: TicketStatus) -> Ticket:
-    """Close or cancel a ticket; closed and cancelled tickets stay as they are."""
+    """Close or cancel a ticket; closed and cancelled tickets stay as they are. Closing records
+    when: the ticket covers nothing that happened after."""
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
         raise TicketError(f"ticket {ticket.id} is already {ticket.status}")
-    return ticket.model_copy(update={"status": status})
+    closed_at = now_utc() if status == TicketStatus.CLOSED else None
+    return ticket.model_copy(update={"status": status, "closed_at": closed_at})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from prisme_drift.authorize.glpi import GlpiSource
-from prisme_drift.authorize.model import Ticket
+from prisme_drift.authorize.model import DeviceRef, Ticket
+from prisme_drift.authorize.policy import vet
 from prisme_drift.authorize.sources import Loaded, TicketSource, YamlFolderSource, merge
 from prisme_drift.config import Settings
 
@@ -31,9 +32,15 @@ def sources(settings: Settings, database: TicketSource | None = None) -> list[Ti
     return found
 
 
-def load_tickets(settings: Settings, database: TicketSource | None = None) -> Loaded:
-    """Tickets of every source, merged; problems are listed, never raised."""
-    return merge([source.load() for source in sources(settings, database)])
+def load_tickets(
+    settings: Settings,
+    database: TicketSource | None = None,
+    refs: dict[str, DeviceRef] | None = None,
+) -> Loaded:
+    """Tickets of every source, merged; problems are listed, never raised. With the inventory's
+    ``refs``, the approval checks apply to every ticket: those refused go to ``refused``."""
+    loaded = merge([source.load() for source in sources(settings, database)])
+    return loaded if refs is None else vet(loaded, refs)
 
 
 def all_tickets(settings: Settings) -> list[Ticket]:

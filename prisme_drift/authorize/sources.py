@@ -21,12 +21,38 @@ from prisme_drift.yamlio import load_yaml
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A ticket that says it is approved but fails the approval checks: it authorizes nothing.
+
+    ``digest`` identifies the ticket's content, so a refusal is alerted once per version of it.
+    """
+
+    ticket: Ticket
+    where: str  # the file, the GLPI change or the database row it came from
+    reasons: tuple[str, ...]
+    digest: str
+
+    def line(self) -> str:
+        """One line for ``run`` and ``ticket list``."""
+        return (
+            f"{self.where}: ticket {self.ticket.id} refused, it authorizes nothing: "
+            + "; ".join(self.reasons)
+        )
+
+
 @dataclass
 class Loaded:
-    """Tickets from a source, and the problems met on the way (file, key, what to fix)."""
+    """Tickets from a source, and the problems met on the way (file, key, what to fix).
+
+    ``origins`` names where each ticket came from (ticket id -> file or URL); ``refused`` holds
+    the tickets the approval checks refused (never in ``tickets``).
+    """
 
     tickets: list[Ticket] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)
 
 
 class TicketSource(Protocol):
@@ -90,10 +116,13 @@ class YamlFolderSource:
         files = sorted([*self.folder.glob("*.yaml"), *self.folder.glob("*.yml")])
         for path in files:
             try:
-                loaded.tickets.extend(load_ticket_file(path, self.name))
+                tickets = load_ticket_file(path, self.name)
             except ConfigError as exc:
                 loaded.problems.append(str(exc))
                 log.error("ticket file ignored: %s", exc)
+                continue
+            loaded.tickets.extend(tickets)
+            loaded.origins.update({t.id: str(path) for t in tickets})
         return loaded
 
 
@@ -103,6 +132,7 @@ def merge(loads: list[Loaded]) -> Loaded:
     by_id: dict[str, list[Ticket]] = {}
     for loaded in loads:
         merged.problems.extend(loaded.problems)
+        merged.refused.extend(loaded.refused)
         for ticket in loaded.tickets:
             by_id.setdefault(ticket.id, []).append(ticket)
     for ticket_id, tickets in sorted(by_id.items()):
@@ -114,4 +144,11 @@ def merge(loads: list[Loaded]) -> Loaded:
             )
             continue
         merged.tickets.append(tickets[0])
+    kept = {t.id for t in merged.tickets}
+    merged.origins = {
+        ticket_id: origin
+        for loaded in loads
+        for ticket_id, origin in loaded.origins.items()
+        if ticket_id in kept
+    }
     return merged

@@ -21,6 +21,7 @@ UNAUTHORIZED_REASONS = (
     "ticket_not_approved",
     "category_not_in_scope",
     "outside_window",
+    "ticket_closed",
     "mandate_missing",
 )
 
@@ -31,9 +32,20 @@ def window_meets(ticket: Ticket, after: datetime | None, seen: datetime) -> bool
     return ticket.start <= seen and ticket.end >= start
 
 
+def before_close(ticket: Ticket, seen: datetime) -> bool:
+    """Whether the change happened before the ticket was closed (always, for an open ticket).
+
+    The change happened somewhere in (after, seen]; when the closing falls inside that interval
+    nobody can tell which came first, so it counts as covered only when the poll that saw the
+    change ran no later than the closing (``seen <= closed_at``): conservative, never the other
+    way round.
+    """
+    return ticket.closed_at is None or seen <= ticket.closed_at
+
+
 Check = Callable[[Ticket], bool]
 
-# A closed ticket still covers what happened inside its window: it was approved, then done.
+# A closed ticket still covers what happened inside its window *before it was closed*.
 AUTHORIZING = (TicketStatus.APPROVED, TicketStatus.CLOSED)
 
 
@@ -51,6 +63,7 @@ def _checks(
         ("ticket_not_approved", authorizes),
         ("category_not_in_scope", lambda t: category in t.categories),
         ("outside_window", lambda t: window_meets(t, after, seen)),
+        ("ticket_closed", lambda t: before_close(t, seen)),
         ("mandate_missing", lambda t: device.restricted is None or bool(t.mandate)),
     ]
 
@@ -99,7 +112,11 @@ def _would_match_elsewhere(
 ) -> bool:
     """An approved ticket for this category and moment exists, only for other devices."""
     return any(
-        authorizes(t) and category in t.categories and window_meets(t, after, seen) for t in tickets
+        authorizes(t)
+        and category in t.categories
+        and window_meets(t, after, seen)
+        and before_close(t, seen)
+        for t in tickets
     )
 
 

@@ -7,23 +7,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 from pydantic import ValidationError
 from rich.table import Table
 
-from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.policy import policy_problems
 from prisme_drift.authorize.registry import (
     AuditLog,
     TicketError,
     TicketRegistry,
     approve,
     default_actor,
+    edit_draft,
     set_status,
 )
 from prisme_drift.authorize.service import load_tickets
 from prisme_drift.authorize.sources import load_ticket_file
+from prisme_drift.authorize.verdicts import authorizes
 from prisme_drift.cli.app import EXIT_OK, EXIT_OPERATIONAL, Context, cli, out, pass_ctx
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
@@ -135,6 +139,13 @@ def ticket_add(
     )
 
 
+def _inventory_refs(settings: Settings) -> dict[str, DeviceRef]:
+    from prisme_drift.inventory import build_nornir, device_refs
+
+    refs: dict[str, DeviceRef] = device_refs(build_nornir(settings))
+    return refs
+
+
 @ticket.command("approve")
 @click.argument("ticket_id")
 @click.option("--by", required=True, help="Who approved (the signatory of the written approval).")
@@ -142,15 +153,79 @@ def ticket_add(
 @pass_ctx
 def ticket_approve(ctx: Context, ticket_id: str, by: str, ref: str) -> None:
     """Approve a draft ticket; refused without rollback plan, expiry or mandate."""
-    from prisme_drift.inventory import build_nornir, device_refs
-
     settings = ctx.settings()
-    refs = device_refs(build_nornir(settings))
+    refs = _inventory_refs(settings)
     with _registry(settings) as (registry, audit):
         approved = approve(registry.get(ticket_id), refs, by, ref)
         registry.save(approved)
         audit.append(by, "ticket.approve", ticket_id, {"ref": ref})
     out.print(f"ticket {ticket_id} approved by {by} ({ref})")
+
+
+@ticket.command("edit")
+@click.argument("ticket_id")
+@click.option("--title")
+@click.option("--device", "devices", multiple=True, help="Devices in scope (replace the list).")
+@click.option("--group", "groups", multiple=True, help="Groups in scope (replace the list).")
+@click.option("--site/--no-site", "whole_site", default=None, help="The whole site in scope.")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice(CATEGORIES),
+    help="Categories covered (replace the list).",
+)
+@click.option("--start", help="Window start, ISO (site timezone if no offset).")
+@click.option("--end", help="Window end, ISO.")
+@click.option("--rollback", help="The rollback plan.")
+@click.option("--transitional-until", "until", help="Make it transitional, expiring then (ISO).")
+@click.option("--definitive", is_flag=True, help="Make it definitive (drops the expiry).")
+@click.option("--mandate", help="Manufacturer mandate reference ('' removes it).")
+@click.option("--requested-by", "requested_by")
+@click.option("--by", default=None, help="Who edits (default: the current user).")
+@pass_ctx
+def ticket_edit(ctx: Context, /, ticket_id: str, by: str | None, **options: Any) -> None:
+    """Change a draft ticket (an approved one must be cancelled and re-created)."""
+    settings = ctx.settings()
+    changes = _edits(options, settings.site.timezone)
+    if not changes:
+        raise ConfigError(
+            f"ticket edit {ticket_id}: nothing to change; give at least one option "
+            "(see 'prisme-drift ticket edit --help')"
+        )
+    with _registry(settings) as (registry, audit):
+        edited, diff = edit_draft(registry.get(ticket_id), changes)
+        if diff["after"]:
+            registry.save(edited)
+            audit.append(by or default_actor(), "ticket.edit", ticket_id, diff)
+    fields = ", ".join(diff["after"]) or "nothing (same values)"
+    out.print(f"ticket {ticket_id} (draft) changed: {fields}")
+
+
+def _edits(options: dict[str, Any], tz: str) -> dict[str, Any]:
+    """The ticket fields the edit options set (repeatable options replace the whole list)."""
+    changes: dict[str, Any] = {}
+    for key in ("title", "rollback", "requested_by", "whole_site"):
+        if options[key] is not None:
+            changes[key] = options[key]
+    for key in ("devices", "groups"):
+        if options[key]:
+            changes[key] = tuple(options[key])
+    if options["categories"]:
+        changes["categories"] = tuple(Category(c) for c in options["categories"])
+    for key in ("start", "end"):
+        if options[key] is not None:
+            changes[key] = parse_when(str(options[key]), tz, f"--{key}")
+    if options["mandate"] is not None:
+        changes["mandate"] = str(options["mandate"]) or None
+    if options["until"] is not None and options["definitive"]:
+        raise ConfigError("--transitional-until and --definitive contradict each other")
+    if options["until"] is not None:
+        changes["kind"] = TicketKind.TRANSITIONAL
+        changes["expires_at"] = parse_when(str(options["until"]), tz, "--transitional-until")
+    if options["definitive"]:
+        changes["kind"], changes["expires_at"] = TicketKind.DEFINITIVE, None
+    return changes
 
 
 def _status_command(name: str, status: TicketStatus) -> None:
@@ -177,9 +252,19 @@ _status_command("cancel", TicketStatus.CANCELLED)
 @click.option("--by", default=None)
 @pass_ctx
 def ticket_import(ctx: Context, file: Path, by: str | None) -> None:
-    """Import tickets from a YAML file into the database (all or nothing)."""
+    """Import tickets from a YAML file into the database (all or nothing); an approved one
+    must pass the same checks as 'ticket approve'."""
     settings = ctx.settings()
     tickets = load_ticket_file(file, source="cli")
+    refs = _inventory_refs(settings)
+    problems = [
+        f"ticket {t.id}: {p}" for t in tickets if authorizes(t) for p in policy_problems(t, refs)
+    ]
+    if problems:
+        raise TicketError(
+            f"{file}: nothing imported, approved tickets fail the approval checks:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
     with _registry(settings) as (registry, audit):
         for item in tickets:
             registry.add(item)
@@ -198,28 +283,42 @@ def ticket_import(ctx: Context, file: Path, by: str | None) -> None:
 def ticket_list(ctx: Context, as_json: bool) -> None:
     """Tickets from every source (database, tickets folder, GLPI)."""
     settings = ctx.settings()
+    refs = _inventory_refs(settings)
     with _registry(settings) as (registry, _audit):
-        loaded = load_tickets(settings, registry)
+        loaded = load_tickets(settings, registry, refs)
+    rows = [(t, str(t.status), "") for t in loaded.tickets]
+    rows += [(r.ticket, "refused", "; ".join(r.reasons)) for r in loaded.refused]
+    rows.sort(key=lambda row: row[0].id)
     if as_json:
-        click.echo(json.dumps([t.as_dict() for t in loaded.tickets], indent=2, ensure_ascii=False))
+        listed = [
+            {**t.as_dict(), "status": status, **({"refused": why} if why else {})}
+            for t, status, why in rows
+        ]
+        click.echo(json.dumps(listed, indent=2, ensure_ascii=False))
     else:
-        table = Table(title=f"{settings.site.name}: tickets", title_justify="left")
-        for column in ("id", "status", "source", "scope", "categories", "window", "title"):
-            table.add_column(column, overflow="fold")
-        for t in loaded.tickets:
-            scope = ", ".join([*t.devices, *(f"group {g}" for g in t.groups)]) or "site"
-            table.add_row(
-                t.id,
-                str(t.status),
-                t.source,
-                scope,
-                ", ".join(t.categories),
-                f"{t.start:%Y-%m-%d %H:%M} → {t.end:%Y-%m-%d %H:%M}",
-                t.title,
-            )
-        out.print(table)
+        _print_tickets(settings, rows)
     for problem in loaded.problems:
         click.echo(f"warning: {problem}", err=True)
+    for refusal in loaded.refused:
+        click.echo(f"warning: {refusal.line()}", err=True)
+
+
+def _print_tickets(settings: Settings, rows: list[tuple[Ticket, str, str]]) -> None:
+    table = Table(title=f"{settings.site.name}: tickets", title_justify="left")
+    for column in ("id", "status", "source", "scope", "categories", "window", "title"):
+        table.add_column(column, overflow="fold")
+    for t, status, why in rows:
+        scope = ", ".join([*t.devices, *(f"group {g}" for g in t.groups)]) or "site"
+        table.add_row(
+            t.id,
+            f"{status}: {why}" if why else status,
+            t.source,
+            scope,
+            ", ".join(t.categories),
+            f"{t.start:%Y-%m-%d %H:%M} → {t.end:%Y-%m-%d %H:%M}",
+            t.title,
+        )
+    out.print(table)
 
 
 @ticket.command("show")
@@ -228,12 +327,18 @@ def ticket_list(ctx: Context, as_json: bool) -> None:
 def ticket_show(ctx: Context, ticket_id: str) -> None:
     """One ticket in full."""
     settings = ctx.settings()
+    refs = _inventory_refs(settings)
     with _registry(settings) as (registry, _audit):
-        loaded = load_tickets(settings, registry)
-    match = [t for t in loaded.tickets if t.id == ticket_id]
+        loaded = load_tickets(settings, registry, refs)
+    match = [t.as_dict() for t in loaded.tickets if t.id == ticket_id]
+    match += [
+        {**r.ticket.as_dict(), "status": "refused", "refused": "; ".join(r.reasons)}
+        for r in loaded.refused
+        if r.ticket.id == ticket_id
+    ]
     if not match:
         raise TicketError(f"no ticket {ticket_id!r}; see 'prisme-drift ticket list'")
-    click.echo(json.dumps(match[0].as_dict(), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(match[0], indent=2, ensure_ascii=False))
 
 
 @cli.group()

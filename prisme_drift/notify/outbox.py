@@ -106,14 +106,22 @@ def _new_message(
 
 
 def queue_message(
-    session: Session, settings: Settings, events: Sequence[Event], *, group_key: str, now: datetime
+    session: Session,
+    settings: Settings,
+    events: Sequence[Event],
+    *,
+    group_key: str,
+    now: datetime,
+    channels: Sequence[str] | None = None,
 ) -> list[OutboxMessage]:
-    """One pending message per configured channel carrying ``events`` (none if no event)."""
+    """One pending message per configured channel (or per one of ``channels``) carrying
+    ``events`` (none if no event)."""
     if not events:
         return []
+    wanted = configured_channels(settings) if channels is None else channels
     messages = [
         _new_message(settings.site.name, channel, group_key, "events", events, now, settings.notify)
-        for channel in configured_channels(settings)
+        for channel in wanted
     ]
     session.add_all(messages)
     session.flush()

@@ -57,6 +57,9 @@ REASONS = {
         "device_not_in_scope": "le ticket ne couvre pas cet équipement",
         "ticket_not_approved": "le ticket n'est pas approuvé",
         "mandate_missing": "équipement sous périmètre constructeur : mandat écrit manquant",
+        "ticket_closed": "le ticket était déjà clôturé quand la modification a été vue : "
+        "un ticket clôturé ne couvre plus rien",
+        "transitional_expired": "étape transitoire expirée et toujours en place",
     },
     "en": {
         "no_ticket": "no approved change ticket covers this change",
@@ -65,6 +68,9 @@ REASONS = {
         "device_not_in_scope": "the ticket does not cover this device",
         "ticket_not_approved": "the ticket is not approved",
         "mandate_missing": "device under a manufacturer perimeter: written mandate missing",
+        "ticket_closed": "the ticket was already closed when the change was seen: a closed "
+        "ticket covers nothing more",
+        "transitional_expired": "transitional step expired and still in place",
     },
 }
 
@@ -156,6 +162,7 @@ COUNTED = {
         "drift_opened": ("modification non autorisée", "modifications non autorisées"),
         "drift_closed": ("modification refermée", "modifications refermées"),
         "transitional_expired": ("étape transitoire expirée", "étapes transitoires expirées"),
+        "ticket_refused": ("ticket refusé", "tickets refusés"),
         "device_unreachable": ("équipement injoignable", "équipements injoignables"),
         "device_recovered": ("équipement rétabli", "équipements rétablis"),
         "fetch_quarantined": ("relevé en quarantaine", "relevés en quarantaine"),
@@ -169,6 +176,7 @@ COUNTED = {
         "drift_opened": ("unauthorized change", "unauthorized changes"),
         "drift_closed": ("closed change", "closed changes"),
         "transitional_expired": ("expired transitional step", "expired transitional steps"),
+        "ticket_refused": ("refused ticket", "refused tickets"),
         "device_unreachable": ("unreachable device", "unreachable devices"),
         "device_recovered": ("device reachable again", "devices reachable again"),
         "fetch_quarantined": ("quarantined fetch", "quarantined fetches"),
@@ -191,6 +199,7 @@ TEXT = {
         "s_hostkey_changed": "[prisme-drift] {site} : la clé SSH de {device} a changé, "
         "relevés bloqués",
         "s_transitional_expired": "[prisme-drift] {site} : étape transitoire expirée sur {device}",
+        "s_ticket_refused": "[prisme-drift] {site} : ticket {ticket} refusé, il n'autorise rien",
         "s_job_failed": "[prisme-drift] {site} : échec de la tâche {job}",
         "s_store_unusable": "[prisme-drift] {site} : surveillance suspendue, {problem}",
         "s_heartbeat": "[prisme-drift] {site} : toujours en veille",
@@ -258,6 +267,15 @@ TEXT = {
         "transitional_advice": "Une étape transitoire doit être rendue définitive par un ticket, "
         "ou retirée.",
         "lines": "Lignes encore présentes",
+        "h_ticket_refused": "Ticket {ticket} refusé",
+        "title": "Titre",
+        "source": "Source",
+        "where": "Origine",
+        "refused_reasons": "Motifs du refus",
+        "refused_advice": "Ce ticket se dit approuvé mais ne passe pas les contrôles "
+        "d'approbation : il n'autorise rien, et les modifications qu'il couvrirait apparaissent "
+        "comme non autorisées. Corrigez-le à sa source ; ce message n'est envoyé qu'une fois "
+        "par version du ticket.",
         "h_job_failed": "Échec de la tâche {job}",
         "job": "Tâche",
         "at": "Le",
@@ -292,6 +310,7 @@ TEXT = {
         "s_hostkey_changed": "[prisme-drift] {site}: SSH host key of {device} changed, "
         "polls blocked",
         "s_transitional_expired": "[prisme-drift] {site}: transitional step expired on {device}",
+        "s_ticket_refused": "[prisme-drift] {site}: ticket {ticket} refused, it authorizes nothing",
         "s_job_failed": "[prisme-drift] {site}: job {job} failed",
         "s_store_unusable": "[prisme-drift] {site}: monitoring suspended, {problem}",
         "s_heartbeat": "[prisme-drift] {site}: still watching",
@@ -358,6 +377,14 @@ TEXT = {
         "transitional_advice": "A transitional step must be made definitive by a ticket, or "
         "removed.",
         "lines": "Lines still present",
+        "h_ticket_refused": "Ticket {ticket} refused",
+        "title": "Title",
+        "source": "Source",
+        "where": "From",
+        "refused_reasons": "Why it is refused",
+        "refused_advice": "This ticket says it is approved but fails the approval checks: it "
+        "authorizes nothing, and the changes it would cover show as unauthorized. Fix it at "
+        "its source; this message is sent once per version of the ticket.",
         "h_job_failed": "Job {job} failed",
         "job": "Job",
         "at": "At",
@@ -706,6 +733,25 @@ def transitional_expired_blocks(e: EventView, w: Wording) -> list[Block]:
     return blocks
 
 
+def ticket_refused_blocks(e: EventView, w: Wording) -> list[Block]:
+    """Payload: ``ticket``, ``title``, ``source``, ``where``, ``reasons``."""
+    t = TEXT[w.language]
+    p = e.payload
+    rows = (
+        (t["ticket_id"], str(p.get("ticket", ""))),
+        (t["title"], str(p.get("title", ""))),
+        (t["source"], str(p.get("source", ""))),
+        (t["where"], str(p.get("where", ""))),
+    )
+    return [
+        Heading(t["h_ticket_refused"].format(ticket=p.get("ticket", ""))),
+        Fields(rows),
+        Para(f"{t['refused_reasons']}{_colon(w.language)}"),
+        Code(tuple(f"- {r}" for r in p.get("reasons", []))),
+        Para(t["refused_advice"]),
+    ]
+
+
 def job_failed_blocks(e: EventView, w: Wording) -> list[Block]:
     """Payload: ``job``, ``error``."""
     t = TEXT[w.language]
@@ -768,6 +814,7 @@ SECTIONS: dict[str, Callable[[EventView, Wording], list[Block]]] = {
     "drift_opened": lambda e, w: drift_opened_blocks(view_from_payload(e.payload), w),
     "drift_closed": lambda e, w: drift_closed_blocks(view_from_payload(e.payload), w),
     "transitional_expired": transitional_expired_blocks,
+    "ticket_refused": ticket_refused_blocks,
     "device_unreachable": device_unreachable_blocks,
     "device_recovered": device_recovered_blocks,
     "fetch_quarantined": fetch_quarantined_blocks,
@@ -796,7 +843,9 @@ def _single_subject(e: EventView, w: Wording) -> str:
         )
     if e.kind == "store_unusable":
         return t["s_store_unusable"].format(site=e.site, problem=store_problem(e, w.language)[0])
-    return t[f"s_{e.kind}"].format(site=e.site, device=e.device or "", job=p.get("job", ""))
+    return t[f"s_{e.kind}"].format(
+        site=e.site, device=e.device or "", job=p.get("job", ""), ticket=p.get("ticket", "")
+    )
 
 
 def _places(events: Sequence[EventView], lang: str) -> str:

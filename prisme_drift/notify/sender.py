@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from prisme_drift.config import Settings
 from prisme_drift.notify import outbox
+from prisme_drift.notify.events import queue_catch_up
 from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError
 from prisme_drift.notify.registry import notifiers_for, wording_for
 from prisme_drift.scrub import scrub
@@ -95,7 +97,9 @@ def deliver_due(
     try:
         ensure_schema(engine)
         run = _Run(settings, session_factory(engine), now, DeliveryReport())
-        for channel, notifier in (notifiers or notifiers_for(settings)).items():
+        available = notifiers or notifiers_for(settings)
+        _catch_up(run, list(available))
+        for channel, notifier in available.items():
             for message_id in _plan(run, channel):
                 _deliver(run, notifier, message_id)
         _count_pending(run)
@@ -134,6 +138,16 @@ def deliver_message(
     finally:
         if own:
             engine.dispose()
+
+
+def _catch_up(run: _Run, channels: list[str]) -> None:
+    """Queue, once per channel, the open items it was never told about (the channel was added
+    after they opened, or no channel was configured then)."""
+    try:
+        with run.sessions.begin() as session:
+            queue_catch_up(session, run.settings, channels, run.now())
+    except IntegrityError:  # another sender queued the same catch-up meanwhile: it is queued
+        log.info("[%s] catch-up already queued by another sender", run.settings.site.name)
 
 
 def _get_channel(session: Session, message_id: int) -> str:

@@ -20,8 +20,9 @@ import pytest
 from pydantic import ValidationError
 
 from prisme_drift.authorize.glpi import GlpiSettings, GlpiSource, parse_expiry, plain_text
-from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
-from prisme_drift.authorize.sources import Loaded
+from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.policy import vet
+from prisme_drift.authorize.sources import Loaded, Refusal
 from prisme_drift.models import Category
 
 PAYLOADS = Path(__file__).parent / "glpi_payloads"
@@ -289,13 +290,21 @@ def test_transitional_marker_with_expiry(glpi: FakeGlpi, tmp_path: Path) -> None
     assert ticket.status == TicketStatus.APPROVED
 
 
-def test_transitional_without_expiry_is_not_approved(glpi: FakeGlpi, tmp_path: Path) -> None:
+def refused(loaded: Loaded, ticket_id: str) -> Refusal:
+    """The same approval checks as the CLI, with every named device in the inventory."""
+    refs = {d: DeviceRef(name=d) for t in loaded.tickets for d in t.devices}
+    [refusal] = [r for r in vet(loaded, refs).refused if r.ticket.id == ticket_id]
+    return refusal
+
+
+def test_transitional_without_expiry_is_refused(glpi: FakeGlpi, tmp_path: Path) -> None:
     glpi.change(106)["content"] = "&lt;p&gt;Ouverture temporaire.&lt;/p&gt;"
     loaded = load(glpi, tmp_path)
     ticket = by_id(loaded)["GLPI-106"]
     assert ticket.kind == TicketKind.TRANSITIONAL and ticket.expires_at is None
-    assert ticket.status == TicketStatus.DRAFT
-    assert any("expiry date" in p for p in problem_about(loaded, 106))
+    refusal = refused(loaded, "GLPI-106")
+    assert any("expiry date" in r for r in refusal.reasons)
+    assert refusal.where.startswith("GLPI change 106 (")
 
 
 def test_mandate_marker(glpi: FakeGlpi, tmp_path: Path) -> None:
@@ -304,12 +313,28 @@ def test_mandate_marker(glpi: FakeGlpi, tmp_path: Path) -> None:
     assert by_id(loaded)["GLPI-101"].mandate is None
 
 
-def test_accepted_without_rollback_is_downgraded(glpi: FakeGlpi, tmp_path: Path) -> None:
+def test_accepted_without_rollback_is_refused(glpi: FakeGlpi, tmp_path: Path) -> None:
     loaded = load(glpi, tmp_path)
-    ticket = by_id(loaded)["GLPI-111"]
-    assert ticket.status == TicketStatus.DRAFT
-    assert ticket.devices == ("ap-accueil",)
-    assert any("no rollback plan" in p for p in problem_about(loaded, 111))
+    assert by_id(loaded)["GLPI-111"].devices == ("ap-accueil",)
+    assert any("no rollback plan" in r for r in refused(loaded, "GLPI-111").reasons)
+
+
+def test_solved_change_covers_until_its_solve_date(glpi: FakeGlpi, tmp_path: Path) -> None:
+    glpi.change(108)["solvedate"] = "2026-03-10 21:00:00"
+    glpi.change(108)["closedate"] = "2026-03-11 09:00:00"
+    glpi.data["ChangeValidation"]["108"] = [
+        {**glpi.data["ChangeValidation"]["101"][0], "id": 70, "changes_id": 108}
+    ]
+    ticket = by_id(load(glpi, tmp_path))["GLPI-108"]
+    assert ticket.status == TicketStatus.CLOSED and ticket.approval is not None
+    assert ticket.closed_at == datetime(2026, 3, 10, 21, 0, tzinfo=REUNION)
+
+
+def test_finished_change_without_dates_covers_nothing(glpi: FakeGlpi, tmp_path: Path) -> None:
+    loaded = load(glpi, tmp_path)
+    ticket = by_id(loaded)["GLPI-108"]  # solved, accepted, but neither solvedate nor closedate
+    assert ticket.status == TicketStatus.CLOSED and ticket.approval is None
+    assert any("neither a solve nor a close date" in p for p in problem_about(loaded, 108))
 
 
 def test_accepted_without_accepted_validation_is_draft(glpi: FakeGlpi, tmp_path: Path) -> None:
@@ -364,7 +389,9 @@ def test_api_calls_session_paging_and_headers(glpi: FakeGlpi, tmp_path: Path) ->
     assert list_query["expand_dropdowns"] == "true"
     assert glpi.sessions == set()  # killSession ended it
     assert len(loaded.tickets) == 8  # 11 changes: 110 not read (old), 105 and 109 skipped
-    assert len(loaded.problems) == 3  # 105 (no equipment), 109 (no category), 111 (no rollback)
+    # 105 (no equipment), 109 (no category), 108 (finished, no solve/close date); 111 (no
+    # rollback) is refused later, by the approval checks every source goes through
+    assert len(loaded.problems) == 3
 
 
 def test_sub_items_are_paged_too(glpi: FakeGlpi, tmp_path: Path) -> None:

@@ -130,10 +130,64 @@ def test_upcoming_windows() -> None:
 
 def test_closed_ticket_still_covers_its_window_cancelled_does_not() -> None:
     seen = T0 + timedelta(hours=1)
-    closed = ticket(status=TicketStatus.CLOSED)
+    closed = ticket(status=TicketStatus.CLOSED, closed_at=T0 + timedelta(hours=2))
     assert judge(Category.VLAN, SW, T0, seen, [closed]).authorized
     cancelled = ticket(status=TicketStatus.CANCELLED)
     assert judge(Category.VLAN, SW, T0, seen, [cancelled]).reason == "ticket_not_approved"
+
+
+CLOSE = T0 + timedelta(hours=1)  # closed one hour into its four-hour window
+
+
+@pytest.mark.parametrize(
+    ("after", "seen", "authorized"),
+    [
+        (T0 + timedelta(minutes=30), T0 + timedelta(minutes=45), True),  # wholly before
+        (T0 + timedelta(minutes=30), CLOSE, True),  # seen at the very closing: before it
+        (T0 + timedelta(minutes=50), CLOSE + timedelta(seconds=1), False),  # straddles it
+        (CLOSE, CLOSE + timedelta(minutes=15), False),  # wholly after, inside the window
+        (CLOSE + timedelta(hours=1), CLOSE + timedelta(hours=2), False),
+    ],
+)
+def test_closed_ticket_covers_only_what_was_seen_by_its_closing(
+    after: datetime, seen: datetime, authorized: bool
+) -> None:
+    closed = ticket(status=TicketStatus.CLOSED, closed_at=CLOSE)
+    v = judge(Category.VLAN, SW, after, seen, [closed])
+    assert v.authorized is authorized
+    if not authorized:
+        assert (v.reason, v.ticket_id) == ("ticket_closed", "CHG-1")
+
+
+def test_closed_ticket_needs_its_closing_time() -> None:
+    with pytest.raises(ValidationError, match="closed_at"):
+        ticket(status=TicketStatus.CLOSED)
+    with pytest.raises(ValidationError, match="only a closed ticket"):
+        ticket(closed_at=CLOSE)
+
+
+def test_ticket_closed_before_the_window_ends_is_not_another_devices_ticket() -> None:
+    closed = ticket(devices=("other",), status=TicketStatus.CLOSED, closed_at=CLOSE)
+    v = judge(Category.VLAN, SW, CLOSE, CLOSE + timedelta(minutes=5), [closed])
+    assert v.reason == "no_ticket"  # closed: it covers that moment for no device
+
+
+def test_transitional_expiry_not_silenced_by_a_definitive_ticket_closed_before() -> None:
+    from prisme_drift.authorize.reconcile import made_definitive
+    from prisme_drift.store.models import DriftItem
+
+    transitional = ticket(
+        id="T",
+        kind=TicketKind.TRANSITIONAL,
+        start=T0 + timedelta(hours=2),
+        end=T0 + timedelta(hours=3),
+        expires_at=T0 + timedelta(days=1),
+    )
+    item = DriftItem(category="vlan", ticket_id="T")
+    open_definitive = ticket(id="D", end=T0 + timedelta(hours=4))
+    assert made_definitive(item, [open_definitive], SW, transitional)
+    closed_early = ticket(id="D", status=TicketStatus.CLOSED, closed_at=CLOSE)
+    assert not made_definitive(item, [closed_early], SW, transitional)
 
 
 def test_restricted_device_reason_is_mandate_first() -> None:

@@ -195,3 +195,67 @@ def test_audit_trail_verifies_and_detects_an_edited_row(lab_site: Callable[..., 
     tampered = cli(site, "audit", "verify")
     assert tampered.returncode == 7
     assert "entry 1" in tampered.stderr
+
+
+def _add_and_approve(site: LabSite, ticket_id: str, *extra: str) -> None:
+    now = datetime.now(UTC)
+    added = cli(
+        site,
+        "ticket",
+        "add",
+        ticket_id,
+        "--title",
+        "VLAN CFAO",
+        "--device",
+        "sw01",
+        "--category",
+        "vlan",
+        "--start",
+        iso(now - timedelta(hours=1)),
+        "--end",
+        iso(now + timedelta(hours=1)),
+        "--rollback",
+        "no vlan 40",
+        *extra,
+    )
+    assert added.returncode == 0, added.stderr
+    approved = cli(site, "ticket", "approve", ticket_id, "--by", "Dr Dupont", "--ref", "mail")
+    assert approved.returncode == 0, approved.stderr
+
+
+def test_change_after_ticket_close_inside_its_window_is_ticket_closed(
+    lab_site: Callable[..., LabSite],
+) -> None:
+    site = lab_site(["sw01"])
+    run_poll(site.settings, deliver=False)
+    _add_and_approve(site, "CHG-7")
+    site.device("sw01").configure(VLAN_40)
+    before = run_poll(site.settings, deliver=False)  # made before the close: authorized
+    assert before.drift == ()
+    closed = cli(site, "ticket", "close", "CHG-7")
+    assert closed.returncode == 0, closed.stderr
+    shown = json.loads(cli(site, "ticket", "show", "CHG-7").stdout)
+    assert shown["status"] == "closed" and shown["closed_at"]
+    site.device("sw01").configure(PORT_TO_40)  # still inside the window, after the close
+    after = run_poll(site.settings, deliver=False)
+    [item] = after.drift
+    assert (item.verdict, item.reason) == ("unauthorized", "ticket_closed")
+    assert after.exit_code == 3
+    listed = cli(site, "drift", "list")
+    assert "ticket_closed" in listed.stdout
+
+
+def test_closed_transitional_ticket_does_not_authorize_a_later_change(
+    lab_site: Callable[..., LabSite],
+) -> None:
+    site = lab_site(["sw01"])
+    run_poll(site.settings, deliver=False)
+    until = iso(datetime.now(UTC) + timedelta(hours=2))
+    _add_and_approve(site, "CHG-8", "--transitional-until", until)
+    assert cli(site, "ticket", "close", "CHG-8").returncode == 0
+    site.device("sw01").configure(VLAN_40)
+    report = run_poll(site.settings, deliver=False)
+    [item] = report.drift  # not a transitional change of CHG-8: nothing waits for its expiry
+    assert (item.verdict, item.reason) == ("unauthorized", "ticket_closed")
+    items = list_items(site.settings, include_closed=True)
+    assert [i.verdict for i in items] == ["unauthorized"]

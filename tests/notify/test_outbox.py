@@ -245,3 +245,64 @@ def test_other_stages_raise_their_events_through_record_event(
         "[prisme-drift] cabinet-dupont: job poll failed",
         "[prisme-drift] cabinet-dupont: transitional step expired on sw02",
     ]
+
+
+def _open_item(engine: Engine, settings: Settings, item_no: int) -> int:
+    """An open drift item on sw02 and its drift_opened event, as a poll records them."""
+    from prisme_drift.store.models import Device, DriftItem
+
+    with session_factory(engine).begin() as session:
+        device = session.scalar(select(Device).where(Device.name == "sw02"))
+        if device is None:
+            device = Device(site="cabinet-dupont", name="sw02", platform="ios", hostname="h")
+            session.add(device)
+            session.flush()
+        item = DriftItem(
+            site="cabinet-dupont", device_id=device.id, fingerprint=f"fp{item_no}",
+            category="vlan", path=[], removed=[], added=[f"vlan {item_no}"], verdict="unauthorized",
+            reason="no_ticket", opened_at=T0, last_seen_at=T0,
+        )  # fmt: skip
+        session.add(item)
+        session.flush()
+        record_event(
+            session, settings, EventKind.DRIFT_OPENED, str(item.id),
+            payload=drift_payload(item.id, "sw02"), device="sw02", drift_item_id=item.id, at=T0,
+        )  # fmt: skip
+        return item.id
+
+
+def test_open_items_are_caught_up_once_per_channel(
+    tmp_path: Path,
+    db_url: str,
+    engine: Engine,
+    smtp_server: Callable[..., SmtpServer],
+    webhook_server: WebhookServer,
+) -> None:
+    server = smtp_server("starttls")
+    quiet = site_settings(tmp_path, db_url)  # no channel: recorded, not queued
+    first = _open_item(engine, quiet, 1)
+    assert messages(engine) == []
+    email = site_settings(tmp_path, db_url, server.toml(tmp_path))
+    assert deliver_due(email, engine=engine, now=clock(timedelta(seconds=1))).sent == 1
+    assert f"drift accept {first} " in server.received[0].text
+    deliver_due(email, engine=engine, now=clock(timedelta(hours=2)))  # a restart, later
+    assert len(server.received) == 1
+
+    second = _open_item(engine, email, 2)  # queued on email as usual
+    both = site_settings(
+        tmp_path, db_url, server.toml(tmp_path), f'[webhook]\nurl = "{webhook_server.url}"'
+    )
+    deliver_due(both, engine=engine, now=clock(timedelta(hours=3)))
+    assert len(server.received) == 2  # only the second item, once
+    [(_, body)] = webhook_server.requests  # the webhook gets both open items in one message
+    assert [e["payload"]["id"] for e in body["events"]] == [first, second]
+    deliver_due(both, engine=engine, now=clock(timedelta(hours=4)))
+    assert len(server.received) == 2 and len(webhook_server.requests) == 1
+    with session_factory(engine)() as session:
+        channels = session.execute(
+            select(OutboxMessage.channel, func.count(OutboxEvent.event_id))
+            .join(OutboxEvent, OutboxEvent.outbox_id == OutboxMessage.id)
+            .group_by(OutboxMessage.channel)
+            .order_by(OutboxMessage.channel)
+        ).all()
+    assert [tuple(c) for c in channels] == [("email", 2), ("webhook", 2)]

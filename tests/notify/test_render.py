@@ -194,3 +194,28 @@ def test_device_error_texts_are_redacted(tmp_path: Path) -> None:
     assert (
         _redacted("x", "no-such-platform", key) == "(detail withheld: no profile to redact it with)"
     )
+
+
+def test_ticket_closed_reason_is_worded_in_both_languages() -> None:
+    event = drift(reason="ticket_closed", ticket_id="CHG-9")
+    assert "Motif : le ticket était déjà clôturé" in render_notification(note(event), FR).body
+    assert "Reason: the ticket was already closed" in render_notification(note(event), EN).body
+
+
+def test_refused_ticket_is_worded_with_file_and_reasons() -> None:
+    refused = EventView(
+        3,
+        "ticket_refused",
+        "cabinet-dupont",
+        None,
+        OPENED,
+        {"ticket": "CHG-7", "title": "VLAN", "source": "yaml", "where": "/srv/t/CHG-7.yaml",
+         "reasons": ["devices not in the inventory: sw99"], "digest": "ab"},
+    )  # fmt: skip
+    fr = render_notification(note(refused), FR)
+    assert fr.subject == "[prisme-drift] cabinet-dupont : ticket CHG-7 refusé, il n'autorise rien"
+    assert "/srv/t/CHG-7.yaml" in fr.body and "- devices not in the inventory: sw99" in fr.body
+    en = render_notification(note(refused), EN)
+    assert (
+        en.subject == "[prisme-drift] cabinet-dupont: ticket CHG-7 refused, it authorizes nothing"
+    )

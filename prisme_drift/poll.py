@@ -22,6 +22,7 @@ from prisme_drift.classify import diff_snapshots
 from prisme_drift.classify.patch import advance
 from prisme_drift.classify.remediation import remediation_lines
 from prisme_drift.collect import CollectOptions, check_fetch, collect_all
+from prisme_drift.collect.credentials import CredentialSource
 from prisme_drift.config import Settings
 from prisme_drift.drift import item_view, open_items
 from prisme_drift.errors import PrismeDriftError
@@ -224,6 +225,7 @@ def _poll_locked(
         state_dir=settings.state_path,
         host_key_policy=settings.collect.host_key_policy,
         credentials=load_credentials(settings.credentials_path),
+        credential_source=CredentialSource.from_settings(settings),
     )
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()

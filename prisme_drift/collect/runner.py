@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from nornir.core import Nornir
 from nornir.core.inventory import Host
 from nornir.core.task import Result, Task
 
+from prisme_drift.collect.credentials import CredentialSource, missing_login
 from prisme_drift.collect.hostkeys import KnownHosts
 from prisme_drift.collect.retry import fetch_with_retries
 from prisme_drift.collect.session import Target
@@ -42,6 +43,7 @@ class CollectOptions:
     state_dir: Path = Path("state")
     host_key_policy: str = "tofu"
     credentials: dict[str, dict[str, Any]] | None = None
+    credential_source: CredentialSource = field(default_factory=lambda: CredentialSource(None))
 
 
 def target_for(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:
@@ -80,6 +82,9 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     base = Fetch(host.name, platform, hostname=target.hostname, port=target.port)
     try:
         profile = get_profile(platform)
+        missing = missing_login(host, target, options.credential_source)
+        if missing is not None:  # said before any contact: never a useless login attempt
+            raise missing
         learned = known.ensure(target.hostname, target.port, options.connect_timeout)
         if learned:
             log.warning("%s: %s", host.name, learned)

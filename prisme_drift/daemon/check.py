@@ -22,6 +22,7 @@ from typing import Any
 import paramiko
 from nornir.core.inventory import Host
 
+from prisme_drift.collect.credentials import CredentialSource, missing_login
 from prisme_drift.collect.hostkeys import KnownHosts, fingerprint, host_entry, probe_host_key
 from prisme_drift.collect.runner import target_for
 from prisme_drift.collect.session import Target, bounded_socket
@@ -136,6 +137,9 @@ def check_host(host: Host, settings: Settings, credentials: Any) -> DeviceCheck:
         with _host_key_args(target, known, settings.collect.connect_timeout) as (seen, args):
             steps["hostkey"] = seen
             step = "login"
+            missing = missing_login(host, target, CredentialSource.from_settings(settings))
+            if missing is not None:
+                raise missing
             if device_type is None:
                 steps["login"] = "not checked (the profile names no Netmiko device type)"
                 return DeviceCheck(host.name, address, **steps)

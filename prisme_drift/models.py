@@ -185,6 +185,7 @@ class PollReport:
     closed: tuple[int, ...] = ()
     commit: str | None = None
     poll_id: int | None = None
+    removed: tuple[str, ...] = ()  # devices this poll found gone from the inventory
 
     @property
     def exit_code(self) -> int:
@@ -214,4 +215,5 @@ class PollReport:
             "closed": list(self.closed),
             "commit": self.commit,
             "poll_id": self.poll_id,
+            "removed": list(self.removed),
         }

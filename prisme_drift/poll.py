@@ -36,7 +36,7 @@ from prisme_drift.models import (
     Snapshot,
 )
 from prisme_drift.normalize import FingerprintKey, normalize
-from prisme_drift.notify.events import DeviceTransition, record_poll_events
+from prisme_drift.notify.events import DeviceTransition, Removal, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
@@ -82,7 +82,48 @@ def _device_row(session: Session, site: str, fetch: Fetch) -> Device:
         session.add(row)
         session.flush()
     row.platform, row.hostname, row.port = fetch.platform, fetch.hostname, fetch.port
+    if row.removed_at is not None:
+        log.warning(
+            "[%s] %s: back in the inventory (removed %s); its history and baseline resume",
+            site,
+            row.name,
+            row.removed_at.isoformat(timespec="seconds"),
+        )
+        row.removed_at = None
     return row
+
+
+def _remove_missing(
+    session: Session, site: str, inventory: set[str], poll: Poll, auth: PollAuthorizer
+) -> list[Removal]:
+    """Devices known to the site but gone from the inventory: marked removed, their open drift
+    items closed as ``device_removed`` (nothing watches them any more), their baseline kept."""
+    gone = session.scalars(
+        select(Device)
+        .where(Device.site == site, Device.removed_at.is_(None), Device.name.not_in(inventory))
+        .order_by(Device.name)
+    )
+    removals = []
+    for row in gone:
+        row.removed_at = poll.started_at
+        items = open_items(session, site, row.id)
+        for item in items:
+            item.closed_at, item.closed_poll_id = poll.started_at, poll.id
+            item.close_reason = "device_removed"
+        auth.audit.append(
+            "prisme-drift",
+            "device.removed",
+            row.name,
+            {"poll": poll.id, "closed_items": [i.id for i in items], "baseline": "kept"},
+        )
+        log.warning(
+            "[%s] %s: removed from the inventory; %d open drift item(s) closed, baseline kept",
+            site,
+            row.name,
+            len(items),
+        )
+        removals.append(Removal(row, tuple(items)))
+    return removals
 
 
 def _judge(
@@ -241,8 +282,9 @@ def _poll_locked(
         judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
+        removals = _remove_missing(session, site, set(fetches), poll, auth)
         opened: list[int] = []
-        closed: list[int] = []
+        closed: list[int] = [i.id for r in removals for i in r.items]
         transitions: list[DeviceTransition] = []
         for j in judged:
             row = rows[j.fetch.device]
@@ -267,7 +309,7 @@ def _poll_locked(
             o, c = _drift_for_device(session, repo, row, j, poll, previous_success, auth)
             opened += o
             closed += c
-        record_poll_events(session, settings, poll, transitions)  # same transaction
+        record_poll_events(session, settings, poll, transitions, removals)  # same transaction
         finished = utcnow()
         poll.finished_at = finished
         poll.observed_commit = observed_commit or repo.head(OBSERVED)
@@ -290,6 +332,7 @@ def _poll_locked(
             closed=tuple(closed),
             commit=observed_commit,
             poll_id=poll.id,
+            removed=tuple(r.device.name for r in removals),
         )
     auth.audit.committed()
     log.info(

@@ -72,6 +72,26 @@ def _connection_args(options: CollectOptions, known: KnownHosts) -> dict[str, An
     }
 
 
+def _explained(
+    exc: CollectError,
+    host: Host,
+    target: Target,
+    known: KnownHosts,
+    connect_timeout: float,
+    deadline: float,
+) -> CollectError:
+    """NAPALM and Netmiko say "Cannot connect" when the pinned key no longer matches: probe
+    the key (a key exchange, no login) and say that it changed, with both fingerprints."""
+    timeout = min(connect_timeout, deadline - time.monotonic())
+    if timeout <= 0:
+        return exc
+    clear = known.explain_failure(host.name, target.hostname, target.port, timeout)
+    if clear is None:
+        return exc
+    clear.attempts = exc.attempts
+    return clear
+
+
 def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     """Collect one host; never raises: failures come back as a Fetch with ``error_kind``."""
     started = time.monotonic()
@@ -97,6 +117,8 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
             conn_args=_connection_args(options, known),
         )
     except CollectError as exc:
+        if exc.kind == "hostkey":
+            exc = _explained(exc, host, target, known, options.connect_timeout, deadline)
         log.warning("%s: fetch failed (%s): %s", host.name, exc.kind, exc)
         return replace(
             base,

@@ -70,9 +70,13 @@ class ProfileError(ConfigError):
 
 
 class CollectError(PrismeDriftError):
-    """A device could not be collected. ``kind`` says why, in a fixed vocabulary."""
+    """A device could not be collected. ``kind`` says why, in a fixed vocabulary.
 
-    KINDS = ("unreachable", "auth", "timeout", "hostkey", "parse", "error")
+    ``config``: the device's own settings are incomplete (no password configured); nothing was
+    sent to the device, the fix is in the settings.
+    """
+
+    KINDS = ("unreachable", "auth", "timeout", "hostkey", "parse", "config", "error")
 
     def __init__(self, message: str, *, kind: str, device: str | None = None) -> None:
         super().__init__(message, device=device)

@@ -19,6 +19,7 @@ from nornir.core.inventory import Host
 
 from prisme_drift.config import Settings
 from prisme_drift.errors import InventoryError, ProfileError
+from prisme_drift.inventory_schema import check_defaults, check_entries
 from prisme_drift.profiles import get_profile, known_platforms
 from prisme_drift.scrub import remember
 from prisme_drift.secretpaths import unset_credentials_directory
@@ -145,12 +146,18 @@ def _inherited(
     """A host setting as Nornir resolves it: the host, then its groups in order, then defaults."""
     if spec.get(key) is not None:
         return spec[key]
-    for group in spec.get("groups") or []:
+    for group in _group_names(spec):
         if group in groups and group not in seen and isinstance(groups[group], dict):
             value = _inherited(groups[group], key, groups, {}, seen | {group})
             if value is not None:
                 return value
     return defaults.get(key)
+
+
+def _group_names(spec: dict[str, Any]) -> list[Any]:
+    """The entry's groups when they are a list (anything else is a schema problem)."""
+    groups = spec.get("groups")
+    return groups if isinstance(groups, list) else []
 
 
 def _check_host(
@@ -161,7 +168,7 @@ def _check_host(
         return [f"{prefix}: expected a mapping of settings"]
     problems = [
         f"{prefix}: group {g!r} is not defined in groups.yaml"
-        for g in spec.get("groups") or []
+        for g in _group_names(spec)
         if g not in groups
     ]
     if not _inherited(spec, "hostname", groups, defaults):
@@ -177,21 +184,52 @@ def _check_host(
     return problems
 
 
+EMPTY_HOSTS = (
+    "no device defined; add one entry per device to watch, e.g. "
+    "'sw01: {hostname: 192.0.2.10, platform: ios}' (see docs/inventory.md)"
+)
+
+
+def _check_groups(groups_file: Path, groups: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, spec in groups.items():
+        if not isinstance(spec, dict):
+            problems.append(f"{groups_file}: group {str(name)!r}: expected a mapping of settings")
+            continue
+        problems += [
+            f"{groups_file}: group {str(name)!r}: group {g!r} is not defined in groups.yaml"
+            for g in _group_names(spec)
+            if g not in groups
+        ]
+    return problems
+
+
 def _validate_raw(folder: Path) -> list[str]:
-    """Every inventory problem, found before Nornir loads it (Nornir stops at the first)."""
+    """Every inventory problem, found before Nornir loads it (Nornir stops at the first).
+
+    Keys, types and ranges of every host, group and the defaults; a site with no device is a
+    configuration error too (a poll of nothing would look like a healthy site).
+    """
     hosts_file = folder / INVENTORY_FILES["hosts"]
+    groups_file = folder / INVENTORY_FILES["groups"]
+    defaults_file = folder / INVENTORY_FILES["defaults"]
     if not hosts_file.exists():
         return [f"{hosts_file}: not found; 'prisme-drift init' writes an example"]
     hosts = load_yaml(hosts_file, what="inventory hosts file") or {}
-    groups = load_yaml(folder / INVENTORY_FILES["groups"], what="groups", missing_ok=True) or {}
-    defaults = load_yaml(folder / INVENTORY_FILES["defaults"], what="defaults", missing_ok=True)
+    groups = load_yaml(groups_file, what="groups", missing_ok=True) or {}
+    defaults = load_yaml(defaults_file, what="defaults", missing_ok=True)
     if not isinstance(hosts, dict):
         return [f"{hosts_file}: expected a mapping of host name -> settings"]
     if not isinstance(groups, dict):
-        return [f"{folder / INVENTORY_FILES['groups']}: expected a mapping of group -> settings"]
-    problems: list[str] = []
+        return [f"{groups_file}: expected a mapping of group -> settings"]
+    problems = check_defaults(defaults_file, defaults)
+    problems += _check_groups(groups_file, groups) + check_entries(groups_file, "group", groups)
+    if not hosts:
+        return [*problems, f"{hosts_file}: {EMPTY_HOSTS}"]
+    problems += check_entries(hosts_file, "host", hosts)
+    plain_defaults = defaults if isinstance(defaults, dict) else {}
     for name, spec in hosts.items():
-        problems += _check_host(str(name), spec, groups, defaults or {}, hosts_file)
+        problems += _check_host(str(name), spec, groups, plain_defaults, hosts_file)
     return problems
 
 

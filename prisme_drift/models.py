@@ -186,6 +186,7 @@ class PollReport:
     commit: str | None = None
     poll_id: int | None = None
     warnings: tuple[str, ...] = ()  # refused tickets: they authorize nothing
+    removed: tuple[str, ...] = ()  # devices this poll found gone from the inventory
 
     @property
     def exit_code(self) -> int:
@@ -216,4 +217,5 @@ class PollReport:
             "commit": self.commit,
             "poll_id": self.poll_id,
             "warnings": list(self.warnings),
+            "removed": list(self.removed),
         }

@@ -22,6 +22,7 @@ from prisme_drift.classify import diff_snapshots
 from prisme_drift.classify.patch import advance
 from prisme_drift.classify.remediation import remediation_lines
 from prisme_drift.collect import CollectOptions, check_fetch, collect_all
+from prisme_drift.collect.credentials import CredentialSource
 from prisme_drift.config import Settings
 from prisme_drift.drift import item_view, open_items
 from prisme_drift.errors import PrismeDriftError
@@ -35,7 +36,7 @@ from prisme_drift.models import (
     Snapshot,
 )
 from prisme_drift.normalize import FingerprintKey, normalize
-from prisme_drift.notify.events import DeviceTransition, record_poll_events
+from prisme_drift.notify.events import DeviceTransition, Removal, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.recovery import site_writer
@@ -81,7 +82,48 @@ def _device_row(session: Session, site: str, fetch: Fetch) -> Device:
         session.add(row)
         session.flush()
     row.platform, row.hostname, row.port = fetch.platform, fetch.hostname, fetch.port
+    if row.removed_at is not None:
+        log.warning(
+            "[%s] %s: back in the inventory (removed %s); its history and baseline resume",
+            site,
+            row.name,
+            row.removed_at.isoformat(timespec="seconds"),
+        )
+        row.removed_at = None
     return row
+
+
+def _remove_missing(
+    session: Session, site: str, inventory: set[str], poll: Poll, auth: PollAuthorizer
+) -> list[Removal]:
+    """Devices known to the site but gone from the inventory: marked removed, their open drift
+    items closed as ``device_removed`` (nothing watches them any more), their baseline kept."""
+    gone = session.scalars(
+        select(Device)
+        .where(Device.site == site, Device.removed_at.is_(None), Device.name.not_in(inventory))
+        .order_by(Device.name)
+    )
+    removals = []
+    for row in gone:
+        row.removed_at = poll.started_at
+        items = open_items(session, site, row.id)
+        for item in items:
+            item.closed_at, item.closed_poll_id = poll.started_at, poll.id
+            item.close_reason = "device_removed"
+        auth.audit.append(
+            "prisme-drift",
+            "device.removed",
+            row.name,
+            {"poll": poll.id, "closed_items": [i.id for i in items], "baseline": "kept"},
+        )
+        log.warning(
+            "[%s] %s: removed from the inventory; %d open drift item(s) closed, baseline kept",
+            site,
+            row.name,
+            len(items),
+        )
+        removals.append(Removal(row, tuple(items)))
+    return removals
 
 
 def _judge(
@@ -224,6 +266,7 @@ def _poll_locked(
         state_dir=settings.state_path,
         host_key_policy=settings.collect.host_key_policy,
         credentials=load_credentials(settings.credentials_path),
+        credential_source=CredentialSource.from_settings(settings),
     )
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
@@ -240,8 +283,9 @@ def _poll_locked(
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
         auth.report_refusals(poll)
+        removals = _remove_missing(session, site, set(fetches), poll, auth)
         opened: list[int] = []
-        closed: list[int] = []
+        closed: list[int] = [i.id for r in removals for i in r.items]
         transitions: list[DeviceTransition] = []
         for j in judged:
             row = rows[j.fetch.device]
@@ -266,7 +310,7 @@ def _poll_locked(
             o, c = _drift_for_device(session, repo, row, j, poll, previous_success, auth)
             opened += o
             closed += c
-        record_poll_events(session, settings, poll, transitions)  # same transaction
+        record_poll_events(session, settings, poll, transitions, removals)  # same transaction
         finished = utcnow()
         poll.finished_at = finished
         poll.observed_commit = observed_commit or repo.head(OBSERVED)
@@ -290,6 +334,7 @@ def _poll_locked(
             commit=observed_commit,
             poll_id=poll.id,
             warnings=tuple(r.line() for r in auth.refused),
+            removed=tuple(r.device.name for r in removals),
         )
     auth.audit.committed()
     log.info(

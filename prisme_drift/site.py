@@ -275,6 +275,9 @@ def site_status(settings: Settings) -> dict[str, Any]:
                 "last_success_at": _iso(d.last_success_at),
                 "consecutive_failures": d.consecutive_failures,
                 "open_drift": counts.get(d.id, 0),
+                # gone from the inventory: no longer polled, history and baseline kept
+                "removed": d.removed_at is not None,
+                "removed_at": _iso(d.removed_at),
             }
             for d in devices
         ],

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from prisme_drift.cli.app import EXIT_DEVICE, EXIT_OK, Context, cli, out, pass_ctx
@@ -85,9 +86,8 @@ def check(ctx: Context, as_json: bool) -> None:
             table.add_column(column, overflow="fold")
         for r in results:
             style = "green" if r.ok else "red"
-            table.add_row(
-                f"[{style}]{r.device}[/]", r.address, r.tcp, r.hostkey, r.login, r.prompt, r.detail
-            )
+            cells = (r.address, r.tcp, r.hostkey, r.login, r.prompt, r.detail)
+            table.add_row(f"[{style}]{escape(r.device)}[/]", *(escape(c) for c in cells))
         out.print(table)
         out.print(f"{len(results) - len(failed)} ok, {len(failed)} failed")
     raise click.exceptions.Exit(EXIT_DEVICE if failed else EXIT_OK)

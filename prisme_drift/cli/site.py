@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from prisme_drift.cli.app import Context, cli, err, out, pass_ctx
@@ -134,9 +135,14 @@ def print_report(report: PollReport) -> None:
         "quarantined": "magenta",
     }
     for d in report.devices:
-        error = f"{d.error_kind}: {d.error}" if d.error_kind else ""
-        table.add_row(d.name, f"[{styles[d.status]}]{d.status}[/]", error)
+        error = escape(f"{d.error_kind}: {d.error}") if d.error_kind else ""
+        table.add_row(escape(d.name), f"[{styles[d.status]}]{d.status}[/]", error)
     out.print(table)
+    for name in report.removed:
+        out.print(
+            f"removed from the inventory: {escape(name)} (no longer polled; its baseline stays "
+            "in git, its open drift items are closed as device_removed)"
+        )
     if report.commit:
         out.print(f"observed commit {report.commit[:12]}")
     print_items(list(report.drift), title="open drift")
@@ -200,11 +206,14 @@ def status(ctx: Context, as_json: bool) -> None:
     ):
         table.add_column(column)
     for d in data["devices"]:
+        last = d["last_status"] or ""
+        if d["removed"]:
+            last = f"[dim]removed from the inventory {d['removed_at']}[/] (was {last})"
         table.add_row(
-            d["name"],
+            escape(d["name"]),
             d["platform"],
             f"{d['hostname']}:{d['port']}",
-            d["last_status"] or "",
+            last,
             d["last_poll_at"] or "",
             d["last_success_at"] or "",
             str(d["consecutive_failures"]),

@@ -1,6 +1,7 @@
 """Every collection failure mapped to one kind.
 
-Kinds: unreachable, auth, timeout, hostkey, parse, error.
+Kinds: unreachable, auth, timeout, hostkey, parse, config, error (``config`` is raised before
+any connection, see ``credentials.py``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import hashlib
 import os
 import socket
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -32,8 +34,25 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def probe_host_key(hostname: str, port: int, timeout: float) -> paramiko.PKey:
-    """The server's host key, from a key exchange alone (no authentication is attempted)."""
+def describe_key(key: paramiko.PKey) -> str:
+    """``ssh-ed25519 SHA256:...``: the key type and fingerprint, as OpenSSH prints them."""
+    return f"{key.get_name()} {fingerprint(key)}"
+
+
+def same_fingerprint(key: paramiko.PKey, text: str) -> bool:
+    """Whether ``text`` (``SHA256:...`` or the base64 alone) is this key's fingerprint."""
+    given = text.strip().removeprefix("SHA256:").rstrip("=")
+    return given == fingerprint(key).removeprefix("SHA256:")
+
+
+def probe_host_key(
+    hostname: str, port: int, timeout: float, prefer: Sequence[str] = ()
+) -> paramiko.PKey:
+    """The server's host key, from a key exchange alone (no authentication is attempted).
+
+    ``prefer``: key types asked for first (those pinned), as paramiko's SSHClient does, so a
+    device offering several keys shows the one a strict connection would check.
+    """
     try:
         sock = socket.create_connection((hostname, port), timeout=timeout)
     except OSError as exc:
@@ -42,6 +61,9 @@ def probe_host_key(hostname: str, port: int, timeout: float) -> paramiko.PKey:
         ) from exc
     transport = paramiko.Transport(sock)
     try:
+        options = transport.get_security_options()
+        wanted = [t for t in prefer if t in options.key_types]
+        options.key_types = wanted + [t for t in options.key_types if t not in wanted]
         transport.banner_timeout = timeout
         transport.start_client(timeout=timeout)
         return transport.get_remote_server_key()
@@ -52,6 +74,25 @@ def probe_host_key(hostname: str, port: int, timeout: float) -> paramiko.PKey:
     finally:
         transport.close()
         sock.close()
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A device presents a host key other than the one pinned for its address."""
+
+    entry: str
+    pinned: tuple[str, ...]
+    presented: str
+    key: paramiko.PKey = field(repr=False, compare=False)
+
+    def message(self, device: str) -> str:
+        """What a technician reads: both fingerprints and the command that accepts the new key."""
+        return (
+            f"the SSH host key of {device} ({self.entry}) changed: pinned "
+            f"{', '.join(self.pinned)}, the device now presents {self.presented}; it is not "
+            "polled until the new key is accepted. Check on site that the device was replaced, "
+            f"reset or re-keyed, then run: prisme-drift hostkey accept {device}"
+        )
 
 
 class KnownHosts:
@@ -87,6 +128,50 @@ class KnownHosts:
             keys.add(host_entry(hostname, port), key.get_name(), key)
             self._save(keys)
         return f"host key learned on first use: {key.get_name()} {fingerprint(key)}"
+
+    def pinned(self, hostname: str, port: int) -> dict[str, paramiko.PKey]:
+        """The keys on file for this address and port, by key type ({} when none)."""
+        found = self._load().lookup(host_entry(hostname, port))
+        return dict(found) if found else {}
+
+    def compare(self, hostname: str, port: int, timeout: float) -> KeyChange | None:
+        """Probe the device's key (key exchange only) and compare it with the pinned one.
+
+        None when no key is pinned or the device presents it; CollectError when unreachable.
+        """
+        pinned = self.pinned(hostname, port)
+        if not pinned:
+            return None
+        key = probe_host_key(hostname, port, timeout, prefer=list(pinned))
+        known = pinned.get(key.get_name())
+        if known is not None and known.asbytes() == key.asbytes():
+            return None
+        return KeyChange(
+            host_entry(hostname, port),
+            tuple(describe_key(k) for k in pinned.values()),
+            describe_key(key),
+            key,
+        )
+
+    def explain_failure(
+        self, device: str, hostname: str, port: int, timeout: float
+    ) -> CollectError | None:
+        """After a failed strict connection: the clear error when the pinned key changed."""
+        try:
+            change = self.compare(hostname, port, timeout)
+        except CollectError:
+            return None
+        return CollectError(change.message(device), kind="hostkey") if change else None
+
+    def replace(self, hostname: str, port: int, key: paramiko.PKey) -> None:
+        """Pin ``key`` for this address, dropping every key on file for it (an accepted change)."""
+        entry = host_entry(hostname, port)
+        with _LOCK:
+            keys = self._load()
+            if entry in keys:
+                del keys[entry]
+            keys.add(entry, key.get_name(), key)
+            self._save(keys)
 
     def netmiko_args(self) -> dict[str, object]:
         """Netmiko options that make the connection reject any key not on file."""

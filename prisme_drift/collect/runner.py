@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from nornir.core import Nornir
 from nornir.core.inventory import Host
 from nornir.core.task import Result, Task
 
+from prisme_drift.collect.credentials import CredentialSource, missing_login
 from prisme_drift.collect.hostkeys import KnownHosts
 from prisme_drift.collect.retry import fetch_with_retries
 from prisme_drift.collect.session import Target
@@ -43,6 +44,7 @@ class CollectOptions:
     host_key_policy: str = "tofu"
     # Nornir logs the task's arguments: ``Credentials`` prints no password.
     credentials: Credentials | None = None
+    credential_source: CredentialSource = field(default_factory=lambda: CredentialSource(None))
 
 
 def target_for(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:
@@ -71,6 +73,26 @@ def _connection_args(options: CollectOptions, known: KnownHosts) -> dict[str, An
     }
 
 
+def _explained(
+    exc: CollectError,
+    host: Host,
+    target: Target,
+    known: KnownHosts,
+    connect_timeout: float,
+    deadline: float,
+) -> CollectError:
+    """NAPALM and Netmiko say "Cannot connect" when the pinned key no longer matches: probe
+    the key (a key exchange, no login) and say that it changed, with both fingerprints."""
+    timeout = min(connect_timeout, deadline - time.monotonic())
+    if timeout <= 0:
+        return exc
+    clear = known.explain_failure(host.name, target.hostname, target.port, timeout)
+    if clear is None:
+        return exc
+    clear.attempts = exc.attempts
+    return clear
+
+
 def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     """Collect one host; never raises: failures come back as a Fetch with ``error_kind``."""
     started = time.monotonic()
@@ -81,6 +103,9 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     base = Fetch(host.name, platform, hostname=target.hostname, port=target.port)
     try:
         profile = get_profile(platform)
+        missing = missing_login(host, target, options.credential_source)
+        if missing is not None:  # said before any contact: never a useless login attempt
+            raise missing
         learned = known.ensure(target.hostname, target.port, options.connect_timeout)
         if learned:
             log.warning("%s: %s", host.name, learned)
@@ -93,6 +118,8 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
             conn_args=_connection_args(options, known),
         )
     except CollectError as exc:
+        if exc.kind == "hostkey":
+            exc = _explained(exc, host, target, known, options.connect_timeout, deadline)
         log.warning("%s: fetch failed (%s): %s", host.name, exc.kind, exc)
         return replace(
             base,

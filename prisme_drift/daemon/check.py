@@ -1,8 +1,9 @@
 """``prisme-drift check``: can the site be polled? Settings, inventory, then every device.
 
 Per device, read-only: a TCP connection, the SSH host key against the pinned one (an unknown key
-is shown, never saved: the first poll learns it under the ``tofu`` policy), an SSH login with
-the inventory's credentials and the device's prompt. Netmiko's session preparation sends
+is shown, never saved: the first poll learns it under the ``tofu`` policy; a changed one is shown
+with both fingerprints and the command that accepts it), a check that a username and password
+are configured, an SSH login with them and the device's prompt. Netmiko's session preparation sends
 ``terminal length 0`` / ``terminal width`` (exec-mode paging settings of this session only);
 no configuration command is ever sent. Every device is bounded by ``[collect] timeout``.
 """
@@ -22,6 +23,7 @@ from typing import Any
 import paramiko
 from nornir.core.inventory import Host
 
+from prisme_drift.collect.credentials import CredentialSource, missing_login
 from prisme_drift.collect.hostkeys import KnownHosts, fingerprint, host_entry, probe_host_key
 from prisme_drift.collect.runner import target_for
 from prisme_drift.collect.session import Target, bounded_socket, close_session
@@ -75,7 +77,10 @@ def _host_key_args(
         yield "not checked (policy ignore)", {"ssh_strict": False}
         return
     if known.known(target.hostname, target.port):
-        yield "pinned", known.netmiko_args()
+        change = known.compare(target.hostname, target.port, timeout)
+        if change is not None:  # never a login against a key that is not the pinned one
+            raise CollectError(change.message(target.name), kind="hostkey")
+        yield "pinned, matches", known.netmiko_args()
         return
     if known.policy == "strict":
         raise CollectError(
@@ -135,6 +140,9 @@ def check_host(host: Host, settings: Settings, credentials: Any) -> DeviceCheck:
         with _host_key_args(target, known, settings.collect.connect_timeout) as (seen, args):
             steps["hostkey"] = seen
             step = "login"
+            missing = missing_login(host, target, CredentialSource.from_settings(settings))
+            if missing is not None:
+                raise missing
             if device_type is None:
                 steps["login"] = "not checked (the profile names no Netmiko device type)"
                 return DeviceCheck(host.name, address, **steps)

@@ -83,6 +83,7 @@ class LabDevice:
         self.os_version = os_version or self.personality.default_os_version
         self.port = port  # 0 until a Lab binds it; then stable across stop/start
         self.byte_by_byte = False
+        self.password_attempts = 0  # logins tried, good or bad: tests that none is wasted
         self._revision = 0
         self._ticks = 0
         self._fault: Fault | None = None

@@ -285,6 +285,7 @@ class DeviceServer(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         """Check the device's username (``+flags`` stripped on MikroTik) and password."""
+        self._device.password_attempts += 1
         user = self._device.personality.login_user(username)
         ok_user = hmac.compare_digest(user.encode(), self._device.username.encode())
         ok_pass = hmac.compare_digest(password.encode(), self._device.password.encode())

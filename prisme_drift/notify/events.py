@@ -56,6 +56,7 @@ class EventKind(StrEnum):
     DEVICE_RECOVERED = "device_recovered"
     FETCH_QUARANTINED = "fetch_quarantined"
     HOSTKEY_CHANGED = "hostkey_changed"
+    DEVICE_REMOVED = "device_removed"
     JOB_FAILED = "job_failed"
     HEARTBEAT = "heartbeat"
 
@@ -69,6 +70,14 @@ class DeviceTransition:
     error_kind: str | None
     error: str | None
     previous_success: datetime | None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A device a poll found gone from the inventory, and the open drift items it closed."""
+
+    device: Device
+    items: tuple[DriftItem, ...]
 
 
 def utcnow() -> datetime:
@@ -142,6 +151,8 @@ def _drift_events(session: Session, settings: Settings, poll: Poll) -> list[Even
     )
     to_close = base.where(
         DriftItem.closed_at.is_not(None),
+        # the device_removed event lists the items its removal closed: one alert, not two
+        DriftItem.close_reason.is_distinct_from("device_removed"),
         ~_unnotified(EventKind.DRIFT_OPENED) | ~_unnotified(EventKind.TRANSITIONAL_EXPIRED),
         _unnotified(EventKind.DRIFT_CLOSED),
     )
@@ -264,6 +275,38 @@ def _device_events(
     return events
 
 
+def _removal_events(
+    session: Session, settings: Settings, poll: Poll, removals: list[Removal]
+) -> list[Event]:
+    """``device_removed`` once per removal (a device put back and removed again: once more)."""
+    events = []
+    for removal in removals:
+        row = removal.device
+        assert row.removed_at is not None
+        payload = {
+            "device": row.name,
+            "platform": row.platform,
+            "hostname": row.hostname,
+            "port": row.port,
+            "last_success_at": row.last_success_at.isoformat() if row.last_success_at else None,
+            "removed_at": row.removed_at.isoformat(),
+            "closed_items": [item_view(i).as_dict() for i in removal.items],
+        }
+        event = record_event(
+            session,
+            settings,
+            EventKind.DEVICE_REMOVED,
+            f"{row.id}:{row.removed_at.isoformat()}",
+            payload=payload,
+            device=row.name,
+            poll_id=poll.id,
+            at=poll.started_at,
+            queue=False,
+        )
+        events += [event] if event else []
+    return events
+
+
 # --------------------------------------------------------------------------- heartbeat
 
 
@@ -357,7 +400,11 @@ def queue_catch_up(
 
 
 def record_poll_events(
-    session: Session, settings: Settings, poll: Poll, transitions: list[DeviceTransition]
+    session: Session,
+    settings: Settings,
+    poll: Poll,
+    transitions: list[DeviceTransition],
+    removals: list[Removal] | None = None,
 ) -> list[Event]:
     """Every event a poll raises, in one outbox message per channel (the heartbeat apart).
 
@@ -367,6 +414,7 @@ def record_poll_events(
     session.flush()
     events = _drift_events(session, settings, poll)
     events += _device_events(session, settings, poll, transitions)
+    events += _removal_events(session, settings, poll, removals or [])
     queue_message(session, settings, events, group_key=f"poll:{poll.id}", now=poll.started_at)
     heartbeat = record_heartbeat(session, settings, poll, transitions)
     return [*events, *([heartbeat] if heartbeat else [])]

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prisme_drift.collect.hostkeys import host_entry
 from prisme_drift.models import DriftView
 from prisme_drift.notify.notifier import EventView, Notification, Wording
 
@@ -80,12 +79,14 @@ CLOSE_REASONS = {
         "superseded": "remplacée par une autre modification au même endroit",
         "accepted": "acceptée après coup",
         "authorized": "couverte par un ticket approuvé",
+        "device_removed": "équipement retiré de l'inventaire",
     },
     "en": {
         "reverted": "reverted on the device",
         "superseded": "replaced by another change at the same place",
         "accepted": "accepted after the fact",
         "authorized": "covered by an approved ticket",
+        "device_removed": "device removed from the inventory",
     },
 }
 
@@ -167,6 +168,10 @@ COUNTED = {
         "device_recovered": ("équipement rétabli", "équipements rétablis"),
         "fetch_quarantined": ("relevé en quarantaine", "relevés en quarantaine"),
         "hostkey_changed": ("clé SSH changée", "clés SSH changées"),
+        "device_removed": (
+            "équipement retiré de l'inventaire",
+            "équipements retirés de l'inventaire",
+        ),
         "job_failed": ("tâche en échec", "tâches en échec"),
         "store_unusable": ("surveillance suspendue", "surveillances suspendues"),
         "heartbeat": ("signe de vie", "signes de vie"),
@@ -181,6 +186,10 @@ COUNTED = {
         "device_recovered": ("device reachable again", "devices reachable again"),
         "fetch_quarantined": ("quarantined fetch", "quarantined fetches"),
         "hostkey_changed": ("changed SSH host key", "changed SSH host keys"),
+        "device_removed": (
+            "device removed from the inventory",
+            "devices removed from the inventory",
+        ),
         "job_failed": ("failed job", "failed jobs"),
         "store_unusable": ("monitoring suspended", "monitoring suspended"),
         "heartbeat": ("heartbeat", "heartbeats"),
@@ -198,6 +207,8 @@ TEXT = {
         "s_fetch_quarantined": "[prisme-drift] {site} : relevé de {device} mis en quarantaine",
         "s_hostkey_changed": "[prisme-drift] {site} : la clé SSH de {device} a changé, "
         "relevés bloqués",
+        "s_device_removed": "[prisme-drift] {site} : {device} retiré de l'inventaire, "
+        "plus surveillé",
         "s_transitional_expired": "[prisme-drift] {site} : étape transitoire expirée sur {device}",
         "s_ticket_refused": "[prisme-drift] {site} : ticket {ticket} refusé, il n'autorise rien",
         "s_job_failed": "[prisme-drift] {site} : échec de la tâche {job}",
@@ -259,8 +270,16 @@ TEXT = {
         "configuration valide reste la référence. Une seule alerte par série d'échecs.",
         "h_hostkey_changed": "La clé SSH de {device} a changé",
         "hostkey_advice": "Les relevés de cet équipement sont bloqués : une clé changée signale "
-        "un équipement remplacé ou réinitialisé, ou une interception. Vérifier sur place ; si le "
-        "changement est légitime, retirer l'ancienne clé :",
+        "un équipement remplacé ou réinitialisé, ou une interception. Vérifier sur place "
+        "l'empreinte de la nouvelle clé ; si le changement est légitime, l'accepter (jamais "
+        "automatique, inscrit au journal d'audit) :",
+        "h_device_removed": "{device} a été retiré de l'inventaire",
+        "removed_at": "Retiré le",
+        "removed_items": "Dérives ouvertes refermées (motif : équipement retiré)",
+        "removed_advice": "Cet équipement n'est plus relevé : ses modifications ne sont plus "
+        "vues. Son historique et sa configuration de référence restent dans le dépôt git ; s'il "
+        "est remis dans l'inventaire, la surveillance reprend là où elle s'était arrêtée. Si ce "
+        "retrait n'était pas voulu, remettre l'équipement dans hosts.yaml.",
         "h_transitional_expired": "Étape transitoire expirée sur {device}",
         "ticket_id": "Ticket",
         "expired_at": "Expirée le",
@@ -309,6 +328,8 @@ TEXT = {
         "s_fetch_quarantined": "[prisme-drift] {site}: fetch of {device} quarantined",
         "s_hostkey_changed": "[prisme-drift] {site}: SSH host key of {device} changed, "
         "polls blocked",
+        "s_device_removed": "[prisme-drift] {site}: {device} removed from the inventory, "
+        "no longer watched",
         "s_transitional_expired": "[prisme-drift] {site}: transitional step expired on {device}",
         "s_ticket_refused": "[prisme-drift] {site}: ticket {ticket} refused, it authorizes nothing",
         "s_job_failed": "[prisme-drift] {site}: job {job} failed",
@@ -369,8 +390,15 @@ TEXT = {
         "configuration stays the reference. One alert per streak of bad fetches.",
         "h_hostkey_changed": "The SSH host key of {device} changed",
         "hostkey_advice": "Polls of this device are blocked: a changed key means a replaced or "
-        "reset device, or an interception. Check on site; if the change is legitimate, remove "
-        "the old key:",
+        "reset device, or an interception. Check the new key's fingerprint on site; if the "
+        "change is legitimate, accept it (never automatic, recorded in the audit trail):",
+        "h_device_removed": "{device} was removed from the inventory",
+        "removed_at": "Removed",
+        "removed_items": "Open drift items closed (reason: device removed)",
+        "removed_advice": "This device is no longer polled: its changes are no longer seen. Its "
+        "history and approved baseline stay in the git repository; if it is put back in the "
+        "inventory, monitoring resumes where it stopped. If the removal was not intended, put "
+        "the device back in hosts.yaml.",
         "h_transitional_expired": "Transitional step expired on {device}",
         "ticket_id": "Ticket",
         "expired_at": "Expired",
@@ -701,14 +729,36 @@ def fetch_quarantined_blocks(e: EventView, w: Wording) -> list[Block]:
 
 def hostkey_changed_blocks(e: EventView, w: Wording) -> list[Block]:
     t = TEXT[w.language]
-    p = e.payload
-    entry = host_entry(str(p.get("hostname", "")), int(p.get("port") or 22))
     return [
         Heading(t["h_hostkey_changed"].format(device=e.device)),
-        Fields(tuple(_device_rows(p, w))),
+        Fields(tuple(_device_rows(e.payload, w))),
         Para(t["hostkey_advice"]),
-        Code((f"ssh-keygen -R '{entry}' -f {w.known_hosts}",)),
+        Code((f"{_cmd(w)} hostkey accept {e.device}",)),
     ]
+
+
+def device_removed_blocks(e: EventView, w: Wording) -> list[Block]:
+    """Payload: the device's last known address and poll, ``removed_at``, ``closed_items``."""
+    t = TEXT[w.language]
+    p = e.payload
+    tz = ZoneInfo(w.timezone)
+    rows = [
+        *_device_rows(p, w),
+        (t["removed_at"], _when(_parse_time(p.get("removed_at")), tz, t["unknown"])),
+    ]
+    blocks: list[Block] = [
+        Heading(t["h_device_removed"].format(device=e.device)),
+        Fields(tuple(rows)),
+        Para(t["removed_advice"]),
+    ]
+    items = [
+        f"#{i.get('id')}  {category_label(str(i.get('category')), w.language)}  "
+        f"{' / '.join(i.get('path') or []) or (i.get('lines') or [''])[0]}".rstrip()
+        for i in p.get("closed_items") or []
+    ]
+    if items:
+        blocks += [Para(f"{t['removed_items']}{_colon(w.language)}"), Code(tuple(items))]
+    return blocks
 
 
 def transitional_expired_blocks(e: EventView, w: Wording) -> list[Block]:
@@ -819,6 +869,7 @@ SECTIONS: dict[str, Callable[[EventView, Wording], list[Block]]] = {
     "device_recovered": device_recovered_blocks,
     "fetch_quarantined": fetch_quarantined_blocks,
     "hostkey_changed": hostkey_changed_blocks,
+    "device_removed": device_removed_blocks,
     "job_failed": job_failed_blocks,
     "store_unusable": store_unusable_blocks,
     "heartbeat": heartbeat_blocks,

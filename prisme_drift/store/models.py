@@ -64,7 +64,11 @@ Base.metadata.naming_convention = {
 
 
 class Device(Base):
-    """A device of the inventory as last seen by a poll."""
+    """A device of the inventory as last seen by a poll.
+
+    ``removed_at``: when a poll found it gone from the inventory (NULL while it is in it). The
+    row, its polls, its drift items and its git baseline are kept; a device put back resumes.
+    """
 
     __tablename__ = "devices"
     __table_args__ = (UniqueConstraint("site", "name", name="uq_devices_site_name"),)
@@ -84,6 +88,7 @@ class Device(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_good_lines: Mapped[int | None] = mapped_column(Integer)
     last_good_bytes: Mapped[int | None] = mapped_column(Integer)
+    removed_at: Mapped[datetime | None]
 
     drift_items: Mapped[list[DriftItem]] = relationship(
         back_populates="device", cascade="all, delete-orphan", passive_deletes=True

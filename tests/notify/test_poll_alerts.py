@@ -189,15 +189,16 @@ def test_quarantine_once_per_streak(notify_site: Factory) -> None:
 def test_changed_host_key_alerts_once(notify_site: Factory) -> None:
     site, server = notify_site(["sw01"])
     run_poll(site.settings)
-    site.lab.rotate_host_key("sw01")
+    old = site.device("sw01").host_key_fingerprint()
+    new = site.lab.rotate_host_key("sw01")
     run_poll(site.settings)
     run_poll(site.settings)
     (message,) = server.received
     assert message.subject == (
         "[prisme-drift] test-site : la clé SSH de sw01 a changé, relevés bloqués"
     )
-    port = site.device("sw01").port
-    assert f"ssh-keygen -R '[127.0.0.1]:{port}' -f {site.settings.state_path}" in message.text
+    assert f"pinned ssh-ed25519 {old}, the device now presents ssh-ed25519 {new}" in message.text
+    assert f"prisme-drift -c {site.config_file} hostkey accept sw01" in message.text
 
 
 def test_heartbeat_once_per_period(notify_site: Factory) -> None:

@@ -143,6 +143,51 @@ def test_device_events_are_worded() -> None:
     assert "10.0.0.3:22" in message.body
 
 
+def removed_event() -> EventView:
+    closed = drift(12, closed_at=OPENED.isoformat(), close_reason="device_removed").payload
+    payload = {
+        "device": "sw02",
+        "platform": "ios",
+        "hostname": "10.0.0.2",
+        "port": 22,
+        "last_success_at": BEFORE.isoformat(),
+        "removed_at": OPENED.isoformat(),
+        "closed_items": [{**closed, "lines": ["+ switchport access vlan 40"]}],
+    }
+    return EventView(3, "device_removed", "cabinet-dupont", "sw02", OPENED, payload)
+
+
+def test_device_removed_is_worded_in_french_and_english() -> None:
+    fr = render_notification(note(removed_event()), FR)
+    assert fr.subject == (
+        "[prisme-drift] cabinet-dupont : sw02 retiré de l'inventaire, plus surveillé"
+    )
+    assert "sw02 a été retiré de l'inventaire" in fr.body
+    assert "Retiré le : 2026-11-26 14:05 +04" in fr.body
+    assert "restent dans le dépôt git" in fr.body
+    assert "Dérives ouvertes refermées (motif : équipement retiré) :" in fr.body
+    assert "    #12  VLAN  interface GigabitEthernet1/0/3" in fr.body
+    en = render_notification(note(removed_event()), EN)
+    assert en.subject == (
+        "[prisme-drift] cabinet-dupont: sw02 removed from the inventory, no longer watched"
+    )
+    assert "stay in the git repository" in en.body and "#12  VLAN" in en.body
+    both = render_notification(note(removed_event(), drift(13)), EN)
+    assert "1 device removed from the inventory" in both.subject
+
+
+def test_changed_host_key_gives_the_accept_command() -> None:
+    payload = {"device": "sw01", "hostname": "10.0.0.1", "port": 22, "error_kind": "hostkey",
+               "error": "the SSH host key of sw01 (10.0.0.1) changed: pinned ssh-ed25519 "
+               "SHA256:old, the device now presents ssh-ed25519 SHA256:new"}  # fmt: skip
+    event = EventView(4, "hostkey_changed", "cabinet-dupont", "sw01", OPENED, payload)
+    for wording in (FR, EN):
+        body = render_notification(note(event), wording).body
+        assert f"    prisme-drift -c {CONFIG} hostkey accept sw01" in body
+        assert "SHA256:old" in body and "SHA256:new" in body
+        assert "ssh-keygen" not in body
+
+
 @pytest.mark.parametrize(
     ("due", "sent", "send", "fold"),
     [

@@ -21,7 +21,7 @@ from prisme_drift.store.engine import (
 from prisme_drift.store.models import Base
 
 #: The newest shipped revision; a new migration moves it (and may add to TABLES).
-HEAD = "0003"
+HEAD = "0004"
 TABLES = {"devices", "polls", "device_polls", "drift_items"}
 TABLES |= {"events", "outbox", "outbox_events"}  # 0002: notifications
 TABLES |= {"tickets", "audit_log"}  # 0003: change tickets, audit trail
@@ -117,3 +117,29 @@ def test_constraint_names_follow_the_naming_convention(migrated_engine: Engine) 
     for table in Base.metadata.sorted_tables:
         expected = {c.name for c in table.constraints if c.name} | {i.name for i in table.indexes}
         assert _reflected_names(migrated_engine, table.name) == expected, table.name
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def test_0004_adds_devices_removed_at_and_keeps_the_devices(db_engine: Engine) -> None:
+    upgrade(db_engine, "0003")
+    with db_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO devices (site, name, platform, hostname, port, consecutive_failures)"
+                " VALUES ('s1', 'sw01', 'ios', '192.0.2.1', 22, 0)"
+            )
+        )
+    assert "removed_at" not in _columns(db_engine, "devices")
+    upgrade(db_engine, "0004")
+    assert "removed_at" in _columns(db_engine, "devices")
+    with db_engine.begin() as connection:
+        row = connection.execute(text("SELECT name, removed_at FROM devices")).one()
+        assert tuple(row) == ("sw01", None)
+        connection.execute(text("UPDATE devices SET removed_at = CURRENT_TIMESTAMP"))
+    downgrade(db_engine, "0003")
+    assert "removed_at" not in _columns(db_engine, "devices")
+    with db_engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM devices")).scalars().all() == ["sw01"]

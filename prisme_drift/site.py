@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.config import DEFAULT_NAME, Settings, render_default
-from prisme_drift.errors import ConfigError
+from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DriftItem, Poll
+from prisme_drift.timefmt import iso
 
 HOSTS_EXAMPLE = """\
 # Nornir SimpleInventory. An existing Nornir inventory works as is.
@@ -93,10 +94,6 @@ def init_site(
     return created
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 def site_status(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     site = settings.site.name
@@ -126,7 +123,7 @@ def site_status(settings: Settings) -> dict[str, Any]:
     return {
         "daemon": daemon_status(settings.state_path, site),
         "site": site,
-        "last_poll": _iso(last),
+        "last_poll": iso(last, timespec="seconds"),
         "open_drift": sum(counts.values()),
         "observed": observed,
         "approved": approved,
@@ -138,8 +135,8 @@ def site_status(settings: Settings) -> dict[str, Any]:
                 "port": d.port,
                 "last_status": d.last_status,
                 "last_error": d.last_error,
-                "last_poll_at": _iso(d.last_poll_at),
-                "last_success_at": _iso(d.last_success_at),
+                "last_poll_at": iso(d.last_poll_at, timespec="seconds"),
+                "last_success_at": iso(d.last_success_at, timespec="seconds"),
                 "consecutive_failures": d.consecutive_failures,
                 "open_drift": counts.get(d.id, 0),
             }
@@ -152,7 +149,7 @@ def device_diff(settings: Settings, device: str) -> str:
     """Unified diff approved -> observed of a device's normalized files."""
     with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
         if repo.read(OBSERVED, device, "") is None:
-            raise ConfigError(
+            raise RefusedError(
                 f"no baseline for device {device!r} on site {settings.site.name}; "
                 "check the name with 'prisme-drift status'"
             )

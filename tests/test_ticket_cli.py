@@ -69,11 +69,19 @@ def test_add_approve_list_show_close(site: Path) -> None:
     assert [(t["id"], t["status"], t["approval"]["by"]) for t in listed] == [
         ("CHG-10", "approved", "Dr Dupont")
     ]
-    shown = json.loads(run(site, "ticket", "show", "CHG-10").stdout)
+    shown = json.loads(run(site, "ticket", "show", "CHG-10", "--json").stdout)
     assert shown["categories"] == ["vlan", "interface"]
+    readable = run(site, "ticket", "show", "CHG-10")
+    assert readable.returncode == 0, readable.stderr
+    lines = {line[:15].strip(): line[16:] for line in readable.stdout.splitlines()}
+    assert lines["window"] == "2026-12-01 08:00:00 +04:00 → 2026-12-01 12:00:00 +04:00"
+    assert lines["categories"] == "vlan, interface"
+    assert lines["scope"] == "group switches"
+    assert lines["rollback"] == "no vlan 40"
+    assert lines["approval"].startswith("Dr Dupont, 20") and "(ref. mail 25/11)" in lines["approval"]
     assert run(site, "ticket", "close", "CHG-10").returncode == 0
     again = run(site, "ticket", "cancel", "CHG-10")
-    assert again.returncode == 1 and "already closed" in again.stderr
+    assert again.returncode == 5 and "already closed" in again.stderr
     verify = run(site, "audit", "verify")
     assert verify.returncode == 0 and "3 entries" in verify.stdout
 
@@ -96,7 +104,7 @@ def test_approval_refusals_name_every_reason(site: Path) -> None:
         "2026-12-01T09:00",
     )
     refused = run(site, "ticket", "approve", "CHG-11", "--by", "X", "--ref", "Y")
-    assert refused.returncode == 1 and "rollback" in refused.stderr
+    assert refused.returncode == 5 and "rollback" in refused.stderr
     bad_window = run(
         site,
         "ticket",
@@ -136,7 +144,7 @@ def test_approval_refusals_name_every_reason(site: Path) -> None:
     )
     assert unknown.returncode == 0
     refused = run(site, "ticket", "approve", "CHG-13", "--by", "X", "--ref", "Y")
-    assert refused.returncode == 1 and "sw99" in refused.stderr
+    assert refused.returncode == 5 and "sw99" in refused.stderr
 
 
 def test_import_is_all_or_nothing(site: Path, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,11 @@ from prisme_drift.authorize.model import Approval, DeviceRef, Ticket, TicketStat
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.store.models import AuditEntry, TicketRow
+from prisme_drift.timefmt import utcnow
 
 
 class TicketError(RefusedError):
     """A ticket operation was refused (unknown id, wrong status, approval rules)."""
-
-
-def now_utc() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
 
 
 def default_actor() -> str:
@@ -57,7 +52,7 @@ class AuditLog:
             .limit(1)
         )
         prev = last.hash if last else GENESIS
-        at = now_utc().replace(microsecond=0)
+        at = utcnow().replace(microsecond=0)
         digest = entry_hash(prev, self.site, at, actor, action, subject, details)
         row = AuditEntry(
             site=self.site,
@@ -146,7 +141,7 @@ class TicketRegistry:
         """Store a new ticket; refuses an id already used."""
         if self.session.get(TicketRow, ticket.id) is not None:
             raise TicketError(f"ticket {ticket.id} already exists; choose another id")
-        now = now_utc()
+        now = utcnow()
         self.session.add(
             TicketRow(
                 id=ticket.id,
@@ -163,7 +158,7 @@ class TicketRegistry:
     def save(self, ticket: Ticket) -> Ticket:
         """Replace a stored ticket by its new state."""
         row = self._row(ticket.id)
-        row.data, row.status, row.updated_at = ticket.as_dict(), str(ticket.status), now_utc()
+        row.data, row.status, row.updated_at = ticket.as_dict(), str(ticket.status), utcnow()
         self.session.flush()
         return ticket
 
@@ -190,7 +185,7 @@ def approve(ticket: Ticket, refs: dict[str, DeviceRef], by: str, ref: str) -> Ti
         raise TicketError(
             f"ticket {ticket.id} cannot be approved:\n" + "\n".join(f"  - {p}" for p in problems)
         )
-    approval = Approval(by=by, at=now_utc(), ref=ref)
+    approval = Approval(by=by, at=utcnow(), ref=ref)
     return ticket.model_copy(update={"status": TicketStatus.APPROVED, "approval": approval})
 
 

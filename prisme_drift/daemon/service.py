@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar, TypeVar
@@ -65,22 +65,18 @@ from prisme_drift.daemon.sdnotify import SystemdNotifier
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import PollReport
 from prisme_drift.sitelock import SiteBusyError, site_lock
+from prisme_drift.timefmt import local_time, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_BUSY = 0, 6  # the CLI's table (prisme_drift/cli/app.py)
 STOP_GRACE = 25.0  # seconds given to a running job at SIGTERM (systemd waits 30)
 SITE_BUSY_WAIT = 120.0  # a poll waits this long for a manual command holding the site lock
 TICK = 1.0
 SNAPSHOT_DIR = "daemon"
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 JOB_STATE_TTL = timedelta(days=7)
-
-
-def utcnow() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -166,7 +162,7 @@ class Daemon:
             lock.acquire()
         except DaemonRunningError as exc:
             log.error("%s", exc)
-            return EXIT_USAGE
+            return EXIT_BUSY
         try:
             clean = self._run_locked()
         finally:
@@ -316,15 +312,13 @@ class Daemon:
                 "[%s] the poll has been running since %s, past every time limit: watchdog "
                 "pings stop so that systemd restarts the daemon",
                 self.site,
-                since,
+                self._local(since),
             )
         self._stuck_reported = stuck
         return stuck
 
     def _local(self, when: datetime | None) -> str:
-        if when is None:
-            return "never"
-        return when.astimezone(ZoneInfo(self.live.site.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+        return local_time(when, self.live.site.timezone, empty="never")
 
     def _next_run(self, job_id: str) -> datetime | None:
         if self.scheduler is None:

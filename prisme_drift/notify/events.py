@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from prisme_drift.normalize import FingerprintKey, redact
 from prisme_drift.notify.outbox import queue_message
 from prisme_drift.profiles import get_profile
 from prisme_drift.store.models import Device, DevicePoll, DriftItem, Event, Poll
+from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,6 @@ class DeviceTransition:
     error_kind: str | None
     error: str | None
     previous_success: datetime | None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _key_exists(session: Session, site: str, dedupe_key: str) -> bool:

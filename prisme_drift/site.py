@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
-from prisme_drift.config import DEFAULT_NAME, Settings, render_default
+from prisme_drift.config import DEFAULT_NAME, DEFAULT_TIMEZONE, Settings, render_default
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DriftItem, Poll
@@ -66,7 +66,7 @@ def _write(path: Path, text: str, created: list[Path], mode: int = 0o644) -> Non
 
 
 def init_site(
-    directory: Path, *, site: str | None = None, client: str = "", timezone: str = "Indian/Reunion"
+    directory: Path, *, site: str | None = None, client: str = "", timezone: str = DEFAULT_TIMEZONE
 ) -> list[Path]:
     """Create a site folder; refuses to overwrite an existing settings file."""
     settings_path = directory / DEFAULT_NAME

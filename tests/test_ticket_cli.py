@@ -78,7 +78,9 @@ def test_add_approve_list_show_close(site: Path) -> None:
     assert lines["categories"] == "vlan, interface"
     assert lines["scope"] == "group switches"
     assert lines["rollback"] == "no vlan 40"
-    assert lines["approval"].startswith("Dr Dupont, 20") and "(ref. mail 25/11)" in lines["approval"]
+    assert (
+        lines["approval"].startswith("Dr Dupont, 20") and "(ref. mail 25/11)" in lines["approval"]
+    )
     assert run(site, "ticket", "close", "CHG-10").returncode == 0
     again = run(site, "ticket", "cancel", "CHG-10")
     assert again.returncode == 5 and "already closed" in again.stderr

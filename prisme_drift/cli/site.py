@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from prisme_drift.cli.app import EXIT_DRIFT, EXIT_OK, Context, cli, err, out, pass_ctx, styled
-from prisme_drift.config import Settings
+from prisme_drift.config import DEFAULT_TIMEZONE, Settings
 from prisme_drift.models import DriftView, PollReport
 from prisme_drift.timefmt import local_time
 
@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--site", help="Site name (default: the folder name).")
 @click.option("--client", default="", help="Client name shown in reports.")
-@click.option("--timezone", default="Indian/Reunion", show_default=True)
+@click.option(
+    "--timezone",
+    default=DEFAULT_TIMEZONE,
+    show_default=True,
+    help="IANA name of the site's timezone: every time people read is shown in it.",
+)
 def init(directory: Path, site: str | None, client: str, timezone: str) -> None:
     """Create a new site folder: settings, inventory skeleton, baseline repo, state."""
     from prisme_drift.site import init_site

@@ -143,12 +143,17 @@ def commands(group: click.Group = cli_group, prefix: str = "") -> Iterator[tuple
             yield path, command.help or ""
 
 
-def test_every_command_has_help_and_a_line_in_docs_cli() -> None:
+def test_every_command_has_help() -> None:
+    found = dict(commands())
+    assert len(found) >= 25
+    assert [path for path, text in found.items() if not text.strip()] == []
+    assert "authorizes anything" in found["ticket close"] + found["ticket cancel"]
+
+
+def test_every_command_has_a_line_in_docs_cli() -> None:
     doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `prisme-drift ([a-z ]+?)(?: [A-Z\[<-].*?)?` \|", doc, re.M))
     found = dict(commands())
-    assert len(found) >= 25
-    assert not [path for path, text in found.items() if not text.strip()], "commands without help"
     assert sorted(set(found) - documented) == []
     assert sorted(documented - set(found)) == []
 

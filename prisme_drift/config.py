@@ -28,6 +28,9 @@ from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
 DEFAULT_NAME = "prisme-drift.toml"
+#: One default for ``[site] timezone``, whether ``init`` writes it or the key is left out: the
+#: product's users (PRISME and its clinics) are in La Réunion. docs/configuration.md says so.
+DEFAULT_TIMEZONE = "Indian/Reunion"
 
 
 class _Section(BaseModel):
@@ -39,7 +42,7 @@ class SiteSettings(_Section):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     client: str = ""
-    timezone: TimezoneName = "UTC"
+    timezone: TimezoneName = DEFAULT_TIMEZONE
 
 
 class InventorySettings(_Section):
@@ -330,7 +333,7 @@ def load_settings(path: Path) -> Settings:
         ) from None  # pydantic's own text quotes the input, which may hold a secret
 
 
-def render_default(site: str, client: str = "", timezone: str = "Indian/Reunion") -> str:
+def render_default(site: str, client: str = "", timezone: str = DEFAULT_TIMEZONE) -> str:
     """The settings file written by ``prisme-drift init``: every section, with comments."""
     return f'''# prisme-drift settings. Relative paths resolve from this file's folder.
 # Every key is described in docs/configuration.md.
@@ -338,7 +341,7 @@ def render_default(site: str, client: str = "", timezone: str = "Indian/Reunion"
 [site]
 name = "{site}"                  # lower-case letters, digits, '.', '_' or '-'
 client = "{client}"
-timezone = "{timezone}"
+timezone = "{timezone}"          # IANA name; every time people read is shown in it
 
 [inventory]
 path = "inventory"               # Nornir SimpleInventory: hosts.yaml, groups.yaml, defaults.yaml

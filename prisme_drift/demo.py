@@ -9,12 +9,16 @@ alerts that IT would receive are printed.
 from __future__ import annotations
 
 import secrets
+import signal
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import yaml
 from rich.console import Console
+from rich.text import Text
 
 from prisme_drift.config import load_settings
 from prisme_drift.lab import Lab, LabDevice
@@ -102,14 +106,45 @@ def technician_change(device_type: str, port: int, password: str, lines: list[st
         )
 
 
+def _step(console: Console, step: str, text: str) -> None:
+    console.print(Text.assemble((step, "bold"), " ", text))
+
+
 def _summary(console: Console, step: str, report: PollReport) -> None:
     statuses = ", ".join(f"{d.name}={d.status}" for d in report.devices)
-    console.print(f"[bold]{step}[/] poll {report.poll_id}: {statuses}")
+    _step(console, step, f"poll {report.poll_id}: {statuses}")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, so that the lab stops and the temporary site is removed."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
-    """Run the demo; 0 when the VLAN and port-forward changes were flagged, 1 otherwise."""
-    folder = directory or Path(tempfile.mkdtemp(prefix="prisme-drift-demo-"))
+    """Run the demo; 0 when the VLAN and port-forward changes were flagged, 1 otherwise.
+
+    Without ``directory`` the site lives in a temporary folder removed at exit, whether the
+    demo succeeds, fails or is interrupted (Ctrl-C, SIGTERM).
+    """
+    with _sigterm_as_interrupt():
+        if directory is not None:
+            return _demo(directory, lang=lang, console=console, keep=True)
+        with tempfile.TemporaryDirectory(
+            prefix="prisme-drift-demo-", ignore_cleanup_errors=True
+        ) as tmp:
+            return _demo(Path(tmp), lang=lang, console=console, keep=False)
+
+
+def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
     password = secrets.token_urlsafe(12)
     devices = [
         LabDevice(name=n, platform=p, username="admin", password=password)
@@ -130,10 +165,11 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
             "cisco_ios", lab.device("sw-imagerie").port, password, UNAUTHORIZED_CHANGE
         )
         technician_change("fortinet", lab.device("fw-cabinet").port, password, FIREWALL_CHANGE)
-        console.print(
-            "[bold]2. change[/] a technician adds VLAN 40 and moves Gi1/0/3 into it on "
-            "sw-imagerie, and opens VNC (port 5900) to a CAD-CAM workstation on fw-cabinet, "
-            "over SSH, without a ticket"
+        _step(
+            console,
+            "2. change",
+            "a technician adds VLAN 40 and moves Gi1/0/3 into it on sw-imagerie, and opens "
+            "VNC (port 5900) to a CAD-CAM workstation on fw-cabinet, over SSH, without a ticket",
         )
         second = run_poll(settings, deliver=False)
         _summary(console, "3. detection", second)
@@ -143,13 +179,18 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
             item,
             lang=lang,
             timezone=settings.site.timezone,
-            config_hint=f" -c {folder / 'prisme-drift.toml'}",
+            config_hint=f" -c {folder / 'prisme-drift.toml'}" if keep else "",
         )
         console.rule(message.subject)
         console.print(message.body, markup=False)
-    console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
+    if keep:
+        console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
+    else:
+        console.print("site folder: temporary, removed at exit (keep one with --dir FOLDER)")
     found = {(i.device, i.category) for i in opened if i.verdict == "unauthorized"}
     flagged = {("sw-imagerie", "vlan"), ("fw-cabinet", "nat")} <= found
     if not flagged:
-        console.print(f"[red]demo failed: expected VLAN and NAT drift, found {sorted(found)}[/]")
+        console.print(
+            Text(f"demo failed: expected VLAN and NAT drift, found {sorted(found)}", style="red")
+        )
     return 0 if flagged and first.exit_code == 0 else 1

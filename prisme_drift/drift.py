@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +17,7 @@ from prisme_drift.profiles import get_profile
 from prisme_drift.recovery import site_writer
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import DriftItem
+from prisme_drift.timefmt import local_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +107,14 @@ def accept_item(settings: Settings, item_id: int, by: str, reason: str) -> Drift
                 if item is None or item.site != settings.site.name:
                     raise DriftError(f"no drift item {item_id} on site {settings.site.name}")
                 if item.closed_at is not None:
+                    closed = local_time(item.closed_at, settings.site.timezone)
                     raise DriftError(
-                        f"drift item {item_id} is already closed "
-                        f"({item.close_reason} at {item.closed_at.isoformat()})"
+                        f"drift item {item_id} is already closed ({item.close_reason} at {closed})"
                     )
                 _move_approved(settings, item, session, by, reason)
                 item.verdict, item.close_reason = "accepted", "accepted"
                 item.accepted_by, item.accept_reason = by, reason
-                item.closed_at = datetime.now(UTC)
+                item.closed_at = utcnow()
                 session.flush()
                 view = item_view(item)
                 audit = AuditLog(session, settings.site.name, settings.state_path)
@@ -147,6 +147,6 @@ def _move_approved(
             APPROVED,
             {device.name: snapshot},
             f"{item.site}: accept drift item {item.id} on {device.name} ({item.category})",
-            datetime.now(UTC),
+            utcnow(),
             {"Drift-item": str(item.id), "Accepted-by": by, "Reason": " ".join(reason.split())},
         )

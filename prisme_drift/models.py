@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from prisme_drift.timefmt import iso
+
 
 class Category(StrEnum):
     """The words of the policy's rule 4: every changed line gets exactly one."""
@@ -148,9 +150,6 @@ class DriftView:
         return [f"- {line}" for line in self.removed] + [f"+ {line}" for line in self.added]
 
     def as_dict(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
             "id": self.id,
             "site": self.site,

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,13 +42,9 @@ from prisme_drift.profiles import get_profile
 from prisme_drift.recovery import site_writer
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DevicePoll, Poll
+from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    """Aware UTC now (one place, so tests and the daemon agree)."""
-    return datetime.now(UTC)
 
 
 class PollCancelled(PrismeDriftError):

@@ -17,13 +17,20 @@ from sqlalchemy import func, select
 from prisme_drift.authorize.registry import AuditLog
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.collect.hostkeys import KNOWN_HOSTS
-from prisme_drift.config import DEFAULT_NAME, Settings, load_settings, render_default
+from prisme_drift.config import (
+    DEFAULT_NAME,
+    DEFAULT_TIMEZONE,
+    Settings,
+    load_settings,
+    render_default,
+)
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
 from prisme_drift.sitelock import site_lock
 from prisme_drift.statedir import make_private_dir, missing_state
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory, shared_engine
 from prisme_drift.store.models import Device, DriftItem, Poll
+from prisme_drift.timefmt import iso
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +114,7 @@ def _init_settings_text(directory: Path, name: str, client: str, timezone: str) 
 
 
 def init_site(
-    directory: Path, *, site: str | None = None, client: str = "", timezone: str = "Indian/Reunion"
+    directory: Path, *, site: str | None = None, client: str = "", timezone: str = DEFAULT_TIMEZONE
 ) -> list[Path]:
     """Create a site folder; refuses to overwrite an existing settings file.
 
@@ -226,10 +233,6 @@ def recreate_state(settings: Settings, by: str, reason: str) -> list[Path]:
     return [p for p in (state, state / KEY_FILE) if p not in existed]
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 def site_status(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     site = settings.site.name
@@ -259,7 +262,7 @@ def site_status(settings: Settings) -> dict[str, Any]:
     return {
         "daemon": daemon_status(settings.state_path, site),
         "site": site,
-        "last_poll": _iso(last),
+        "last_poll": iso(last, timespec="seconds"),
         "open_drift": sum(counts.values()),
         "observed": observed,
         "approved": approved,
@@ -271,13 +274,13 @@ def site_status(settings: Settings) -> dict[str, Any]:
                 "port": d.port,
                 "last_status": d.last_status,
                 "last_error": d.last_error,
-                "last_poll_at": _iso(d.last_poll_at),
-                "last_success_at": _iso(d.last_success_at),
+                "last_poll_at": iso(d.last_poll_at, timespec="seconds"),
+                "last_success_at": iso(d.last_success_at, timespec="seconds"),
                 "consecutive_failures": d.consecutive_failures,
                 "open_drift": counts.get(d.id, 0),
                 # gone from the inventory: no longer polled, history and baseline kept
                 "removed": d.removed_at is not None,
-                "removed_at": _iso(d.removed_at),
+                "removed_at": iso(d.removed_at, timespec="seconds"),
             }
             for d in devices
         ],
@@ -288,7 +291,7 @@ def device_diff(settings: Settings, device: str) -> str:
     """Unified diff approved -> observed of a device's normalized files."""
     with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
         if repo.read(OBSERVED, device, "") is None:
-            raise ConfigError(
+            raise RefusedError(
                 f"no baseline for device {device!r} on site {settings.site.name}; "
                 "check the name with 'prisme-drift status'"
             )

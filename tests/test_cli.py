@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,7 +128,11 @@ def test_run_drift_accept_status_diff(lab_site: Callable[..., LabSite]) -> None:
     assert shown.returncode == 0 and "+ vlan 77" in shown.stdout and "no vlan 77" in shown.stdout
 
     diff = cli("diff", "sw02", config=site.config_file)
-    assert "+vlan 77" in diff.stdout
+    assert diff.returncode == 3 and "+vlan 77" in diff.stdout  # differ: 3, as compare
+    same = cli("diff", "sw01", config=site.config_file)
+    assert same.returncode == 0 and "sw01: observed equals approved" in same.stdout
+    unknown = cli("diff", "sw99", config=site.config_file)
+    assert unknown.returncode == 5 and "no baseline for device 'sw99'" in unknown.stderr
 
     table = cli("run", config=site.config_file)
     assert table.returncode == 3 and "vlan 77" in table.stdout
@@ -151,6 +158,7 @@ def test_run_drift_accept_status_diff(lab_site: Callable[..., LabSite]) -> None:
 
     third = cli("run", "--json", config=site.config_file)
     assert third.returncode == 0, third.stdout
+    assert cli("diff", "sw02", config=site.config_file).returncode == 0  # accepted: equal again
 
     status = json.loads(cli("status", "--json", config=site.config_file).stdout)
     assert status["open_drift"] == 0
@@ -206,3 +214,47 @@ def test_demo_in_english(tmp_path: Path) -> None:
     result = cli("demo", "--dir", str(tmp_path / "demo"), "--lang", "en")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unauthorized change on sw-imagerie (VLAN)" in result.stdout
+
+
+@pytest.mark.lab
+def test_demo_without_dir_leaves_no_folder_behind(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "demo", "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "site folder: temporary, removed at exit" in result.stdout
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_demo_removes_its_folder(tmp_path: Path, signum: signal.Signals) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "prisme_drift", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(scratch.glob("prisme-drift-demo-*/prisme-drift.toml")):
+            assert demo.poll() is None and time.monotonic() < deadline, "the demo never started"
+            time.sleep(0.1)
+        demo.send_signal(signum)
+        _, stderr = demo.communicate(timeout=120)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert list(scratch.iterdir()) == []

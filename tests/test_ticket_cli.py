@@ -69,8 +69,18 @@ def test_add_approve_list_show_close(site: Path) -> None:
     assert [(t["id"], t["status"], t["approval"]["by"]) for t in listed] == [
         ("CHG-10", "approved", "Dr Dupont")
     ]
-    shown = json.loads(run(site, "ticket", "show", "CHG-10").stdout)
+    shown = json.loads(run(site, "ticket", "show", "CHG-10", "--json").stdout)
     assert shown["categories"] == ["vlan", "interface"]
+    readable = run(site, "ticket", "show", "CHG-10")
+    assert readable.returncode == 0, readable.stderr
+    lines = {line[:15].strip(): line[16:] for line in readable.stdout.splitlines()}
+    assert lines["window"] == "2026-12-01 08:00:00 +04:00 → 2026-12-01 12:00:00 +04:00"
+    assert lines["categories"] == "vlan, interface"
+    assert lines["scope"] == "group switches"
+    assert lines["rollback"] == "no vlan 40"
+    assert (
+        lines["approval"].startswith("Dr Dupont, 20") and "(ref. mail 25/11)" in lines["approval"]
+    )
     assert run(site, "ticket", "close", "CHG-10").returncode == 0
     again = run(site, "ticket", "cancel", "CHG-10")
     assert again.returncode == 5 and "already closed" in again.stderr
@@ -187,7 +197,7 @@ def test_edit_a_draft_then_approve_it_with_the_same_id(site: Path) -> None:
     )  # fmt: skip
     assert edit.returncode == 0, edit.stderr
     assert "categories, end, mandate" in edit.stdout
-    shown = json.loads(run(site, "ticket", "show", "CHG-40").stdout)
+    shown = json.loads(run(site, "ticket", "show", "CHG-40", "--json").stdout)
     assert shown["mandate"] == "MND-2026-014" and shown["categories"] == ["addressing", "vlan"]
     assert shown["end"] == "2026-12-01T10:00:00+04:00" and shown["status"] == "draft"
     approve = run(site, "ticket", "approve", "CHG-40", "--by", "Dr Dupont", "--ref", "mail")
@@ -210,7 +220,7 @@ def test_edit_refuses_approved_tickets_bad_values_and_unknown_ids(site: Path) ->
     assert bad.returncode == 2 and "before it starts" in bad.stderr
     nothing = run(site, "ticket", "edit", "CHG-41")
     assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
-    assert json.loads(run(site, "ticket", "show", "CHG-41").stdout)["end"].startswith(
+    assert json.loads(run(site, "ticket", "show", "CHG-41", "--json").stdout)["end"].startswith(
         "2026-12-01T09:00"
     )
     assert run(site, "ticket", "approve", "CHG-41", "--by", "X", "--ref", "Y").returncode == 0
@@ -218,7 +228,7 @@ def test_edit_refuses_approved_tickets_bad_values_and_unknown_ids(site: Path) ->
     assert approved.returncode == 5
     assert "only a draft can be edited" in approved.stderr
     assert "ticket cancel CHG-41" in approved.stderr and "new id" in approved.stderr
-    assert json.loads(run(site, "ticket", "show", "CHG-41").stdout)["title"] == "IP orthophos"
+    assert json.loads(run(site, "ticket", "show", "CHG-41", "--json").stdout)["title"] == "IP orthophos"
     unknown = run(site, "ticket", "edit", "CHG-99", "--title", "x")
     assert unknown.returncode == 5 and "no ticket 'CHG-99'" in unknown.stderr
     entries = json.loads(run(site, "audit", "list", "--json").stdout)

@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from email.message import Message
 from html import unescape
 from html.parser import HTMLParser
@@ -39,6 +39,7 @@ from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
 from prisme_drift.scrub import remember, scrub
 from prisme_drift.secretpaths import unset_credentials_directory
+from prisme_drift.timefmt import utcnow
 from prisme_drift.validators import TimezoneName
 
 log = logging.getLogger(__name__)
@@ -610,17 +611,13 @@ class ChangeMapper:
 # --- the source ---------------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class GlpiSource:
     """A TicketSource reading GLPI Changes; one session per ``load()``."""
 
     settings: GlpiSettings
     name: str = "glpi"
-    clock: Callable[[], datetime] = _utcnow
+    clock: Callable[[], datetime] = utcnow
 
     def load(self) -> Loaded:
         """Every usable change as a ticket; on any read failure one problem and no tickets."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from prisme_drift.models import Category
+from prisme_drift.timefmt import local_time
 
 
 class TicketStatus(StrEnum):
@@ -74,9 +75,10 @@ class Ticket(_Frozen):
         if not (self.devices or self.groups or self.whole_site):
             raise ValueError("a ticket needs a scope: --device, --group or the whole site")
         if self.end <= self.start:
+            # each time in the zone it was given in (the CLI gives the site's)
             raise ValueError(
-                f"the window ends ({self.end.isoformat()}) before it starts "
-                f"({self.start.isoformat()})"
+                f"the window ends ({local_time(self.end, None)}) before it starts "
+                f"({local_time(self.start, None)})"
             )
         if self.expires_at is not None and self.kind != TicketKind.TRANSITIONAL:
             raise ValueError("only a transitional ticket has an expiry date")

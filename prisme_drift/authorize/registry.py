@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,11 @@ from prisme_drift.authorize.policy import policy_problems
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.store.models import AuditEntry, TicketRow
+from prisme_drift.timefmt import utcnow
 
 
 class TicketError(RefusedError):
     """A ticket operation was refused (unknown id, wrong status, approval rules)."""
-
-
-def now_utc() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
 
 
 def default_actor() -> str:
@@ -59,7 +55,7 @@ class AuditLog:
             .limit(1)
         )
         prev = last.hash if last else GENESIS
-        at = now_utc().replace(microsecond=0)
+        at = utcnow().replace(microsecond=0)
         digest = entry_hash(prev, self.site, at, actor, action, subject, details)
         row = AuditEntry(
             site=self.site,
@@ -150,7 +146,7 @@ class TicketRegistry:
         """Store a new ticket; refuses an id already used."""
         if self.session.get(TicketRow, ticket.id) is not None:
             raise TicketError(f"ticket {ticket.id} already exists; choose another id")
-        now = now_utc()
+        now = utcnow()
         self.session.add(
             TicketRow(
                 id=ticket.id,
@@ -167,7 +163,7 @@ class TicketRegistry:
     def save(self, ticket: Ticket) -> Ticket:
         """Replace a stored ticket by its new state."""
         row = self._row(ticket.id)
-        row.data, row.status, row.updated_at = ticket.as_dict(), str(ticket.status), now_utc()
+        row.data, row.status, row.updated_at = ticket.as_dict(), str(ticket.status), utcnow()
         self.session.flush()
         return ticket
 
@@ -193,7 +189,7 @@ def approve(ticket: Ticket, refs: dict[str, DeviceRef], by: str, ref: str) -> Ti
         raise TicketError(
             f"ticket {ticket.id} cannot be approved:\n" + "\n".join(f"  - {p}" for p in problems)
         )
-    approval = Approval(by=by, at=now_utc(), ref=ref)
+    approval = Approval(by=by, at=utcnow(), ref=ref)
     return ticket.model_copy(update={"status": TicketStatus.APPROVED, "approval": approval})
 
 
@@ -226,5 +222,5 @@ def set_status(ticket: Ticket, status: TicketStatus) -> Ticket:
     when: the ticket covers nothing that happened after."""
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
         raise TicketError(f"ticket {ticket.id} is already {ticket.status}")
-    closed_at = now_utc() if status == TicketStatus.CLOSED else None
+    closed_at = utcnow() if status == TicketStatus.CLOSED else None
     return ticket.model_copy(update={"status": status, "closed_at": closed_at})

@@ -1,8 +1,8 @@
 """Command line: a thin layer over the pipeline, one module per area.
 
-Exit codes are part of the interface: 0 all collected and no open unauthorized drift; 3 open
-unauthorized drift; 4 no open drift but a device failed or was quarantined; 2 usage or
-configuration error; 1 internal error. A new area adds a module here and imports it below.
+Exit codes are part of the interface: one table for every command, in ``cli/app.py`` and
+docs/cli.md (0 ok, 1 bug, 2 usage, 3 drift, 4 device, 5 refused, 6 busy, 7 operational). A new
+area adds a module here, imports it below, and a line to docs/cli.md.
 """
 
 from prisme_drift.cli import daemon, drift, hostkey, notify, offline, site, ticket  # noqa: F401

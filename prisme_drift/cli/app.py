@@ -10,7 +10,12 @@ One exit-code table for every command (docs/cli.md says the same):
 5 refused: an unknown id, or a request that fails its checks (``drift accept``, ``ticket ...``);
 6 busy: another prisme-drift process holds the site's lock; try again when it is done;
 7 operational: disk full, read-only file system, corrupt database or repository, missing
-  state, or a service the command needs is unusable.
+  state, or a service the command needs is unusable;
+130 interrupted (Ctrl-C or SIGTERM): not an error of prisme-drift, nothing half-written.
+
+Everything printed goes through ``out``/``err`` with rich markup off: data such as a device
+prompt ``[admin@rb01] >`` or a settings key ``[smtp]`` is printed as it is, never read as a
+style. Style a cell with ``styled()`` (a rich Text), never with markup in an f-string.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from prisme_drift import __version__
 from prisme_drift.config import Settings, find_config, load_settings
@@ -41,12 +47,18 @@ from prisme_drift.scrub import guard_handlers, scrub
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DRIFT, EXIT_DEVICE = 0, 1, 2, 3, 4
 EXIT_REFUSED, EXIT_BUSY, EXIT_OPERATIONAL = 5, 6, 7
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("prisme_drift")
 # Piped or logged output gets wide tables instead of 80 folded columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+def styled(text: object, style: str) -> Text:
+    """A table cell or line in a style; the text itself is never read as markup."""
+    return Text(str(text), style=style)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -99,8 +111,8 @@ def main() -> None:
         exc.show()
         code = EXIT_USAGE
     except click.exceptions.Abort:
-        err.print("aborted")
-        code = EXIT_INTERNAL
+        err.print("interrupted")
+        code = EXIT_INTERRUPTED
     except ConfigError as exc:
         click.echo(f"configuration error: {scrub(str(exc))}", err=True)
         code = EXIT_USAGE

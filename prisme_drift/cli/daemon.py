@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from prisme_drift.cli.app import EXIT_DEVICE, EXIT_OK, Context, cli, out, pass_ctx
+from prisme_drift.cli.app import EXIT_DEVICE, EXIT_OK, Context, cli, out, pass_ctx, styled
 from prisme_drift.config import find_config
+from prisme_drift.timefmt import local_time
 
 
 @cli.command()
@@ -19,7 +20,8 @@ def daemon(ctx: Context) -> None:
     """Run the scheduler in the foreground (systemd Type=notify; see docs/deployment.md).
 
     Polls on [schedule], sends alerts, backs up and checks the stores. SIGHUP reloads the
-    settings and inventory; SIGTERM stops cleanly. Exit 2 if another daemon runs for the site.
+    settings and inventory; SIGTERM stops cleanly. Exit 2 on a configuration error, 6 if
+    another daemon runs for the site.
     """
     from prisme_drift.daemon.service import run_daemon, setup_logging
 
@@ -28,41 +30,47 @@ def daemon(ctx: Context) -> None:
     raise click.exceptions.Exit(run_daemon(find_config(ctx.config)))
 
 
-def print_daemon(data: dict[str, Any]) -> None:
-    """``status``: the daemon's mode and its jobs (from ``state/jobs.json``)."""
+def print_daemon(data: dict[str, Any], timezone: str) -> None:
+    """``status``: the daemon's mode and its jobs (from ``state/jobs.json``), times in the
+    site's ``timezone``."""
     info, jobs = data["daemon"], data["jobs"]
     if not jobs and not info.get("started_at"):
         out.print("daemon: never started on this site")
         return
     mode = info.get("mode") or "stopped"
     who = f"pid {info['pid']}, " if info.get("running") else ""
-    line = f"daemon: {mode} ({who}started {info.get('started_at') or '?'})"
+    line = (
+        f"daemon: {mode} ({who}started {local_time(info.get('started_at'), timezone, empty='?')})"
+    )
     if mode == "stopped" and info.get("stopped_at"):
-        line += f", stopped {info['stopped_at']}"
+        line += f", stopped {local_time(info['stopped_at'], timezone)}"
     if mode == "dead":
         line += ": no daemon process holds the lock (killed? see journalctl -u 'prisme-drift@*')"
     out.print(line)
     if info.get("degraded_reason"):
-        out.print(f"[red]degraded, writes refused:[/] {info['degraded_reason']}")
+        out.print(styled("degraded, writes refused: ", "red") + str(info["degraded_reason"]))
     table = Table()
     for column in ("job", "last success", "last failure", "next run", "last result"):
         table.add_column(column, overflow="fold")
     for job_id, job in jobs.items():
-        result = job.get("last_outcome") or ""
-        if job.get("consecutive_failures"):
-            result = f"[red]failed x{job['consecutive_failures']}:[/] {job.get('last_error')}"
-        elif job.get("last_note"):
-            result = f"{result}: {job['last_note']}"
-        if job.get("running_since"):
-            result = f"running since {job['running_since']}"
         table.add_row(
             job_id,
-            job.get("last_success_at") or "",
-            job.get("last_failure_at") or "",
-            job.get("next_run_at") or "",
-            result,
+            local_time(job.get("last_success_at"), timezone),
+            local_time(job.get("last_failure_at"), timezone),
+            local_time(job.get("next_run_at"), timezone),
+            _job_result(job, timezone),
         )
     out.print(table)
+
+
+def _job_result(job: dict[str, Any], timezone: str) -> Text:
+    if job.get("running_since"):
+        return Text(f"running since {local_time(job['running_since'], timezone)}")
+    if job.get("consecutive_failures"):
+        failed = styled(f"failed x{job['consecutive_failures']}: ", "red")
+        return failed + str(job.get("last_error"))
+    result = str(job.get("last_outcome") or "")
+    return Text(f"{result}: {job['last_note']}" if job.get("last_note") else result)
 
 
 @cli.command()
@@ -85,9 +93,8 @@ def check(ctx: Context, as_json: bool) -> None:
         for column in ("device", "address", "tcp", "host key", "login", "prompt", "problem"):
             table.add_column(column, overflow="fold")
         for r in results:
-            style = "green" if r.ok else "red"
-            cells = (r.address, r.tcp, r.hostkey, r.login, r.prompt, r.detail)
-            table.add_row(f"[{style}]{escape(r.device)}[/]", *(escape(c) for c in cells))
+            device = styled(r.device, "green" if r.ok else "red")
+            table.add_row(device, r.address, r.tcp, r.hostkey, r.login, r.prompt, r.detail)
         out.print(table)
         out.print(f"{len(results) - len(failed)} ok, {len(failed)} failed")
     raise click.exceptions.Exit(EXIT_DEVICE if failed else EXIT_OK)

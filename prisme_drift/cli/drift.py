@@ -8,6 +8,9 @@ import click
 
 from prisme_drift.cli.app import Context, cli, out, pass_ctx
 from prisme_drift.cli.site import print_items
+from prisme_drift.timefmt import local_time
+
+TIMES = ("opened_at", "closed_at", "appeared_after")
 
 
 # -- drift --------------------------------------------------------------------------------------
@@ -25,11 +28,13 @@ def drift_list(ctx: Context, as_json: bool, include_closed: bool, device: str | 
     """Open drift items (all items with --all)."""
     from prisme_drift.drift import list_items
 
-    items = list_items(ctx.settings(), include_closed=include_closed, device=device)
+    settings = ctx.settings()
+    items = list_items(settings, include_closed=include_closed, device=device)
     if as_json:
         click.echo(json.dumps([i.as_dict() for i in items], indent=2, ensure_ascii=False))
     else:
-        print_items(items, title="drift items" if include_closed else "open drift")
+        title = "drift items" if include_closed else "open drift"
+        print_items(items, title, settings.site.timezone)
 
 
 @drift.command("show")
@@ -40,23 +45,26 @@ def drift_show(ctx: Context, item_id: int, as_json: bool) -> None:
     """One drift item in full, with its remediation hint."""
     from prisme_drift.drift import get_item
 
-    item = get_item(ctx.settings(), item_id)
+    settings = ctx.settings()
+    item = get_item(settings, item_id)
     if as_json:
         click.echo(json.dumps(item.as_dict(), indent=2, ensure_ascii=False))
         return
+    tz = settings.site.timezone
     for key, value in item.as_dict().items():
         if key in ("lines", "removed", "added", "remediation", "path"):
             continue
-        out.print(f"{key:15} {value if value is not None else ''}")
+        shown = local_time(getattr(item, key), tz) if key in TIMES else value
+        out.print(f"{key:15} {shown if shown is not None else ''}")
     out.print("change:")
     for p in item.path:
-        out.print(f"    {p}", markup=False)
+        out.print(f"    {p}")
     for line in item.lines():
-        out.print(f"    {line}", markup=False)
+        out.print(f"    {line}")
     if item.remediation:
         out.print("remediation (suggested, never applied):")
         for line in item.remediation:
-            out.print(f"    {line}", markup=False)
+            out.print(f"    {line}")
 
 
 @drift.command("accept")

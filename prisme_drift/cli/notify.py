@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 from rich.table import Table
@@ -18,6 +17,7 @@ from prisme_drift.cli.app import (
     pass_ctx,
 )
 from prisme_drift.config import Settings
+from prisme_drift.timefmt import local_time
 
 
 def _no_channel(settings: Settings) -> click.exceptions.Exit:
@@ -68,10 +68,6 @@ def outbox() -> None:
     """Notifications waiting to be delivered (or delivered, with --all)."""
 
 
-def _short(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else ""
-
-
 @outbox.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--all", "include_done", is_flag=True, help="Include sent and digested messages.")
@@ -80,7 +76,9 @@ def outbox_list(ctx: Context, as_json: bool, include_done: bool) -> None:
     """Pending and failed messages, oldest first."""
     from prisme_drift.notify.sender import list_outbox
 
-    messages = list_outbox(ctx.settings(), include_done)
+    settings = ctx.settings()
+    tz = settings.site.timezone
+    messages = list_outbox(settings, include_done)
     if as_json:
         click.echo(json.dumps([m.as_dict() for m in messages], indent=2, ensure_ascii=False))
         return
@@ -92,13 +90,13 @@ def outbox_list(ctx: Context, as_json: bool, include_done: bool) -> None:
         table.add_column(column, overflow="fold")
     table.add_column("last error", overflow="fold", max_width=60)
     for m in messages:
-        when = _short(m.sent_at) if m.sent_at else _short(m.next_attempt_at)
+        when = local_time(m.sent_at or m.next_attempt_at, tz)
         table.add_row(
             str(m.id),
             m.channel,
             m.status if m.digest_id is None else f"{m.status} -> {m.digest_id}",
             str(m.attempts),
-            _short(m.created_at),
+            local_time(m.created_at, tz),
             when,
             m.summary,
             m.last_error or "",
@@ -118,7 +116,7 @@ def outbox_retry(ctx: Context, message_id: int) -> None:
         out.print(f"outbox {message_id}: delivered")
         return
     for error in report.errors:
-        out.print(f"{error}", markup=False)
+        out.print(error)
     out.print(f"outbox {message_id}: not delivered; it stays in the outbox and is retried")
     raise click.exceptions.Exit(EXIT_OPERATIONAL)
 

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from prisme_drift.cli.app import Context, cli, err, out, pass_ctx
-from prisme_drift.config import Settings
+from prisme_drift.cli.app import EXIT_DRIFT, EXIT_OK, Context, cli, err, out, pass_ctx, styled
+from prisme_drift.config import DEFAULT_TIMEZONE, Settings
 from prisme_drift.models import DriftView, PollReport
+from prisme_drift.timefmt import local_time
 
 if TYPE_CHECKING:
     from prisme_drift.notify.sender import DeliveryReport
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--site", help="Site name (default: the folder name).")
 @click.option("--client", default="", help="Client name shown in reports.")
-@click.option("--timezone", default="Indian/Reunion", show_default=True)
+@click.option(
+    "--timezone",
+    default=DEFAULT_TIMEZONE,
+    show_default=True,
+    help="IANA name of the site's timezone: every time people read is shown in it.",
+)
 @click.option(
     "--recreate-state",
     is_flag=True,
@@ -84,7 +90,7 @@ def run(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        print_report(report)
+        print_report(report, settings.site.timezone)
     if delivered is not None and (delivered.attempted or delivered.pending):
         err.print(delivered.line() + " (see 'prisme-drift outbox list')", markup=False)
     raise click.exceptions.Exit(report.exit_code)
@@ -111,7 +117,7 @@ def _run_with_progress(settings: Settings, show: bool) -> PollReport:
         TextColumn("polling"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
     )
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("", total=total)
@@ -122,8 +128,8 @@ def _run_with_progress(settings: Settings, show: bool) -> PollReport:
         )
 
 
-def print_report(report: PollReport) -> None:
-    """The summary table of a poll and its open drift."""
+def print_report(report: PollReport, timezone: str) -> None:
+    """The summary table of a poll and its open drift (times in the site's ``timezone``)."""
     table = Table(title=f"{report.site}: poll {report.poll_id}", title_justify="left")
     for column in ("device", "status", "error"):
         table.add_column(column)
@@ -135,21 +141,21 @@ def print_report(report: PollReport) -> None:
         "quarantined": "magenta",
     }
     for d in report.devices:
-        error = escape(f"{d.error_kind}: {d.error}") if d.error_kind else ""
-        table.add_row(escape(d.name), f"[{styles[d.status]}]{d.status}[/]", error)
+        error = f"{d.error_kind}: {d.error}" if d.error_kind else ""
+        table.add_row(d.name, styled(d.status, styles[d.status]), error)
     out.print(table)
     for name in report.removed:
         out.print(
-            f"removed from the inventory: {escape(name)} (no longer polled; its baseline stays "
+            f"removed from the inventory: {name} (no longer polled; its baseline stays "
             "in git, its open drift items are closed as device_removed)"
         )
     if report.commit:
         out.print(f"observed commit {report.commit[:12]}")
-    print_items(list(report.drift), title="open drift")
+    print_items(list(report.drift), "open drift", timezone)
 
 
-def print_items(items: list[DriftView], title: str) -> None:
-    """A table of drift items."""
+def print_items(items: list[DriftView], title: str, timezone: str) -> None:
+    """A table of drift items, times in the site's ``timezone``."""
     if not items:
         out.print(f"{title}: none")
         return
@@ -160,14 +166,14 @@ def print_items(items: list[DriftView], title: str) -> None:
         change = "\n".join([f"  {p}" for p in i.path] + i.lines()[:6])
         if len(i.lines()) > 6:
             change += f"\n  (+{len(i.lines()) - 6} more lines)"
-        closed = f"{i.closed_at:%Y-%m-%d %H:%M} {i.close_reason}" if i.closed_at else ""
+        closed = f"{local_time(i.closed_at, timezone)} {i.close_reason}" if i.closed_at else ""
         table.add_row(
             str(i.id),
             i.device,
             i.category,
             i.verdict,
             i.reason or "",
-            f"{i.opened_at:%Y-%m-%d %H:%M}",
+            local_time(i.opened_at, timezone),
             closed,
             change,
         )
@@ -182,12 +188,14 @@ def status(ctx: Context, as_json: bool) -> None:
     """Last poll per device, open drift, baseline heads."""
     from prisme_drift.site import site_status
 
-    data = site_status(ctx.settings())
+    settings = ctx.settings()
+    tz = settings.site.timezone
+    data = site_status(settings)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     out.print(
-        f"site {data['site']}  last poll {data['last_poll'] or 'never'}  "
+        f"site {data['site']}  last poll {local_time(data['last_poll'], tz, empty='never')}  "
         f"open drift {data['open_drift']}"
     )
     out.print(
@@ -206,34 +214,37 @@ def status(ctx: Context, as_json: bool) -> None:
     ):
         table.add_column(column)
     for d in data["devices"]:
-        last = d["last_status"] or ""
+        last: str | Text = d["last_status"] or ""
         if d["removed"]:
-            last = f"[dim]removed from the inventory {d['removed_at']}[/] (was {last})"
+            when = local_time(d["removed_at"], tz)
+            last = styled(f"removed from the inventory {when}", "dim") + f" (was {last})"
         table.add_row(
-            escape(d["name"]),
+            d["name"],
             d["platform"],
             f"{d['hostname']}:{d['port']}",
             last,
-            d["last_poll_at"] or "",
-            d["last_success_at"] or "",
+            local_time(d["last_poll_at"], tz),
+            local_time(d["last_success_at"], tz),
             str(d["consecutive_failures"]),
             str(d["open_drift"]),
         )
     out.print(table)
     from prisme_drift.cli.daemon import print_daemon
 
-    print_daemon(data["daemon"])
+    print_daemon(data["daemon"], tz)
 
 
 @cli.command()
 @click.argument("device")
 @pass_ctx
 def diff(ctx: Context, device: str) -> None:
-    """Approved vs observed for one device: the git diff of the normalized files."""
+    """Approved vs observed for one device: the git diff of the normalized files; exit 0
+    when they are equal, 3 when they differ (as ``compare``), 5 for an unknown device."""
     from prisme_drift.site import device_diff
 
     text = device_diff(ctx.settings(), device)
     click.echo(text if text else f"{device}: observed equals approved")
+    raise click.exceptions.Exit(EXIT_DRIFT if text else EXIT_OK)
 
 
 # -- demo ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from pydantic import ValidationError
@@ -34,6 +33,7 @@ from prisme_drift.errors import ConfigError
 from prisme_drift.models import Category
 from prisme_drift.statedir import ensure_state
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
+from prisme_drift.timefmt import local_time, parse_time
 
 CATEGORIES = [c.value for c in Category]
 
@@ -53,15 +53,15 @@ def _registry(settings: Settings) -> Iterator[tuple[TicketRegistry, AuditLog]]:
 
 
 def parse_when(value: str, timezone: str, option: str) -> datetime:
-    """ISO date-time; without an offset it is taken in the site's timezone."""
+    """ISO date-time with an offset or a zone name in brackets; without either it is taken in
+    the site's timezone. Returned in the site's timezone (the same instant)."""
     try:
-        when = datetime.fromisoformat(value)
+        return parse_time(value, timezone)
     except ValueError as exc:
         raise ConfigError(
-            f"{option} {value!r}: not an ISO date-time (e.g. 2026-12-01T08:00 "
-            "or 2026-12-01T08:00+04:00)"
+            f"{option} {value!r}: not an ISO date-time (e.g. 2026-12-01T08:00, "
+            f"2026-12-01T08:00+04:00 or 2026-12-01T06:00[Europe/Paris]): {exc}"
         ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(timezone))
 
 
 @cli.group()
@@ -133,9 +133,8 @@ def ticket_add(
         registry.add(new)
         audit.append(requested_by or default_actor(), "ticket.add", new.id, new.as_dict())
     out.print(
-        f"ticket {new.id} created as draft: window {new.start.isoformat()} → "
-        f"{new.end.isoformat()}; approve it with 'prisme-drift ticket approve {new.id} "
-        "--by NAME --ref REF'"
+        f"ticket {new.id} created as draft: window {_window(new, tz)}; approve it with "
+        f"'prisme-drift ticket approve {new.id} --by NAME --ref REF'"
     )
 
 
@@ -228,10 +227,26 @@ def _edits(options: dict[str, Any], tz: str) -> dict[str, Any]:
     return changes
 
 
+def _window(t: Ticket, timezone: str) -> str:
+    return f"{local_time(t.start, timezone)} → {local_time(t.end, timezone)}"
+
+
+_STATUS_HELP = {
+    "close": "Close an approved ticket once its work is done (CLOSED): it no longer "
+    "authorizes anything. Refused (exit 5) if the ticket is unknown or already closed or "
+    "cancelled.",
+    "cancel": "Cancel a ticket whose work will not happen (CANCELLED): it no longer "
+    "authorizes anything. Refused (exit 5) if the ticket is unknown or already closed or "
+    "cancelled.",
+}
+
+
 def _status_command(name: str, status: TicketStatus) -> None:
-    @ticket.command(name)
+    @ticket.command(name, help=_STATUS_HELP[name])
     @click.argument("ticket_id")
-    @click.option("--by", default=None, help="Who (default: the current user).")
+    @click.option(
+        "--by", default=None, help="Who, for the audit trail (default: the current user)."
+    )
     @pass_ctx
     def command(ctx: Context, ticket_id: str, by: str | None) -> None:
         settings = ctx.settings()
@@ -239,8 +254,6 @@ def _status_command(name: str, status: TicketStatus) -> None:
             registry.save(set_status(registry.get(ticket_id), status))
             audit.append(by or default_actor(), f"ticket.{name}", ticket_id, {})
         out.print(f"ticket {ticket_id} {status}")
-
-    command.__doc__ = f"Mark a ticket {status}."
 
 
 _status_command("close", TicketStatus.CLOSED)
@@ -315,7 +328,7 @@ def _print_tickets(settings: Settings, rows: list[tuple[Ticket, str, str]]) -> N
             t.source,
             scope,
             ", ".join(t.categories),
-            f"{t.start:%Y-%m-%d %H:%M} → {t.end:%Y-%m-%d %H:%M}",
+            _window(t, settings.site.timezone),
             t.title,
         )
     out.print(table)
@@ -323,9 +336,10 @@ def _print_tickets(settings: Settings, rows: list[tuple[Ticket, str, str]]) -> N
 
 @ticket.command("show")
 @click.argument("ticket_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the ticket as one JSON object.")
 @pass_ctx
-def ticket_show(ctx: Context, ticket_id: str) -> None:
-    """One ticket in full."""
+def ticket_show(ctx: Context, ticket_id: str, as_json: bool) -> None:
+    """One ticket in full: scope, window (site timezone), approval, rollback plan."""
     settings = ctx.settings()
     refs = _inventory_refs(settings)
     with _registry(settings) as (registry, _audit):
@@ -338,7 +352,46 @@ def ticket_show(ctx: Context, ticket_id: str) -> None:
     ]
     if not match:
         raise TicketError(f"no ticket {ticket_id!r}; see 'prisme-drift ticket list'")
-    click.echo(json.dumps(match[0], indent=2, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(match[0], indent=2, ensure_ascii=False))
+        return
+    shown = [t for t in loaded.tickets if t.id == ticket_id]
+    shown += [r.ticket for r in loaded.refused if r.ticket.id == ticket_id]
+    fields = ticket_fields(shown[0], settings.site.timezone)
+    if "refused" in match[0]:
+        fields.insert(3, ("refused", str(match[0]["refused"])))
+        fields[2] = ("status", "refused")
+    for label, value in fields:
+        out.print(f"{label:15} {value}")
+
+
+def ticket_fields(t: Ticket, timezone: str) -> list[tuple[str, str]]:
+    """``ticket show``: (label, value) lines a person reads, times in the site's timezone."""
+    scope = [*t.devices, *(f"group {g}" for g in t.groups)] + (
+        ["whole site"] if t.whole_site else []
+    )
+    approval = (
+        f"{t.approval.by}, {local_time(t.approval.at, timezone)} (ref. {t.approval.ref})"
+        if t.approval
+        else "not approved"
+    )
+    kind = str(t.kind)
+    if t.expires_at is not None:
+        kind += f", expires {local_time(t.expires_at, timezone)}"
+    return [
+        ("id", t.id),
+        ("title", t.title),
+        ("status", str(t.status)),
+        ("source", t.source),
+        ("scope", ", ".join(scope)),
+        ("categories", ", ".join(t.categories)),
+        ("window", _window(t, timezone)),
+        ("kind", kind),
+        ("requested by", t.requested_by),
+        ("approval", approval),
+        ("rollback", t.rollback or "(none)"),
+        ("mandate", t.mandate or ""),
+    ]
 
 
 @cli.group()
@@ -392,6 +445,6 @@ def audit_list(ctx: Context, as_json: bool) -> None:
         return
     for e in entries:
         out.print(
-            f"{e.id:5} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:20} {e.action:18} {e.subject}",
-            markup=False,
+            f"{e.id:5} {local_time(e.at, settings.site.timezone)} {e.actor:20} {e.action:18} "
+            f"{e.subject}"
         )

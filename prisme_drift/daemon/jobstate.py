@@ -16,9 +16,11 @@ import os
 import tempfile
 import threading
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from prisme_drift.timefmt import as_utc, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,23 +28,12 @@ JOBS_FILE = "jobs.json"
 VERSION = 1
 
 
-def utcnow() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
-
-
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
+    return iso(as_utc(value), timespec="seconds") if value else None
 
 
 def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value) if isinstance(value, str) else None
 
 
 _TIMES = (

@@ -14,14 +14,14 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from prisme_drift.errors import PrismeDriftError
+from prisme_drift.errors import SiteBusyError
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "daemon.lock"
 
 
-class DaemonRunningError(PrismeDriftError):
+class DaemonRunningError(SiteBusyError):
     """Another daemon holds the site's daemon lock; ``pid`` says which, when known."""
 
     def __init__(self, message: str, *, pid: int | None, site: str | None = None) -> None:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar, TypeVar
@@ -74,11 +74,12 @@ from prisme_drift.recovery import startup_recovery, translate
 from prisme_drift.scrub import guard_handlers, scrub
 from prisme_drift.sitelock import SiteBusyError, site_lock
 from prisme_drift.statedir import ensure_state
+from prisme_drift.timefmt import local_time, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_BUSY = 0, 6  # the CLI's table (prisme_drift/cli/app.py)
 STOP_GRACE = 25.0  # seconds given to a running job at SIGTERM (systemd waits 30)
 SITE_BUSY_WAIT = 120.0  # a poll waits this long for a manual command holding the site lock
 TICK = 1.0
@@ -94,11 +95,8 @@ STORE_PROBLEMS: tuple[tuple[type[PrismeDriftError], str], ...] = (
     (StateMissingError, "state_missing"),
 )
 RETRYABLE = ("disk_full", "read_only")
-
-
-def utcnow() -> datetime:
-    """Aware UTC now."""
-    return datetime.now(UTC)
+#: The outcome of a job the daemon's stop overtook before it began: nothing is recorded.
+NOT_RUN = "not_run"
 
 
 @dataclass(frozen=True)
@@ -193,7 +191,7 @@ class Daemon:
             lock.acquire()
         except DaemonRunningError as exc:
             log.error("%s", exc)
-            return EXIT_USAGE
+            return EXIT_BUSY
         try:
             clean = self._run_locked()
         finally:
@@ -345,15 +343,13 @@ class Daemon:
                 "[%s] the poll has been running since %s, past every time limit: watchdog "
                 "pings stop so that systemd restarts the daemon",
                 self.site,
-                since,
+                self._local(since),
             )
         self._stuck_reported = stuck
         return stuck
 
     def _local(self, when: datetime | None) -> str:
-        if when is None:
-            return "never"
-        return when.astimezone(ZoneInfo(self.live.site.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+        return local_time(when, self.live.site.timezone, empty="never")
 
     def _next_run(self, job_id: str) -> datetime | None:
         if self.scheduler is None:
@@ -649,12 +645,13 @@ class Daemon:
     # ------------------------------------------------------------------ job running
     def _run_job(self, job_id: str, kind: str, argument: str | None) -> JobResult:
         """Every job goes through here: state, running count, then its body."""
+        if self.stop_event.is_set():
+            # overtaken by the stop before it began: it did not run, its last outcome stays
+            return JobResult(NOT_RUN, "the daemon is stopping")
         self.states.started(job_id, utcnow())
         with self._idle:
             self._running += 1
         try:
-            if self.stop_event.is_set():
-                return JobResult("skipped", "the daemon is stopping")
             return self._body(kind, argument)
         finally:
             with self._idle:
@@ -853,7 +850,9 @@ class Daemon:
     def _on_executed(self, job_id: str, now: datetime, result: Any) -> None:
         if not isinstance(result, JobResult):
             result = JobResult("ok", "done")
-        if result.outcome == "ok":
+        if result.outcome == NOT_RUN:
+            log.debug("[%s] job %s not run: %s", self.site, job_id, result.note)
+        elif result.outcome == "ok":
             self.states.succeeded(job_id, now, result.note)
             level = logging.DEBUG if result.quiet else logging.INFO
             log.log(level, "[%s] job %s: %s", self.site, job_id, result.note)

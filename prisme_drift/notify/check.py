@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from prisme_drift.config import Settings
@@ -15,6 +14,7 @@ from prisme_drift.notify.notifier import (
     is_private,
 )
 from prisme_drift.notify.registry import notifiers_for, wording_for
+from prisme_drift.timefmt import utcnow
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class CheckResult:
 
 def test_notification(site: str) -> Notification:
     """A notification carrying one ``test`` event (never stored)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     return Notification(site, "test", (EventView(0, "test", site, None, now, {}),), now)
 
 

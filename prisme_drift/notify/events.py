@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from prisme_drift.store.models import (
     OutboxMessage,
     Poll,
 )
+from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,6 @@ class Removal:
 
     device: Device
     items: tuple[DriftItem, ...]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _key_exists(session: Session, site: str, dedupe_key: str) -> bool:

@@ -14,13 +14,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from prisme_drift.errors import PrismeDriftError
+from prisme_drift.errors import PrismeDriftError, RefusedError, SiteBusyError
 from prisme_drift.scrub import remember
 from prisme_drift.secretpaths import unset_credentials_directory
 
 
 class NotifyError(PrismeDriftError):
     """A notification could not be recorded, rendered or delivered."""
+
+
+class OutboxRefusedError(NotifyError, RefusedError):
+    """An outbox request was refused: unknown message, already sent or digested (exit 5)."""
+
+
+class OutboxBusyError(NotifyError, SiteBusyError):
+    """Another process is delivering the message right now (exit 6: try again later)."""
 
 
 class DeliveryError(NotifyError):

@@ -20,9 +20,16 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from prisme_drift.config import NotifySettings, Settings
-from prisme_drift.notify.notifier import EventView, Notification, NotifyError
+from prisme_drift.notify.notifier import (
+    EventView,
+    Notification,
+    NotifyError,
+    OutboxBusyError,
+    OutboxRefusedError,
+)
 from prisme_drift.notify.registry import configured_channels
 from prisme_drift.store.models import Event, OutboxMessage
+from prisme_drift.timefmt import iso, local_time
 
 PENDING, SENT, FAILED, DIGESTED = "pending", "sent", "failed", "digested"
 #: How long a sender's claim on a message lasts; longer than any delivery (timeouts included).
@@ -49,9 +56,6 @@ class OutboxView:
     digest_id: int | None
 
     def as_dict(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
         return {
             "id": self.id,
             "channel": self.channel,
@@ -290,23 +294,32 @@ def list_messages(session: Session, site: str, include_done: bool = False) -> li
 
 
 def revive(
-    session: Session, site: str, message_id: int, now: datetime, notify: NotifySettings
+    session: Session,
+    site: str,
+    message_id: int,
+    now: datetime,
+    notify: NotifySettings,
+    timezone: str = "UTC",
 ) -> None:
-    """Make a pending or failed message due now, with a fresh retry period."""
+    """Make a pending or failed message due now, with a fresh retry period; refusals name
+    times in ``timezone`` (the site's)."""
     message = session.get(OutboxMessage, message_id)
     if message is None or message.site != site:
-        raise NotifyError(
+        raise OutboxRefusedError(
             f"no outbox message {message_id} on site {site}; see 'prisme-drift outbox list --all'"
         )
     if message.status == SENT:
-        raise NotifyError(f"outbox message {message_id} was sent at {message.sent_at}; not resent")
+        raise OutboxRefusedError(
+            f"outbox message {message_id} was sent at {local_time(message.sent_at, timezone)}; "
+            "not resent"
+        )
     if message.status == DIGESTED:
-        raise NotifyError(
+        raise OutboxRefusedError(
             f"outbox message {message_id} was rolled into digest {message.digest_id}; "
             f"retry that one instead"
         )
     if message.lease_until is not None and message.lease_until > now:
-        raise NotifyError(
+        raise OutboxBusyError(
             f"outbox message {message_id} is being delivered right now; look again in a minute"
         )
     message.status, message.next_attempt_at, message.lease_until = PENDING, now, None

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from prisme_drift.models import DriftView
 from prisme_drift.notify.notifier import EventView, Notification, Wording
+from prisme_drift.timefmt import local_time, parse_iso
 
 CATEGORY_LABELS = {
     "fr": {
@@ -534,7 +535,8 @@ def to_html(blocks: Sequence[Block], lang: str, title: str) -> str:
 
 
 def _when(value: datetime | None, tz: ZoneInfo, unknown: str) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if value else unknown
+    """What a reader sees: ``2026-12-01 09:14:03 +04:00`` in the site's timezone."""
+    return local_time(value, tz, empty=unknown)
 
 
 def _iso_local(value: datetime | None, tz: ZoneInfo, *, ceil: bool = False) -> str:
@@ -547,7 +549,7 @@ def _iso_local(value: datetime | None, tz: ZoneInfo, *, ceil: bool = False) -> s
 
 
 def _parse_time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    return parse_iso(value) if isinstance(value, str) else None
 
 
 def _one_line(text: str) -> str:

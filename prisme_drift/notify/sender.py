@@ -10,29 +10,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from prisme_drift.config import Settings
+from prisme_drift.errors import ConfigError
 from prisme_drift.notify import outbox
 from prisme_drift.notify.events import queue_catch_up
-from prisme_drift.notify.notifier import DeliveryError, Notifier, NotifyError
+from prisme_drift.notify.notifier import DeliveryError, Notifier
 from prisme_drift.notify.registry import notifiers_for, wording_for
 from prisme_drift.scrub import scrub
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import OutboxMessage
+from prisme_drift.timefmt import local_time, utcnow
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -65,7 +62,7 @@ class DeliveryReport:
         if not self.waiting or self.next_retry is None:
             return None
         message_id, due = self.next_retry
-        local = due.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+        local = local_time(due, timezone)
         many = f"{self.waiting} messages wait" if self.waiting > 1 else "1 message waits"
         return (
             f"{many} for a retry time; the next retry is due at {local} ({timezone}), "
@@ -124,11 +121,18 @@ def deliver_message(
         ensure_schema(engine)
         run = _Run(settings, session_factory(engine), now, DeliveryReport())
         with run.sessions.begin() as session:
-            outbox.revive(session, settings.site.name, message_id, now(), settings.notify)
+            outbox.revive(
+                session,
+                settings.site.name,
+                message_id,
+                now(),
+                settings.notify,
+                settings.site.timezone,
+            )
             channel = _get_channel(session, message_id)
         available = notifiers or notifiers_for(settings)
         if channel not in available:
-            raise NotifyError(
+            raise ConfigError(
                 f"outbox message {message_id} is for the {channel} channel, which is not "
                 f"configured; add its section to {settings.source}"
             )
@@ -247,7 +251,8 @@ def _failed(run: _Run, message_id: int, channel: str, error: str) -> None:
     run.report.failed += 1
     log.warning(
         "[%s] outbox %d (%s) attempt %d failed: %s; next try at %s",
-        site, message_id, channel, attempts, error, next_try.isoformat() if next_try else "?",
+        site, message_id, channel, attempts, error,
+        local_time(next_try, run.settings.site.timezone, empty="?"),
     )  # fmt: skip
 
 

@@ -87,7 +87,7 @@ def test_outbox_send_says_what_waits_for_its_retry_time_and_until_when(
     assert lines[0] == "notifications: 0 sent, 0 failed, 1 pending (1 waiting for a retry time)"
     assert lines[1] == (
         f"1 message waits for a retry time; the next retry is due at "
-        f"{due:%Y-%m-%d %H:%M:%S} (Indian/Reunion), message {number}: "
+        f"{due:%Y-%m-%d %H:%M:%S} +04:00 (Indian/Reunion), message {number}: "
         f"'prisme-drift outbox retry {number}' sends it now"
     )
     assert not re.search(r"\d\d:\d\d:\d\d\.\d", send.stdout)  # no microseconds

@@ -51,6 +51,18 @@ FR = Wording("fr", "Indian/Reunion", CONFIG, "Cabinet Dupont")
 EN = Wording("en", "Indian/Reunion", CONFIG, "Cabinet Dupont")
 
 
+def test_email_times_are_in_the_site_zone_with_offset_to_the_second() -> None:
+    """One convention for every time a person reads: site zone, offset, no microseconds."""
+    opened = datetime(2026, 11, 26, 10, 5, 3, 123456, tzinfo=UTC)
+    event = drift(opened_at=opened.isoformat(), closed_at=(opened + timedelta(hours=1)).isoformat())
+    body = render_notification(note(event), EN).body
+    assert "Opened: 2026-11-26 14:05:03 +04:00" in body
+    assert "Closed: 2026-11-26 15:05:03 +04:00" in body
+    assert "123456" not in body and "10:05" not in body  # no microseconds, no UTC
+    paris = Wording("en", "Europe/Paris", CONFIG, "Cabinet Dupont")
+    assert "Opened: 2026-11-26 11:05:03 +01:00" in render_notification(note(event), paris).body
+
+
 def test_french_subject_names_device_and_category() -> None:
     assert (
         subject_for(note(drift()), FR)
@@ -90,7 +102,7 @@ def test_body_has_everything_to_act_on() -> None:
     assert "Site : cabinet-dupont" in body and "Client : Cabinet Dupont" in body
     assert "Équipement : sw02" in body and "Catégorie : VLAN" in body
     # the interval, in the site's timezone (Réunion is UTC+4)
-    assert "Apparue : entre 2026-11-26 13:50 +04 et 2026-11-26 14:05 +04" in body
+    assert "Apparue : entre 2026-11-26 13:50:00 +04:00 et 2026-11-26 14:05:00 +04:00" in body
     assert "    - switchport access vlan 10\n    + switchport access vlan 40" in body
     assert "Verdict : non autorisée" in body
     assert "aucun ticket de changement approuvé" in body

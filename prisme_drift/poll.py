@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from nornir.core import Nornir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,8 @@ from prisme_drift.notify.events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
+from prisme_drift.state.getters import collect_getters
+from prisme_drift.state.refresh import Candidate, StateUpdate, update_states
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DevicePoll, Poll
 
@@ -65,6 +68,12 @@ class _Judged:
     error: str | None = None
     lines: int | None = None
     hunks: list[Hunk] = field(default_factory=list)
+    state: StateUpdate | None = None
+
+    @property
+    def state_moved(self) -> bool:
+        """Whether a new structured state is to be committed."""
+        return self.state is not None and self.state.text is not None
 
 
 def _device_row(session: Session, site: str, fetch: Fetch) -> Device:
@@ -117,11 +126,14 @@ def _judge(
 def _commit_message(judged: list[_Judged], site: str) -> str:
     changed = [j.fetch.device for j in judged if j.status == DeviceStatus.CHANGED]
     new = [j.fetch.device for j in judged if j.status == DeviceStatus.OK]
+    state = [j.fetch.device for j in judged if j.status == DeviceStatus.UNCHANGED and j.state_moved]
     parts = []
     if changed:
         parts.append("changed: " + ", ".join(changed))
     if new:
         parts.append("new: " + ", ".join(new))
+    if state:
+        parts.append("state: " + ", ".join(state))
     return f"{site}: poll, " + "; ".join(parts)
 
 
@@ -132,7 +144,7 @@ def _record_baselines(
     moved = {
         j.fetch.device: j.snapshot
         for j in judged
-        if j.snapshot and j.status in (DeviceStatus.OK, DeviceStatus.CHANGED)
+        if j.snapshot and (j.status in (DeviceStatus.OK, DeviceStatus.CHANGED) or j.state_moved)
     }
     observed = (
         repo.commit(
@@ -187,19 +199,23 @@ def run_poll(
     on_result: Callable[[Fetch], None] | None = None,
     deliver: bool = True,
     cancel: threading.Event | None = None,
+    state: bool = False,
 ) -> PollReport:
     """Poll every device of the site once and reconcile drift; the site lock is held throughout.
+
+    Structured state is rebuilt where the configuration changed, once a day, at ticket window
+    edges (``trigger`` ``window-...``) and for every device with ``state``.
 
     The poll's events go to the outbox in its transaction; with ``deliver``, due notifications
     are then sent (after the lock is released; a delivery problem never fails the poll).
     ``cancel`` set by the end of the collection raises PollCancelled before any write.
     """
-    state = settings.state_path
-    with site_lock(state, "poll"):
+    force_state = state or trigger.startswith("window")
+    with site_lock(settings.state_path, "poll"):
         engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)
-            report = _poll_locked(settings, engine, trigger, on_result, cancel)
+            report = _poll_locked(settings, engine, trigger, on_result, cancel, force_state)
         finally:
             engine.dispose()
     if deliver:
@@ -213,6 +229,7 @@ def _poll_locked(
     trigger: str,
     on_result: Callable[[Fetch], None] | None,
     cancel: threading.Event | None = None,
+    force_state: bool = False,
 ) -> PollReport:
     site = settings.site.name
     nr = build_nornir(settings)
@@ -237,6 +254,9 @@ def _poll_locked(
         session.flush()
         rows = {name: _device_row(session, site, f) for name, f in sorted(fetches.items())}
         judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
+        if cancel is not None and cancel.is_set():
+            raise PollCancelled("poll cancelled before the structured state", site=site)
+        _structured_state(judged, repo, settings, force_state, started, nr, options)
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
         opened: list[int] = []
@@ -275,7 +295,14 @@ def _poll_locked(
         poll.approved_commit = repo.head(APPROVED)
         drift = tuple(item_view(i) for i in open_items(session, site))
         outcomes = tuple(
-            DeviceOutcome(j.fetch.device, j.status, j.error_kind, j.error, tuple(j.hunks))
+            DeviceOutcome(
+                j.fetch.device,
+                j.status,
+                j.error_kind,
+                j.error,
+                tuple(j.hunks),
+                tuple(c.model_dump(mode="json") for c in (j.state.changes if j.state else ())),
+            )
             for j in judged
         )
         report = PollReport(
@@ -300,6 +327,40 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _structured_state(
+    judged: list[_Judged],
+    repo: BaselineRepo,
+    settings: Settings,
+    force: bool,
+    now: datetime,
+    nr: Nornir,
+    options: CollectOptions,
+) -> None:
+    """Rebuild the due states and put them in the snapshots; never fails the poll."""
+    candidates = [
+        Candidate(j.snapshot, j.status in (DeviceStatus.OK, DeviceStatus.CHANGED))
+        for j in judged
+        if j.snapshot is not None
+    ]
+    try:
+        updates = update_states(
+            repo,
+            candidates,
+            force=force,
+            now=now,
+            state_dir=settings.state_path,
+            getter_pass=lambda names: collect_getters(nr, options, names),
+        )
+    except Exception:  # structured state is secondary: the configuration poll goes on
+        log.exception("[%s] structured state not updated", settings.site.name)
+        return
+    for j in judged:
+        update = updates.get(j.fetch.device)
+        if update is not None and j.snapshot is not None:
+            j.state = update
+            j.snapshot = replace(j.snapshot, state=update.text)
 
 
 def _drift_for_device(

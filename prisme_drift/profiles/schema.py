@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from prisme_drift.models import Category
+from prisme_drift.state.model import section_fields
 
 
 def _compiles(pattern: str) -> str:
@@ -157,6 +158,93 @@ class CategoryRule(_Frozen):
         return self
 
 
+#: NAPALM getters the structured state may call (each optional, per profile).
+GetterName = Literal[
+    "get_facts", "get_interfaces", "get_interfaces_ip", "get_vlans", "get_lldp_neighbors_detail"
+]
+#: Named generic converters a state extractor may apply (see ``prisme_drift.state.extract``).
+ConverterName = Literal[
+    "int",
+    "words",
+    "csv",
+    "int_ranges",
+    "cidr",
+    "network",
+    "bool",
+    "not_bool",
+    "lower",
+    "range_start",
+    "range_end",
+]
+Scalar = str | int | bool
+
+
+class FieldRule(_Frozen):
+    """A value read from the lines of a record (its own line and every line nested under it).
+
+    The first line matching ``line`` gives its ``value`` group (the whole match without one),
+    or the constant ``value``; ``all`` collects every match into a list. ``map`` renames
+    values, ``convert`` names a generic converter; ``default`` applies when no line matches.
+    """
+
+    line: Regex
+    value: Scalar | None = None
+    all: bool = False
+    map: dict[str, str] = {}
+    convert: ConverterName | None = None
+    default: Scalar | None = None
+
+
+class Extractor(_Frozen):
+    """One kind of record of the structured state, read from the normalized configuration.
+
+    ``match`` is a path of patterns: the first matches a top-level line of the parsed
+    configuration (at any depth with ``anywhere``: FortiOS VDOMs), each next one a line nested
+    directly under the previous match. One record
+    per full match; the named groups of every level are fields (names starting with ``_`` are
+    only for the pattern). ``set`` gives constant fields, ``fields`` read values from the
+    record's lines, ``convert``/``map`` apply to group values, ``where``/``unless`` keep or drop
+    a record by its lines, ``explode`` turns a list-valued field into one record per item.
+    """
+
+    section: str
+    match: tuple[Regex, ...] = ()
+    set: dict[str, Scalar] = {}
+    fields: dict[str, FieldRule | tuple[FieldRule, ...]] = {}
+    convert: dict[str, ConverterName] = {}
+    map: dict[str, dict[str, str]] = {}
+    where: Regex | None = None
+    unless: Regex | None = None
+    explode: str | None = None
+    anywhere: bool = False
+
+    @model_validator(mode="after")
+    def _known_names(self) -> Extractor:
+        known = section_fields(self.section)
+        if known is None:
+            raise ValueError(f"state extractor: unknown section {self.section!r}")
+        groups = {g for p in self.match for g in re.compile(p).groupindex if not g.startswith("_")}
+        names = groups | set(self.set) | set(self.fields) | set(self.convert) | set(self.map)
+        unknown = sorted(names - known)
+        if unknown:
+            raise ValueError(
+                f"state extractor for {self.section!r}: unknown field(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        if self.explode and self.explode not in names:
+            raise ValueError(f"state extractor: explode names no field: {self.explode!r}")
+        return self
+
+
+class StateSpec(_Frozen):
+    """How the structured state is built: NAPALM getters (NAPALM profiles only), then the
+    profile's extractors over the normalized configuration for everything else."""
+
+    getters: tuple[GetterName, ...] = ()
+    anywhere: bool = False  # every extractor's first pattern matches at any depth
+    extractors: tuple[Extractor, ...] = ()
+
+
 #: How text becomes a tree (see ``prisme_drift.classify.dialects``).
 ParserName = Literal["hier_config", "indent", "flat"]
 #: How remediation hints are computed (see ``prisme_drift.classify.remediation``).
@@ -201,9 +289,13 @@ class Profile(_Frozen):
     # a negated line no rule claims is categorized as its positive form (``no ip routing``)
     negation_prefix: str | None = "no "
     remediation: RemediationName | None = None
+    # structured state (prisme_drift.state)
+    state: StateSpec = StateSpec()
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
+        if self.state.getters and self.collect.method != "napalm":
+            raise ValueError("state.getters needs collect.method 'napalm'")
         if self.parser == "hier_config" and not self.hier_config_platform:
             raise ValueError("parser 'hier_config' needs hier_config_platform")
         if self.remediation == "hier_config" and not self.hier_config_platform:

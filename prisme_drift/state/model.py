@@ -223,3 +223,43 @@ class StateChange(_Value):
     after: Any = None
     message: str
     params: dict[str, Any] = {}
+
+
+#: The item model of each list section; ``facts`` is one object, strings sections hold ``value``.
+ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "facts": Facts,
+    "interfaces": Interface,
+    "vlans": Vlan,
+    "neighbors": Neighbor,
+    "routes": Route,
+    "dhcp_pools": DhcpPool,
+    "snmp": Snmp,
+    "management": MgmtAccess,
+    "users": User,
+    "firewall_policies": Policy,
+    "port_forwards": PortForward,
+    "ssids": Ssid,
+}
+STRING_SECTIONS = ("dns_servers", "ntp_servers")
+#: The fields that name one item of a list section (identity in changes, order in the file).
+ITEM_KEYS: dict[str, tuple[str, ...]] = {
+    "interfaces": ("name",),
+    "vlans": ("id",),
+    "neighbors": ("local_port", "remote_name"),
+    "routes": ("prefix", "next_hop"),
+    "dhcp_pools": ("name",),
+    "snmp": ("version", "community_fp"),
+    "management": ("protocol", "interface"),
+    "users": ("name",),
+    "firewall_policies": ("id",),
+    "port_forwards": ("id",),
+    "ssids": ("name",),
+}
+
+
+def section_fields(section: str) -> set[str] | None:
+    """The field names a record of ``section`` may have; None for an unknown section."""
+    if section in STRING_SECTIONS:
+        return {"value"}
+    model = ITEM_MODELS.get(section)
+    return set(model.model_fields) if model else None

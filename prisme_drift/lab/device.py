@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -34,6 +34,7 @@ class LinkEnd:
     chassis_id: str
     platform: str
     description: str = ""
+    peer: LabDevice | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -250,11 +250,26 @@ def show_ip_interface(config: str) -> str:
     return "\n".join(out)
 
 
+def _shut(config: str) -> set[str]:
+    return {i.name for i in interfaces(config) if i.shutdown}
+
+
+def _far_end_up(end: LinkEnd) -> bool:
+    """A cable is dark when either end's port is shut down (IOS peers: read their config)."""
+    if end.peer is None or end.platform != "ios":
+        return True
+    return end.port not in _shut(end.peer.running_config())
+
+
 def _active_links(device: LabDevice, config: str) -> list[tuple[str, LinkEnd]]:
-    """Linked ports that are not shut down, in port order (LLDP only speaks on live ports)."""
-    down = {i.name for i in interfaces(config) if i.shutdown}
+    """Linked ports up at both ends, in port order (LLDP only speaks on live links)."""
+    down = _shut(config)
     return sorted(
-        ((port, end) for port, end in device.links.items() if port not in down),
+        (
+            (port, end)
+            for port, end in device.links.items()
+            if port not in down and _far_end_up(end)
+        ),
         key=lambda item: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", item[0])],
     )
 

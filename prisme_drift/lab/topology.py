@@ -25,7 +25,7 @@ class Link:
 
 
 def _end(device: LabDevice, port: str) -> LinkEnd:
-    return LinkEnd(device.name, port, device.chassis_id, device.platform)
+    return LinkEnd(device.name, port, device.chassis_id, device.platform, peer=device)
 
 
 def connect(devices: Mapping[str, LabDevice], links: Sequence[Link]) -> None:

@@ -11,9 +11,10 @@ cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
 VENV="${PRISME_VENV:-.venv}"
 
-# Debian packages the reports need: Pango (WeasyPrint's text layout) and the fonts embedded in
-# every PDF. Installed when missing and when root; otherwise one message says what to run.
-SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+# Debian packages the reports need: Pango (WeasyPrint's text layout), HarfBuzz subsetting (fast
+# font embedding) and the fonts embedded in every PDF. Installed when missing and when root;
+# otherwise one message says what to run.
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
 system_packages() {
     command -v dpkg >/dev/null 2>&1 || {

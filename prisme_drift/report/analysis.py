@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prisme_drift.report.topology import short_port
 from prisme_drift.state.model import DeviceState, Interface
 
 States = Mapping[str, DeviceState]
@@ -20,6 +21,36 @@ ANY = frozenset({"all", "any", "0.0.0.0/0", "0.0.0.0 0.0.0.0", "::/0"})
 ANY_SERVICE = frozenset({"all", "any", "ip"})
 WAN_NAME = re.compile(r"(?i)^(wan\d*|outside|internet|untrust|ppp\w*|dialer\d*|pppoe[\w-]*)$")
 SVI_NAME = re.compile(r"(?i)^vlan[\s.-]?(\d{1,4})$")
+
+
+# -- port names ----------------------------------------------------------------------------------
+_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def port_ranges(ports: Iterable[str]) -> str:
+    """``Gi1/0/3, Gi1/0/4, Gi1/0/5, Gi1/0/8`` -> ``Gi1/0/3-5, Gi1/0/8``."""
+    groups: list[tuple[str, int, int]] = []
+    others: list[str] = []
+    for port in ports:
+        match = _TRAILING_NUMBER.match(port)
+        if not match:
+            others.append(port)
+            continue
+        prefix, number = match.group(1), int(match.group(2))
+        if groups and groups[-1][0] == prefix and groups[-1][2] == number - 1:
+            groups[-1] = (prefix, groups[-1][1], number)
+        else:
+            groups.append((prefix, number, number))
+    parts = [f"{p}{a}" if a == b else f"{p}{a}-{b}" for p, a, b in groups]
+    return ", ".join(parts + others)
+
+
+def by_device(entries: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """(device, port) pairs -> ``sw1: Gi1/0/1-4, Gi1/0/8`` per device."""
+    ports: dict[str, list[str]] = {}
+    for device, port in entries:
+        ports.setdefault(device, []).append(short_port(port))
+    return tuple(f"{d}: {port_ranges(p)}" for d, p in ports.items())
 
 
 # -- VLANs ---------------------------------------------------------------------------------------
@@ -30,8 +61,9 @@ class VlanRow:
     id: int
     names: tuple[str, ...]
     defined_on: tuple[str, ...]
-    access_ports: tuple[str, ...]
+    access_ports: tuple[str, ...]  # one "device: ports" text per device
     trunks: tuple[str, ...]
+    switch_names: tuple[str, ...] = ()  # names given by switches (devices with switch ports)
 
 
 def _carries(interface: Interface, vlan: int, defined: set[int]) -> bool:
@@ -39,6 +71,11 @@ def _carries(interface: Interface, vlan: int, defined: set[int]) -> bool:
         return False
     allowed = interface.allowed_vlans
     return vlan in (set(allowed) if allowed is not None else defined)
+
+
+def is_switch(state: DeviceState) -> bool:
+    """A device with switch ports (access or trunk): VLAN names there are the site's names."""
+    return any(i.mode in ("access", "trunk") for i in state.interfaces)
 
 
 def vlan_rows(states: States) -> list[VlanRow]:
@@ -50,21 +87,31 @@ def vlan_rows(states: States) -> list[VlanRow]:
         ids |= {v for i in state.interfaces if i.mode == "trunk" for v in i.allowed_vlans or []}
     rows = []
     for vid in sorted(ids):
-        names, defined, access, trunks = set(), [], [], []
+        names, switch_names, defined = set(), set(), []
+        access: list[tuple[str, str]] = []
+        trunks: list[tuple[str, str]] = []
         for device, state in sorted(states.items()):
             local = {v.id for v in state.vlans}
             for vlan in state.vlans:
                 if vlan.id == vid:
                     defined.append(device)
                     names |= {vlan.name} if vlan.name else set()
+                    switch_names |= {vlan.name} if vlan.name and is_switch(state) else set()
             access += [
-                f"{device} {i.name}"
+                (device, i.name)
                 for i in state.interfaces
                 if i.mode == "access" and i.access_vlan == vid
             ]
-            trunks += [f"{device} {i.name}" for i in state.interfaces if _carries(i, vid, local)]
+            trunks += [(device, i.name) for i in state.interfaces if _carries(i, vid, local)]
         rows.append(
-            VlanRow(vid, tuple(sorted(names)), tuple(defined), tuple(access), tuple(trunks))
+            VlanRow(
+                vid,
+                tuple(sorted(names)),
+                tuple(defined),
+                by_device(access),
+                by_device(trunks),
+                tuple(sorted(switch_names)),
+            )
         )
     return rows
 
@@ -115,8 +162,9 @@ def vlan_issues(states: States) -> list[dict[str, Any]]:
             for vid in sorted(set(intf.allowed_vlans) - far_vlans):
                 issues.append(_issue("trunk_not_defined_far_side", device, vid, intf.name, far=far))
     for row in vlan_rows(states):
-        if len(row.names) > 1:
-            issues.append(_issue("name_mismatch", row.defined_on[0], row.id, "", names=row.names))
+        if len(row.switch_names) > 1:
+            first = next(d for d in row.defined_on if is_switch(states[d]))
+            issues.append(_issue("name_mismatch", first, row.id, "", names=row.switch_names))
     return issues
 
 

@@ -34,6 +34,25 @@ ROLE_RANK = {
 UNKNOWN_RANK = 3
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 168, 46, 36, 70, 16
 MAX_PER_ROW = 6
+MIN_COLUMNS = 3  # room for port labels beside a lone column of boxes
+
+
+_PORT_PREFIXES = (
+    ("TwentyFiveGigE", "Twe"),
+    ("TenGigabitEthernet", "Te"),
+    ("GigabitEthernet", "Gi"),
+    ("FastEthernet", "Fa"),
+    ("Port-channel", "Po"),
+    ("Ethernet", "Eth"),
+)
+
+
+def short_port(name: str) -> str:
+    """``GigabitEthernet1/0/3`` -> ``Gi1/0/3``: interface names as technicians write them."""
+    for long, short in _PORT_PREFIXES:
+        if name.startswith(long):
+            return short + name[len(long) :]
+    return name
 
 
 @dataclass(frozen=True)
@@ -157,7 +176,8 @@ def layout(nodes: Sequence[Node], links: Sequence[Link]) -> Diagram:
     rows = _wrap(_order(_layers(by_name, adj), adj))
     standalone = sorted(n for n in by_name if not adj[n])
     rows += _wrap([standalone]) if standalone else []
-    width = MARGIN * 2 + max((len(r) for r in rows), default=1) * (BOX_W + GAP_X) - GAP_X
+    columns = max([MIN_COLUMNS, *(len(r) for r in rows)])
+    width = MARGIN * 2 + columns * (BOX_W + GAP_X) - GAP_X
     boxes: list[Placed] = []
     for index, row in enumerate(rows):
         row_width = len(row) * (BOX_W + GAP_X) - GAP_X
@@ -170,7 +190,9 @@ def layout(nodes: Sequence[Node], links: Sequence[Link]) -> Diagram:
 
 
 def _port_label(x: float, y: float, text: str) -> str:
-    return f'<text class="port" x="{x:.0f}" y="{y:.0f}">{escape(text)}</text>' if text else ""
+    if not text:
+        return ""
+    return f'<text class="port" x="{x:.0f}" y="{y:.0f}">{escape(short_port(text))}</text>'
 
 
 def _anchors(links: Sequence[Link], at: dict[str, Placed]) -> dict[tuple[int, str], float]:

@@ -31,6 +31,7 @@ from babel.numbers import format_decimal
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError, OperationalError
 from prisme_drift.report.i18n import LANGUAGES, translations
+from prisme_drift.report.topology import short_port
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ def environment(options: RenderOptions) -> jinja2.Environment:
     env.filters["number"] = lambda v: format_decimal(v, locale=options.lang)
     env.filters["uptime"] = lambda v: _uptime(v, options.lang)
     env.filters["cssstr"] = _css_string
+    env.filters["short_port"] = short_port
     env.globals["branding"] = options.branding
     env.globals["lang"] = options.lang
     return env

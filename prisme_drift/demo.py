@@ -3,7 +3,7 @@
 Two simulated Cisco switches and a FortiGate-like firewall listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
-alerts that IT would receive are printed.
+alerts that IT would receive are printed. Last, the site audit is written as PDF and HTML.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from prisme_drift.lab import Lab, LabDevice
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
+from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
 
 DEVICES = {"sw-accueil": "ios", "sw-imagerie": "ios", "fw-cabinet": "fortinet"}
@@ -147,6 +148,8 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
         )
         console.rule(message.subject)
         console.print(message.body, markup=False)
+    audit = write_audit(settings, lang=lang)
+    console.print(f"site audit: {audit.files['pdf']}", soft_wrap=True)
     console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
     found = {(i.device, i.category) for i in opened if i.verdict == "unauthorized"}
     flagged = {("sw-imagerie", "vlan"), ("fw-cabinet", "nat")} <= found

@@ -237,8 +237,8 @@ class Extractor(_Frozen):
 
 
 class StateSpec(_Frozen):
-    """How the structured state is built: NAPALM getters (NAPALM profiles only), then the
-    profile's extractors over the normalized configuration for everything else."""
+    """How the structured state is built: NAPALM getters (used only when the profile collects
+    with NAPALM), then the profile's extractors over the normalized configuration."""
 
     getters: tuple[GetterName, ...] = ()
     anywhere: bool = False  # every extractor's first pattern matches at any depth
@@ -294,8 +294,6 @@ class Profile(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
-        if self.state.getters and self.collect.method != "napalm":
-            raise ValueError("state.getters needs collect.method 'napalm'")
         if self.parser == "hier_config" and not self.hier_config_platform:
             raise ValueError("parser 'hier_config' needs hier_config_platform")
         if self.remediation == "hier_config" and not self.hier_config_platform:
@@ -308,6 +306,11 @@ class Profile(_Frozen):
             if "group" not in re.compile(rule).groupindex:
                 raise ValueError(f"flat_groups pattern {rule!r} needs a (?P<group>...) group")
         return self
+
+    @property
+    def state_getters(self) -> tuple[str, ...]:
+        """The NAPALM getters the state uses (none when the profile collects with Netmiko)."""
+        return self.state.getters if self.collect.method == "napalm" else ()
 
     @property
     def tree_parser(self) -> ParserName:

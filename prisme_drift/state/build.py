@@ -132,7 +132,7 @@ def _fallbacks(
 ) -> dict[str, Any]:
     """Sections a failed getter leaves without a source: carried forward, or unknown."""
     carried: dict[str, Any] = {}
-    failed = [g for g in profile.state.getters if results is None or g not in results.values]
+    failed = [g for g in profile.state_getters if results is None or g not in results.values]
     for getter in failed:
         for section in GETTER_SECTIONS[getter]:
             if section in sources:

@@ -90,7 +90,7 @@ def run_getters(
     results = GetterResults()
     with napalm_session(target, profile, budget, conn_args) as driver:
         watch = _CommandWatch(driver, profile)
-        for name in profile.state.getters:
+        for name in profile.state_getters:
             _one_getter(driver, watch, name, results)
         results.commands = watch.count
     return results
@@ -109,7 +109,7 @@ def getters_for_host(host: Host, options: CollectOptions) -> GetterResults:
         log.exception("%s: unexpected error while running getters", host.name)
         error = short_error(exc, [target.password or ""])
     log.warning("%s: structured state getters unavailable: %s", host.name, error)
-    return GetterResults(errors=dict.fromkeys(profile.state.getters, error))
+    return GetterResults(errors=dict.fromkeys(profile.state_getters, error))
 
 
 def collect_getters(

@@ -1,6 +1,7 @@
 """``prisme-drift demo``: the whole chain on the built-in lab, in well under a minute.
 
-Two simulated Cisco switches and a FortiGate-like firewall listen on 127.0.0.1; a site folder is
+Two simulated Cisco switches, a FortiGate-like firewall and a MikroTik router, cabled as a small
+clinic (see ``prisme_drift.lab.topology``), listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
 alerts that IT would receive are printed. Last, the site audit is written as PDF and HTML.
@@ -17,15 +18,16 @@ import yaml
 from rich.console import Console
 
 from prisme_drift.config import load_settings
-from prisme_drift.lab import Lab, LabDevice
+from prisme_drift.lab import Lab
+from prisme_drift.lab.topology import DEMO_DEVICES, demo_devices
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
 from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
 
-DEVICES = {"sw-accueil": "ios", "sw-imagerie": "ios", "fw-cabinet": "fortinet"}
-GROUPS = {"ios": "switches", "fortinet": "firewalls"}
+DEVICES = DEMO_DEVICES
+GROUPS = {"ios": "switches", "fortinet": "firewalls", "mikrotik_routeros": "routers"}
 FIREWALL_CHANGE = [
     "config firewall vip",
     'edit "vnc-poste-cfao"',
@@ -112,13 +114,10 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
     """Run the demo; 0 when the VLAN and port-forward changes were flagged, 1 otherwise."""
     folder = directory or Path(tempfile.mkdtemp(prefix="prisme-drift-demo-"))
     password = secrets.token_urlsafe(12)
-    devices = [
-        LabDevice(name=n, platform=p, username="admin", password=password)
-        for n, p in DEVICES.items()
-    ]
-    with Lab(devices) as lab:
+    with Lab(demo_devices("admin", password)) as lab:
         console.print(
-            "lab: 2 simulated Cisco switches and a FortiGate-like firewall on 127.0.0.1: "
+            "lab: 2 simulated Cisco switches, a FortiGate-like firewall and a MikroTik WAN "
+            "router, cabled together, on 127.0.0.1: "
             + ", ".join(f"{d.name}:{d.port}" for d in lab.devices)
         )
         init_site(folder, site="cabinet-demo", client="Cabinet dentaire de démonstration")

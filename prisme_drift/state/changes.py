@@ -3,8 +3,9 @@
 Each list section is first keyed by its object identity (a VLAN by id, an interface by name, a
 neighbor by local port and remote name), so deepdiff reports "VLAN 40 added" or "Gi1/0/3
 access_vlan 10 -> 40" instead of list positions. Sections whose source is ``carried`` or
-``unknown`` on either side are not compared: unknown is never "removed". ``uptime_s`` only
-speaks when it went down (the device restarted); ``collected_at`` never does.
+``unknown`` on either side, or whose source changed, are not compared: unknown is never
+"removed". ``uptime_s`` only speaks when it went down (the device restarted); ``collected_at``
+never does.
 """
 
 from __future__ import annotations
@@ -47,12 +48,20 @@ def _keyed(state: DeviceState, sections: list[str]) -> dict[str, Any]:
 
 
 def comparable_sections(old: DeviceState, new: DeviceState) -> list[str]:
-    """Sections both states know (neither carried nor unknown on either side)."""
-    return [
-        s
-        for s in SECTIONS
-        if old.sources.get(s) not in _UNCOMPARABLE and new.sources.get(s) not in _UNCOMPARABLE
-    ]
+    """Sections both states know from the same source (facts: from any source).
+
+    A section carried or unknown on either side is skipped, and so is one whose source changed
+    (a getter failed and the configuration stood in): the two describe the device differently
+    (``show vlan`` lists VLAN 1, the configuration does not), and that is no change.
+    """
+    out = []
+    for section in SECTIONS:
+        before, after = old.sources.get(section), new.sources.get(section)
+        if before in _UNCOMPARABLE or after in _UNCOMPARABLE:
+            continue
+        if section == "facts" or before == after:
+            out.append(section)
+    return out
 
 
 def _change(

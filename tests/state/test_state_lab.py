@@ -177,3 +177,16 @@ def test_no_lab_secret_in_any_state_file(clinic: LabSite) -> None:
     ]
     for secret in plain:
         assert secret not in history, secret
+
+
+def test_a_getter_that_returns_nothing_on_a_refused_command_is_an_error(clinic: LabSite) -> None:
+    run_poll(clinic.settings, deliver=False)
+    clinic.device("sw-imagerie").fault = "broken_show"  # every show but the config is refused
+    report = run_poll(clinic.settings, deliver=False, state=True)
+    assert report.exit_code == 0
+    state = load_site_state(clinic.settings)["sw-imagerie"]
+    assert state.errors["get_vlans"] == "device refused: show vlan all-ports"
+    assert state.sources["vlans"] == "config"  # the configuration still tells the VLANs
+    assert {v.id for v in state.vlans} == {10, 20, 30, 99}
+    assert state.sources["neighbors"] == "carried" and len(state.neighbors) == 1
+    assert not [c for c in changes(report, "sw-imagerie") if c["kind"] == "removed"]

@@ -236,11 +236,27 @@ class Extractor(_Frozen):
         return self
 
 
+class StateCommand(_Frozen):
+    """A show command run with the getters (never at an unchanged poll) and read by extractors.
+
+    Its output is cut into records: a line matching ``record`` starts one and the lines after
+    it belong to it (without ``record``, every line is a record). ``unless`` names a section:
+    the command is skipped when a getter already gave that section (CDP where LLDP works).
+    """
+
+    command: str
+    record: Regex | None = None
+    unless: str | None = None
+    extractors: tuple[Extractor, ...]
+
+
 class StateSpec(_Frozen):
     """How the structured state is built: NAPALM getters (used only when the profile collects
-    with NAPALM), then the profile's extractors over the normalized configuration."""
+    with NAPALM) and show ``commands`` in one extra session, then the profile's extractors over
+    the normalized configuration."""
 
     getters: tuple[GetterName, ...] = ()
+    commands: tuple[StateCommand, ...] = ()
     anywhere: bool = False  # every extractor's first pattern matches at any depth
     extractors: tuple[Extractor, ...] = ()
 
@@ -311,6 +327,11 @@ class Profile(_Frozen):
     def state_getters(self) -> tuple[str, ...]:
         """The NAPALM getters the state uses (none when the profile collects with Netmiko)."""
         return self.state.getters if self.collect.method == "napalm" else ()
+
+    @property
+    def state_session(self) -> bool:
+        """Whether the structured state needs a session on the device (getters or commands)."""
+        return bool(self.state_getters or self.state.commands)
 
     @property
     def tree_parser(self) -> ParserName:

@@ -13,18 +13,10 @@ from typing import Any
 
 from prisme_drift.profiles import Profile
 from prisme_drift.state.derive import Record, build_sections
-from prisme_drift.state.extract import extract_records
-from prisme_drift.state.getters import GetterResults
+from prisme_drift.state.extract import command_records, extract_records
+from prisme_drift.state.getters import GETTER_SECTIONS, GetterResults
 from prisme_drift.state.model import SECTIONS, DeviceState, Facts
 
-#: The sections each getter fills.
-GETTER_SECTIONS: dict[str, tuple[str, ...]] = {
-    "get_facts": ("facts",),
-    "get_interfaces": ("interfaces",),
-    "get_interfaces_ip": ("interfaces",),
-    "get_vlans": ("vlans",),
-    "get_lldp_neighbors_detail": ("neighbors",),
-}
 #: Collection facts (NAPALM get_facts keys / profile fact rules) -> Facts fields.
 FACT_NAMES = {
     "vendor": "vendor",
@@ -124,25 +116,48 @@ def _getter_sections(
         )
 
 
+def _command_sections(
+    raw: dict[str, list[Record]], profile: Profile, results: GetterResults, sources: dict[str, str]
+) -> None:
+    """Records the state commands' outputs give (after the configuration's and getters')."""
+    for spec in profile.state.commands:
+        output = results.outputs.get(spec.command)
+        if output is None:
+            continue
+        for section, records in command_records(output, spec).items():
+            raw.setdefault(section, []).extend(records)
+            if section not in sources or sources[section] == "config":
+                sources[section] = f"command:{spec.command}"
+
+
 def _fallbacks(
     profile: Profile,
     results: GetterResults | None,
     sources: dict[str, str],
     previous: DeviceState | None,
 ) -> dict[str, Any]:
-    """Sections a failed getter leaves without a source: carried forward, or unknown."""
+    """Sections a failed getter or command leaves without a source: carried, or unknown."""
     carried: dict[str, Any] = {}
-    failed = [g for g in profile.state_getters if results is None or g not in results.values]
-    for getter in failed:
-        for section in GETTER_SECTIONS[getter]:
-            if section in sources:
-                continue
-            before = previous.sources.get(section, "unknown") if previous else "unknown"
-            if previous is not None and before != "unknown":
-                sources[section] = "carried"
-                carried[section] = getattr(previous, section)
-            else:
-                sources[section] = "unknown"
+    missing = [
+        section
+        for getter in profile.state_getters
+        if results is None or getter not in results.values
+        for section in GETTER_SECTIONS[getter]
+    ] + [
+        extractor.section
+        for spec in profile.state.commands
+        if results is None or spec.command not in results.outputs
+        for extractor in spec.extractors
+    ]
+    for section in dict.fromkeys(missing):
+        if section in sources:
+            continue
+        before = previous.sources.get(section, "unknown") if previous else "unknown"
+        if previous is not None and before != "unknown":
+            sources[section] = "carried"
+            carried[section] = getattr(previous, section)
+        else:
+            sources[section] = "unknown"
     return carried
 
 
@@ -164,6 +179,7 @@ def build_state(
         sources.setdefault("facts", "collect")
     if getters is not None:
         _getter_sections(raw, getters, sources)
+        _command_sections(raw, profile, getters, sources)
     carried = _fallbacks(profile, getters, sources, previous)
     sections = build_sections(raw, device)
     values: dict[str, Any] = {s: sections[s] for s in SECTIONS if s in sections and s != "facts"}

@@ -18,7 +18,7 @@ from typing import Any
 
 from prisme_drift.classify.tree import Node, parse
 from prisme_drift.profiles import Profile
-from prisme_drift.profiles.schema import Extractor, FieldRule
+from prisme_drift.profiles.schema import Extractor, FieldRule, StateCommand
 
 log = logging.getLogger(__name__)
 
@@ -230,4 +230,26 @@ def extract_records(config: str, profile: Profile) -> dict[str, list[Record]]:
     for extractor in profile.state.extractors:
         found = run_extractor(extractor, tree, profile.state.anywhere)
         out.setdefault(extractor.section, []).extend(found)
+    return out
+
+
+def output_tree(output: str, spec: StateCommand) -> Node:
+    """A command's output as records: each line matching ``spec.record`` with the lines after."""
+    root = Node("")
+    for line in output.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            continue
+        if spec.record is None or _rx(spec.record).search(line) or not root.children:
+            root.children.append(Node(line.strip()))
+        else:
+            root.children[-1].children.append(Node(line.strip()))
+    return root
+
+
+def command_records(output: str, spec: StateCommand) -> dict[str, list[Record]]:
+    """Section name -> raw records that a state command's output gives."""
+    tree = output_tree(output, spec)
+    out: dict[str, list[Record]] = {}
+    for extractor in spec.extractors:
+        out.setdefault(extractor.section, []).extend(run_extractor(extractor, tree))
     return out

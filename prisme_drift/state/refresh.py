@@ -110,7 +110,7 @@ def update_states(
     if not due:
         return {}
     with_getters = [
-        c.snapshot.device for c in due if get_profile(c.snapshot.platform).state_getters
+        c.snapshot.device for c in due if get_profile(c.snapshot.platform).state_session
     ]
     results = getter_pass(with_getters) if with_getters else {}
     updates: dict[str, StateUpdate] = {}
@@ -123,7 +123,7 @@ def update_states(
             config=snap.config,
             facts=snap.facts,
             collected_at=now.isoformat(),
-            getters=results.get(snap.device) if profile.state_getters else None,
+            getters=results.get(snap.device) if profile.state_session else None,
             previous=previous[snap.device],
         )
         old = previous[snap.device]

@@ -142,24 +142,32 @@ def test_swapped_device_is_a_serial_change(clinic: LabSite) -> None:
     assert serial[0]["after"] == "FOC9999Z9ZZ"
 
 
-def test_a_getter_that_raises_leaves_the_poll_ok_and_neighbors_carried(clinic: LabSite) -> None:
+def test_a_getter_that_raises_leaves_the_poll_ok_and_cdp_stands_in(clinic: LabSite) -> None:
     run_poll(clinic.settings, deliver=False)
-    clinic.device("sw-accueil").fault = "broken_lldp"  # NAPALM: "LLDP neighbor count has changed"
+    accueil = clinic.device("sw-accueil")
+    typed = len(accueil.commands())
+    assert "show cdp neighbors detail" not in accueil.commands()  # LLDP worked: no CDP
+    accueil.fault = "broken_lldp"  # NAPALM: "LLDP neighbor count has changed"
     report = run_poll(clinic.settings, deliver=False, state=True)
     assert {str(d.status) for d in report.devices} == {"unchanged"} and report.exit_code == 0
+    assert "show cdp neighbors detail" in accueil.commands()[typed:]
     assert not [c for c in changes(report, "sw-accueil") if c["section"] == "neighbors"]
     state = load_site_state(clinic.settings)["sw-accueil"]
-    assert state.sources["neighbors"] == "carried"
-    assert "get_lldp_neighbors_detail" in state.errors
-    assert len(state.neighbors) == 2
+    assert state.sources["neighbors"] == "command:show cdp neighbors detail"
+    assert state.errors["get_lldp_neighbors_detail"].startswith("ValueError: LLDP neighbor count")
+    # CDP only hears the Cisco neighbor
+    assert [(n.remote_name, n.protocol) for n in state.neighbors] == [("sw-imagerie", "cdp")]
+    assert state.neighbors[0].local_port == "GigabitEthernet1/0/24"
 
 
-def test_a_getter_that_fails_on_the_first_poll_leaves_neighbors_unknown(clinic: LabSite) -> None:
+def test_a_getter_that_fails_on_the_first_poll_falls_back_to_cdp(clinic: LabSite) -> None:
     clinic.device("sw-imagerie").fault = "broken_lldp"
     report = run_poll(clinic.settings, deliver=False)
     assert str(next(d for d in report.devices if d.name == "sw-imagerie").status) == "ok"
     state = load_site_state(clinic.settings)["sw-imagerie"]
-    assert state.sources["neighbors"] == "unknown" and state.neighbors == []
+    # CDP hears the other switch; a neighbor only LLDP could hear would be unknown, not absent
+    assert state.sources["neighbors"] == "command:show cdp neighbors detail"
+    assert [n.remote_name for n in state.neighbors] == ["sw-accueil"]
     assert state.errors["get_lldp_neighbors_detail"].startswith("ValueError: LLDP neighbor count")
 
 
@@ -188,5 +196,7 @@ def test_a_getter_that_returns_nothing_on_a_refused_command_is_an_error(clinic: 
     assert state.errors["get_vlans"] == "device refused: show vlan all-ports"
     assert state.sources["vlans"] == "config"  # the configuration still tells the VLANs
     assert {v.id for v in state.vlans} == {10, 20, 30, 99}
+    # LLDP gave nothing while refused, CDP is refused too: neighbors carried from the last state
     assert state.sources["neighbors"] == "carried" and len(state.neighbors) == 1
+    assert "show cdp neighbors detail" in state.errors
     assert not [c for c in changes(report, "sw-imagerie") if c["kind"] == "removed"]

@@ -23,6 +23,9 @@ GETTER_COMMANDS = {
     "show ipv6 interface",
     "show vlan all-ports",
     "show lldp neighbors detail",
+    "show cdp neighbors detail",
+    "diagnose lldprx neighbor summary",
+    "/ip neighbor print detail without-paging",
 }
 
 
@@ -68,7 +71,15 @@ def test_first_poll_stores_every_device_state(clinic: LabSite) -> None:
         "Cabinet-Staff": "wpa2-psk",
         "Cabinet-Patients": "wpa2-psk",
     }
+    assert {(n.local_port, n.remote_name) for n in fw.neighbors} == {
+        ("internal", "sw-accueil"),
+        ("wan1", "rt-wan"),
+    }
+    assert fw.sources["neighbors"] == "command:diagnose lldprx neighbor summary"
     rt = states["rt-wan"]
+    assert [(n.local_port, n.remote_name, n.remote_port) for n in rt.neighbors] == [
+        ("ether2", "fw-cabinet", "wan1")
+    ]
     assert rt.facts.vendor == "MikroTik" and rt.port_forwards[0].internal_ip == "192.168.20.10"
     assert load_site_state(clinic.settings, APPROVED) == states
     assert "sw-accueil.state.json" in git(clinic, "ls-tree", "-r", "--name-only", OBSERVED)

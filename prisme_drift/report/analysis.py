@@ -46,11 +46,15 @@ def port_ranges(ports: Iterable[str]) -> str:
 
 
 def by_device(entries: Iterable[tuple[str, str]]) -> tuple[str, ...]:
-    """(device, port) pairs -> ``sw1: Gi1/0/1-4, Gi1/0/8`` per device."""
+    """(device, port) pairs -> ``sw1, sw2: Gi1/0/1-4, Gi1/0/8``: one line per distinct set of
+    ports, so twenty access switches patched alike take one line, not twenty."""
     ports: dict[str, list[str]] = {}
     for device, port in entries:
         ports.setdefault(device, []).append(short_port(port))
-    return tuple(f"{d}: {port_ranges(p)}" for d, p in ports.items())
+    alike: dict[str, list[str]] = {}
+    for device, names in ports.items():
+        alike.setdefault(port_ranges(names), []).append(device)
+    return tuple(f"{', '.join(devices)}: {text}" for text, devices in alike.items())
 
 
 # -- VLANs ---------------------------------------------------------------------------------------

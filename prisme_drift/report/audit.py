@@ -79,6 +79,41 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class FindingGroup:
+    """The findings of one rule: one row in the document, however many devices it concerns."""
+
+    rule: str
+    category: str
+    severity: str
+    title: str
+    recommendation: str
+    items: tuple[Finding, ...]
+
+    @property
+    def same_detail(self) -> bool:
+        """Whether every item says the same thing (then the detail is printed once)."""
+        return len({f.detail for f in self.items}) == 1
+
+
+def group_findings(findings: tuple[Finding, ...]) -> tuple[FindingGroup, ...]:
+    """Findings grouped by rule, in the order of their first (most severe) finding."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.rule, []).append(finding)
+    return tuple(
+        FindingGroup(
+            rule=rule,
+            category=items[0].category,
+            severity=items[0].severity,
+            title=items[0].title,
+            recommendation=items[0].recommendation,
+            items=tuple(items),
+        )
+        for rule, items in groups.items()
+    )
+
+
+@dataclass(frozen=True)
 class EquipmentRow:
     """One device in the equipment tables."""
 
@@ -146,6 +181,11 @@ class AuditView:
     findings: tuple[Finding, ...]
     configs: tuple[tuple[str, str], ...]
     states: Mapping[str, DeviceState]
+
+    @property
+    def finding_groups(self) -> tuple[FindingGroup, ...]:
+        """Findings grouped by rule, most severe first."""
+        return group_findings(self.findings)
 
     @property
     def severity_counts(self) -> dict[str, int]:
@@ -405,6 +445,21 @@ def _any_any(item: Mapping[str, Any]) -> bool:
     return bool(item["accept"] and item["any_src"] and item["any_dst"] and item["any_service"])
 
 
+FOLD_AT = 140  # characters of a configuration line on an A4 page at the appendix's font size
+
+
+def fold(text: str, width: int = FOLD_AT) -> str:
+    """Long configuration lines cut into continuation lines marked with ``↪``."""
+    out = []
+    for line in text.splitlines():
+        rest = line
+        while len(rest) > width:
+            out.append(rest[:width])
+            rest = "  ↪ " + rest[width:]
+        out.append(rest)
+    return "\n".join(out)
+
+
 DEFAULT_COMMUNITIES = ("public", "private", "community", "snmp", "cisco")
 
 
@@ -434,6 +489,6 @@ def build_audit(data: AuditInput, rules: RuleSet, lang: str = "fr") -> AuditView
         ssids=tuple(found["ssids"]),
         admin=tuple(_admin_rows(data.states, data.fingerprint, DEFAULT_COMMUNITIES)),
         findings=tuple(evaluate(rules, found, data, lang)),
-        configs=tuple(sorted(data.configs.items())),
+        configs=tuple((name, fold(text)) for name, text in sorted(data.configs.items())),
         states=data.states,
     )

@@ -168,6 +168,7 @@ ConverterName = Literal[
     "words",
     "csv",
     "int_ranges",
+    "ranges",
     "cidr",
     "network",
     "bool",

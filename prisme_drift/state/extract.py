@@ -33,7 +33,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # -- converters -------------------------------------------------------------------------------
 def _unquote(value: str) -> str:
     value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1]:
+    quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'"
+    if quoted and value[0] not in value[1:-1]:
         return value[1:-1]
     return value
 
@@ -87,6 +88,7 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
     "words": _words,
     "csv": lambda v: [p for p in (_unquote(x) for x in v.split(",")) if p],
     "int_ranges": _int_ranges,
+    "ranges": lambda v: [str(n) for n in _int_ranges(v)],
     "cidr": _cidr,
     "network": _network,
     "bool": _bool,

@@ -7,9 +7,10 @@ draws the same picture, so reports are reproducible), and needs no system packag
 process on the mini-PC.
 
 Layers: in each connected group, the devices of the highest role (router, then firewall, core,
-access, access point) are on top; every other device sits one row below its nearest upper
-neighbour. Devices without neighbour data are drawn standalone on a last row; neighbours that
-are not in the inventory are drawn dashed.
+access, access point) are on top, the one with fewest links first when several share that role;
+every other device sits one row below its nearest upper neighbour. Devices without neighbour
+data are drawn standalone on a last row; neighbours that are not in the inventory are drawn
+dashed.
 """
 
 from __future__ import annotations
@@ -130,7 +131,11 @@ def _layers(nodes: dict[str, Node], adj: dict[str, set[str]]) -> list[list[str]]
     depth: dict[str, int] = {}
     for group in _components(adj):
         top = min(_rank(nodes[n]) for n in group)
-        queue = deque(sorted(n for n in group if _rank(nodes[n]) == top))
+        tops = [n for n in group if _rank(nodes[n]) == top]
+        # Among edge devices of the same role, the one with fewest links is the outermost (the
+        # WAN router in front of the firewall that serves the LAN).
+        fewest = min(len(adj[n]) for n in tops)
+        queue = deque(sorted(n for n in tops if len(adj[n]) == fewest))
         for name in queue:
             depth[name] = 0
         while queue:

@@ -132,11 +132,11 @@ class BaselineRepo:
         facts: dict[str, Any] = json.loads(facts_text) if facts_text else {}
         return Snapshot(device=device, platform=platform, config=config, facts=facts)
 
-    def read_state(self, branch: str, device: str) -> str | None:
-        """A device's structured state (JSON text) on a branch, or None if it has none."""
-        if self.head(branch) is None:
+    def read_state(self, rev: str, device: str) -> str | None:
+        """A device's structured state (JSON text) at a branch or commit, or None if none."""
+        if rev in BRANCHES and self.head(rev) is None:
             return None
-        return self.read_file(branch, state_path(self.site, device))
+        return self.read_file(rev, state_path(self.site, device))
 
     def state_devices(self, branch: str) -> list[str]:
         """The devices that have a structured state on a branch, sorted."""

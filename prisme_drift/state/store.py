@@ -6,10 +6,11 @@ import logging
 
 from pydantic import ValidationError
 
-from prisme_drift.baseline import OBSERVED, BaselineRepo
+from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.config import Settings
 from prisme_drift.errors import BaselineError
-from prisme_drift.state.model import DeviceState
+from prisme_drift.state.changes import state_changes
+from prisme_drift.state.model import DeviceState, StateChange
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +46,15 @@ def load_site_state(settings: Settings, branch: str = OBSERVED) -> dict[str, Dev
                 states[device] = state
     log.debug("[%s] %d device state(s) read from %s", site, len(states), branch)
     return states
+
+
+def device_state_changes(
+    settings: Settings, device: str, old: str = APPROVED, new: str = OBSERVED
+) -> list[StateChange]:
+    """Structured changes of one device between two branches or commits (approved -> observed:
+    what the open drift changed, as values), [] when either side has no state."""
+    with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
+        before, after = load_state(repo, device, old), load_state(repo, device, new)
+    if before is None or after is None:
+        return []
+    return state_changes(before, after)

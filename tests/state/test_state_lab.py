@@ -11,7 +11,7 @@ from prisme_drift.baseline import APPROVED, OBSERVED
 from prisme_drift.demo import technician_change
 from prisme_drift.models import PollReport
 from prisme_drift.poll import run_poll
-from prisme_drift.state.store import load_site_state
+from prisme_drift.state.store import device_state_changes, load_site_state
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -136,6 +136,9 @@ def test_changes_made_over_ssh_become_structured_changes(clinic: LabSite) -> Non
     assert ("state.neighbors.removed", "neighbors[GigabitEthernet1/0/25 sw-accueil]") in found
     access = next(c for c in changes(report, "sw-imagerie") if c["path"].endswith("access_vlan"))
     assert (access["before"], access["after"]) == (10, 40)
+    # unauthorized: approved did not move, so approved -> observed tells the same story
+    drift = {(c.message, c.path) for c in device_state_changes(clinic.settings, "sw-imagerie")}
+    assert ("state.vlans.added", "vlans[40]") in drift
     # the far end sees the cable go dark too (its configuration did not change: the daily
     # refresh or run --state finds it)
     later = run_poll(clinic.settings, deliver=False, state=True)

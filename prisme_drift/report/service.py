@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prisme_drift.config import Settings
 from prisme_drift.errors import OperationalError
@@ -147,13 +148,19 @@ def audit_input(settings: Settings, now: datetime | None = None) -> AuditInput:
     )
 
 
-def audit_context(view: AuditView, lang: str) -> dict[str, Any]:
+def local_date(when: datetime, timezone: str) -> str:
+    """The date of ``when`` in the site's timezone (file names and titles say the local day)."""
+    return when.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+def audit_context(view: AuditView, options: RenderOptions) -> dict[str, Any]:
     """Template context of the audit document."""
+    lang = options.lang
     counts = view.severity_counts
     chart = horizontal_bars(
         [gettext_for(lang, f"severity.{s}") for s in SEVERITIES], [counts[s] for s in SEVERITIES]
     )
-    date = view.generated_at.date().isoformat()
+    date = local_date(view.generated_at, options.timezone)
     return {
         "view": view,
         "figures": view.figures(),
@@ -165,8 +172,8 @@ def audit_context(view: AuditView, lang: str) -> dict[str, Any]:
 def render_audit(data: AuditInput, options: RenderOptions, rules_folder: Path | None) -> Written:
     """Build and write the audit of prepared inputs (no store access: tests and benchmarks)."""
     view = build_audit(data, load_rules(rules_folder), options.lang)
-    stem = f"{data.site}-audit-{data.generated_at.date().isoformat()}"
-    files = write_document(stem, "audit.html", audit_context(view, options.lang), options)
+    stem = f"{data.site}-audit-{local_date(data.generated_at, options.timezone)}"
+    files = write_document(stem, "audit.html", audit_context(view, options), options)
     return Written(site=data.site, files=files, figures=view.figures())
 
 

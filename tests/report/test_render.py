@@ -142,3 +142,17 @@ def test_formats_are_checked() -> None:
     assert parse_formats("pdf, html") == ("pdf", "html")
     with pytest.raises(ConfigError, match="unknown format docx"):
         parse_formats("pdf,docx")
+
+
+def test_file_name_and_title_use_the_site_local_day(
+    clinic_input: AuditInput, options: RenderOptions
+) -> None:
+    late = clinic_input.generated_at.replace(hour=22, minute=30)  # 02:30 on the 3rd in Réunion
+    written = render_audit(
+        replace(clinic_input, generated_at=late), replace(options, formats=("html",)), None
+    )
+    html = written.files["html"]
+    assert html.name == "cabinet-test-audit-2026-12-03.html"
+    text = html.read_text()
+    assert "cabinet-test — 2026-12-03" in text
+    assert "3 décembre 2026 02:30" in text

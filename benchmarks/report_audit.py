@@ -78,6 +78,9 @@ def generate(folder: Path, count: int) -> None:
     from prisme_drift.config import load_settings
     from prisme_drift.demo import write_hosts
     from prisme_drift.models import Snapshot
+    from prisme_drift.normalize import normalize
+    from prisme_drift.normalize.secrets import FingerprintKey
+    from prisme_drift.profiles import get_profile
     from prisme_drift.site import init_site
     from prisme_drift.state.model import (
         DeviceState,
@@ -103,12 +106,15 @@ def generate(folder: Path, count: int) -> None:
     write_hosts(folder, names, "unused")
     settings = load_settings(folder / "prisme-drift.toml")
     now = datetime.now(UTC)
-    texts = {
+    key = FingerprintKey.load_or_create(settings.state_path)
+    raw = {
         "ios": (LAB_DATA / "ios_switch.cfg").read_text(),
         "fortinet": (LAB_DATA / "fortios_firewall.conf").read_text(),
         "mikrotik_routeros": (LAB_DATA / "routeros_router.rsc").read_text(),
-        "ubiquiti_edgeswitch": "set system host-name ap\nset service ssh\n",
     }
+    # stored as a poll stores them: normalized (secrets fingerprinted, noise and "!" dropped)
+    texts = {p: normalize(text, get_profile(p), key) for p, text in raw.items()}
+    texts["ubiquiti_edgeswitch"] = "set system host-name ap\nset service ssh\n"
     states: dict[str, Any] = {}
     stamp = now.isoformat()
     for index, name in enumerate(sorted(n for n in names if n.startswith("sw-"))):

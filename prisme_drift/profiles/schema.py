@@ -186,6 +186,9 @@ class FieldRule(_Frozen):
     The first line matching ``line`` gives its ``value`` group (the whole match without one),
     or the constant ``value``; ``all`` collects every match into a list. ``map`` renames
     values, ``convert`` names a generic converter; ``default`` applies when no line matches.
+    ``via`` follows a reference: the value found is put in place of ``{value}`` in this
+    pattern, and the first line of the whole configuration it matches gives the value (a
+    RouterOS Wi-Fi configuration naming its security profile).
     """
 
     line: Regex
@@ -194,6 +197,16 @@ class FieldRule(_Frozen):
     map: dict[str, str] = {}
     convert: ConverterName | None = None
     default: Scalar | None = None
+    via: str | None = None
+
+    @model_validator(mode="after")
+    def _via_pattern(self) -> FieldRule:
+        if self.via is None:
+            return self
+        if "{value}" not in self.via:
+            raise ValueError(f"via pattern {self.via!r} needs a {{value}} placeholder")
+        _compiles(self.via.replace("{value}", "x"))
+        return self
 
 
 class Extractor(_Frozen):

@@ -156,7 +156,17 @@ def _matches(
             yield node, found
 
 
-def _field(rule: FieldRule, lines: list[str]) -> tuple[bool, Any]:
+def _matched_value(m: re.Match[str]) -> str:
+    return m.group("value") if "value" in m.groupdict() else m.group(0)
+
+
+def _follow(via: str, value: str, everything: list[str]) -> str | None:
+    """The value a reference leads to: the first line ``via`` (with the value) matches."""
+    pattern = _rx(via.replace("{value}", re.escape(_unquote(value))))
+    return next((_matched_value(m) for x in everything if (m := pattern.search(x))), None)
+
+
+def _field(rule: FieldRule, lines: list[str], everything: list[str]) -> tuple[bool, Any]:
     """(matched, value) of one field rule over the record's lines."""
     values = []
     for line in lines:
@@ -165,7 +175,11 @@ def _field(rule: FieldRule, lines: list[str]) -> tuple[bool, Any]:
             continue
         raw: Any = rule.value
         if raw is None:
-            raw = m.group("value") if "value" in m.groupdict() else m.group(0)
+            raw = _matched_value(m)
+        if rule.via is not None:
+            raw = _follow(rule.via, str(raw), everything)
+            if raw is None:
+                continue
         values.append(_finish(raw, rule.map, rule.convert))
         if not rule.all:
             return True, values[0]
@@ -179,7 +193,7 @@ def _field(rule: FieldRule, lines: list[str]) -> tuple[bool, Any]:
     return False, None
 
 
-def _record(extractor: Extractor, node: Node, groups: Record) -> Record:
+def _record(extractor: Extractor, node: Node, groups: Record, everything: list[str]) -> Record:
     lines = _text_lines(node)
     record: Record = dict(extractor.set)
     for name, raw in groups.items():
@@ -188,7 +202,7 @@ def _record(extractor: Extractor, node: Node, groups: Record) -> Record:
         record[name] = _finish(raw, extractor.map.get(name, {}), extractor.convert.get(name))
     for name, rules in extractor.fields.items():
         for rule in rules if isinstance(rules, tuple) else (rules,):
-            matched, value = _field(rule, lines)
+            matched, value = _field(rule, lines, everything)
             if matched:
                 record[name] = value
                 break
@@ -213,13 +227,14 @@ def _explode(extractor: Extractor, record: Record) -> list[Record]:
 
 def run_extractor(extractor: Extractor, tree: Node, anywhere: bool = False) -> list[Record]:
     """The raw records one extractor finds in a parsed configuration."""
+    everything = _text_lines(tree)
     if not extractor.match:
-        return _explode(extractor, _record(extractor, tree, {}))
+        return _explode(extractor, _record(extractor, tree, {}, everything))
     records: list[Record] = []
     start = _walk(tree) if anywhere or extractor.anywhere else _candidates(tree)
     for node, groups in _matches(start, extractor.match, {}):
         if _kept(extractor, node):
-            records.extend(_explode(extractor, _record(extractor, node, groups)))
+            records.extend(_explode(extractor, _record(extractor, node, groups, everything)))
     return records
 
 

@@ -61,6 +61,7 @@ def with_extractor(extra: dict[str, Any]) -> Profile:
         ({"section": "vlans", "fields": {"nam": {"line": "x"}}}, "unknown field(s) nam"),
         ({"section": "vlans", "match": ["^vlan ("]}, "invalid regular expression"),
         ({"section": "vlans", "fields": {"id": {"line": "x", "convert": "hex"}}}, "convert"),
+        ({"section": "vlans", "fields": {"name": {"line": "x", "via": "^y"}}}, "{value}"),
     ],
 )
 def test_bad_extractor_is_refused_with_the_reason(extra: dict[str, Any], words: str) -> None:
@@ -149,3 +150,27 @@ def test_state_is_due_when_changed_new_or_a_day_old() -> None:
     assert _due(Candidate(snap, changed=False), None, recent, now)
     assert _due(Candidate(snap, changed=False), state, old, now)
     assert _due(Candidate(snap, changed=False), state, None, now)
+
+
+def test_a_reference_is_followed_to_the_profile_it_names() -> None:
+    config = "\n".join(
+        [
+            "/interface wifi security add authentication-types=wpa2-psk name=sec-guest "
+            "passphrase=<secret:aaaaaaaaaaaaaaaa>",
+            "/interface wifi security add authentication-types=wpa2-psk,wpa3-psk name=sec "
+            "passphrase=<secret:bbbbbbbbbbbbbbbb>",
+            "/interface wifi configuration add name=cfg security=sec ssid=STAFF",
+            "/interface wifi configuration add name=cfg2 security=nowhere ssid=ODD",
+        ]
+    )
+    state = build_state(
+        device="rt",
+        profile=get_profile("mikrotik_routeros"),
+        config=config,
+        facts={},
+        collected_at="t",
+    )
+    assert {s.name: (s.security, s.passphrase_fp) for s in state.ssids} == {
+        "STAFF": ("wpa3-sae", "<secret:bbbbbbbbbbbbbbbb>"),
+        "ODD": (None, None),  # a profile that does not exist: unknown, not open
+    }

@@ -16,7 +16,15 @@ from typing import Any
 
 from prisme_drift.errors import ConfigError
 from prisme_drift.report import analysis
-from prisme_drift.report.rules import SEVERITIES, Item, RuleSet, evidence_line, fill, matches
+from prisme_drift.report.rules import (
+    SEVERITIES,
+    Item,
+    Rule,
+    RuleSet,
+    evidence_line,
+    fill,
+    matches,
+)
 from prisme_drift.report.topology import Diagram, Link, Node, layout
 from prisme_drift.state.model import DeviceState
 
@@ -338,7 +346,7 @@ def evaluate(
 
 
 def _finding(
-    category: str, rule: Any, item: Item, lines: Mapping[str, list[str]], lang: str
+    category: str, rule: Rule, item: Item, lines: Mapping[str, list[str]], lang: str
 ) -> Finding:
     device = str(item.get("device", ""))
     proof = evidence_line(rule, item, lines.get(device, []))

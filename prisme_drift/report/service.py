@@ -7,6 +7,7 @@ plain values, so they are tested without a database, git or SSH.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,7 +108,7 @@ def _mandates(settings: Settings, devices: list[dict[str, Any]]) -> dict[str, tu
     return found
 
 
-def _fingerprint(settings: Settings) -> Any:
+def _fingerprint(settings: Settings) -> Callable[[str], str] | None:
     """The site's secret marker function, without creating a key a report has no use for."""
     from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
 

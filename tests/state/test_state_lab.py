@@ -101,6 +101,9 @@ def test_unchanged_poll_sends_no_getter_command_and_commits_nothing(clinic: LabS
         for c in clinic.device("sw-accueil").commands()[seen["sw-accueil"] :]
     )
     assert forced.commit is None  # nothing new in the network: nothing committed
+    mark = len(clinic.device("sw-imagerie").commands())
+    run_poll(clinic.settings, deliver=False, trigger="window-CHG-1-start")  # a window edge
+    assert "show lldp neighbors detail" in clinic.device("sw-imagerie").commands()[mark:]
 
 
 def test_changes_made_over_ssh_become_structured_changes(clinic: LabSite) -> None:

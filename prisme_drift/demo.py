@@ -25,6 +25,7 @@ from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
 from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
+from prisme_drift.state.changes import change_line
 
 DEVICES = DEMO_DEVICES
 GROUPS = {"ios": "switches", "fortinet": "firewalls", "mikrotik_routeros": "routers"}
@@ -110,6 +111,13 @@ def _summary(console: Console, step: str, report: PollReport) -> None:
     console.print(f"[bold]{step}[/] poll {report.poll_id}: {statuses}")
 
 
+def _state_changes(console: Console, report: PollReport) -> None:
+    """The structured state changes of the poll (what the text diff means, as values)."""
+    for device in report.devices:
+        for change in device.state_changes:
+            console.print(f"   state {device.name}: {change_line(change)}", markup=False)
+
+
 def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
     """Run the demo; 0 when the VLAN and port-forward changes were flagged, 1 otherwise."""
     folder = directory or Path(tempfile.mkdtemp(prefix="prisme-drift-demo-"))
@@ -137,6 +145,7 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
         )
         second = run_poll(settings, deliver=False)
         _summary(console, "3. detection", second)
+        _state_changes(console, second)
     opened = [item for item in second.drift if item.id in second.opened]
     for item in opened:
         message = render_drift_alert(

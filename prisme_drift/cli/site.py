@@ -96,7 +96,9 @@ def _run_with_progress(settings: Settings, show: bool, state: bool = False) -> P
 
 
 def print_report(report: PollReport) -> None:
-    """The summary table of a poll and its open drift."""
+    """The summary table of a poll, its structured state changes and its open drift."""
+    from prisme_drift.state.changes import change_line
+
     table = Table(title=f"{report.site}: poll {report.poll_id}", title_justify="left")
     for column in ("device", "status", "error"):
         table.add_column(column)
@@ -115,11 +117,7 @@ def print_report(report: PollReport) -> None:
         out.print(f"observed commit {report.commit[:12]}")
     for d in report.devices:
         for change in d.state_changes:
-            out.print(
-                f"state {d.name}: {change['kind']} {change['path']}: "
-                f"{change['before']!r} -> {change['after']!r}",
-                markup=False,
-            )
+            out.print(f"state {d.name}: {change_line(change)}", markup=False)
     print_items(list(report.drift), title="open drift")
 
 

@@ -145,3 +145,10 @@ def same_state(old: DeviceState | None, new: DeviceState) -> bool:
         return False
     drop = {"collected_at": True, "facts": {"uptime_s"}}
     return old.model_dump(exclude=drop) == new.model_dump(exclude=drop)  # type: ignore[arg-type]
+
+
+def change_line(change: dict[str, Any]) -> str:
+    """One plain line for a terminal or a log (documents translate ``message`` instead)."""
+    if change["kind"] in ("added", "removed"):
+        return f"{change['kind']} {change['path']}"
+    return f"{change['path']}: {change['before']!r} -> {change['after']!r}"

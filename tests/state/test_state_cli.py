@@ -20,8 +20,8 @@ def test_run_state_refreshes_and_prints_state_changes(clinic: LabSite) -> None:
     clinic.device("sw-accueil").serial = "FOC0000A0AA"  # the box was swapped
     again = cli("run", "--state", config=clinic.config_file)
     assert again.returncode == 3, again.stderr  # a swapped device is unauthorized drift too
-    assert "state sw-accueil: changed facts.serial" in again.stdout
-    assert "'FOC0000A0AA'" in again.stdout
+    assert "state sw-accueil: facts.serial: " in again.stdout
+    assert "-> 'FOC0000A0AA'" in again.stdout
     third = cli("run", "--state", "--json", config=clinic.config_file)
     report = json.loads(third.stdout)
     assert report["drift"][0]["category"] == "device"

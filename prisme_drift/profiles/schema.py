@@ -169,6 +169,7 @@ ConverterName = Literal[
     "csv",
     "int_ranges",
     "ranges",
+    "dotted_unit",
     "cidr",
     "network",
     "bool",

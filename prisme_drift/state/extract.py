@@ -89,6 +89,7 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
     "csv": lambda v: [p for p in (_unquote(x) for x in v.split(",")) if p],
     "int_ranges": _int_ranges,
     "ranges": lambda v: [str(n) for n in _int_ranges(v)],
+    "dotted_unit": lambda v: re.sub(r"\s+unit\s+", ".", v.strip()),  # irb unit 10 -> irb.10
     "cidr": _cidr,
     "network": _network,
     "bool": _bool,

@@ -40,8 +40,8 @@ from prisme_drift.notify.events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.sitelock import site_lock
-from prisme_drift.state.getters import collect_getters
-from prisme_drift.state.refresh import Candidate, StateUpdate, update_states
+from prisme_drift.state.getters import GetterResults, collect_getters
+from prisme_drift.state.refresh import Candidate, StateUpdate, session_devices, update_states
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DevicePoll, Poll
 
@@ -93,6 +93,17 @@ def _device_row(session: Session, site: str, fetch: Fetch) -> Device:
     return row
 
 
+def _observe(
+    fetch: Fetch, repo: BaselineRepo, key: FingerprintKey
+) -> tuple[Snapshot, Snapshot | None]:
+    """The fetch as a normalized snapshot, and the last observed one (None for a new device)."""
+    previous = repo.read(OBSERVED, fetch.device, fetch.platform)
+    # Facts the device could not give this time are carried forward: unknown is not a change.
+    facts = {**(previous.facts if previous else {}), **fetch.facts}
+    config = normalize(fetch.config or "", get_profile(fetch.platform), key)
+    return Snapshot(fetch.device, fetch.platform, config, facts), previous
+
+
 def _judge(
     fetch: Fetch, row: Device, repo: BaselineRepo, settings: Settings, key: FingerprintKey
 ) -> _Judged:
@@ -107,12 +118,7 @@ def _judge(
         return _Judged(
             fetch, DeviceStatus.QUARANTINED, error_kind=verdict.reason, error=verdict.detail
         )
-    previous = repo.read(OBSERVED, fetch.device, fetch.platform)
-    # Facts the device could not give this time are carried forward: unknown is not a change.
-    facts = {**(previous.facts if previous else {}), **fetch.facts}
-    snapshot = Snapshot(
-        fetch.device, fetch.platform, normalize(fetch.config or "", profile, key), facts
-    )
+    snapshot, previous = _observe(fetch, repo, key)
     if previous is None:
         status = DeviceStatus.OK
     elif previous.config == snapshot.config and previous.facts == snapshot.facts:
@@ -247,6 +253,10 @@ def _poll_locked(
     fetches = collect_all(nr, options, on_result)
     if cancel is not None and cancel.is_set():
         raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)
+    # the state sessions run before the database transaction: network waits never hold it
+    state_results = _run_state_sessions(fetches, settings, key, force_state, started, nr, options)
+    if cancel is not None and cancel.is_set():
+        raise PollCancelled("poll cancelled after the structured state sessions", site=site)
     sessions = session_factory(engine)  # type: ignore[arg-type]
     with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
         poll = Poll(site=site, started_at=started, trigger=trigger)
@@ -254,9 +264,7 @@ def _poll_locked(
         session.flush()
         rows = {name: _device_row(session, site, f) for name, f in sorted(fetches.items())}
         judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
-        if cancel is not None and cancel.is_set():
-            raise PollCancelled("poll cancelled before the structured state", site=site)
-        _structured_state(judged, repo, settings, force_state, started, nr, options)
+        _structured_state(judged, repo, settings, force_state, started, state_results)
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
         opened: list[int] = []
@@ -329,14 +337,66 @@ def _poll_locked(
     return report
 
 
+def _run_state_sessions(
+    fetches: dict[str, Fetch],
+    settings: Settings,
+    key: FingerprintKey,
+    force: bool,
+    now: datetime,
+    nr: Nornir,
+    options: CollectOptions,
+) -> dict[str, GetterResults]:
+    """The state getters and commands of the devices whose state is due; never raises."""
+    with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
+        devices = _state_session_devices(fetches, repo, key, settings, force, now)
+    if not devices:
+        return {}
+    try:
+        return collect_getters(nr, options, devices)
+    except Exception:  # structured state is secondary: the configuration poll goes on
+        log.exception("[%s] structured state sessions failed", settings.site.name)
+        return {}
+
+
+def _state_session_devices(
+    fetches: dict[str, Fetch],
+    repo: BaselineRepo,
+    key: FingerprintKey,
+    settings: Settings,
+    force: bool,
+    now: datetime,
+) -> list[str]:
+    """Which good fetches will need a state session: their snapshot compared with the baseline
+    now, as ``_judge`` will (a fetch the guard then rejects only wastes its session)."""
+    candidates = []
+    for fetch in fetches.values():
+        if not fetch.ok:
+            continue
+        try:
+            snapshot, previous = _observe(fetch, repo, key)
+        except PrismeDriftError:
+            continue  # _judge reports it
+        changed = previous is None or (previous.config, previous.facts) != (
+            snapshot.config,
+            snapshot.facts,
+        )
+        candidates.append(Candidate(snapshot, changed))
+    try:
+        return session_devices(
+            repo, candidates, force=force, now=now, state_dir=settings.state_path
+        )
+    except Exception:  # structured state is secondary: the configuration poll goes on
+        log.exception("[%s] structured state sessions not planned", settings.site.name)
+        return []
+
+
 def _structured_state(
     judged: list[_Judged],
     repo: BaselineRepo,
     settings: Settings,
     force: bool,
     now: datetime,
-    nr: Nornir,
-    options: CollectOptions,
+    results: dict[str, GetterResults],
 ) -> None:
     """Rebuild the due states and put them in the snapshots; never fails the poll."""
     candidates = [
@@ -351,7 +411,7 @@ def _structured_state(
             force=force,
             now=now,
             state_dir=settings.state_path,
-            getter_pass=lambda names: collect_getters(nr, options, names),
+            results=results,
         )
     except Exception:  # structured state is secondary: the configuration poll goes on
         log.exception("[%s] structured state not updated", settings.site.name)

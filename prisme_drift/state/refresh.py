@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_FILE = "state-refresh.json"
 DAILY = timedelta(hours=24)
-GetterPass = Callable[[list[str]], dict[str, GetterResults]]
 
 
 @dataclass(frozen=True)
@@ -90,16 +89,10 @@ def _previous(repo: BaselineRepo, device: str) -> DeviceState | None:
         return None
 
 
-def update_states(
-    repo: BaselineRepo,
-    candidates: Sequence[Candidate],
-    *,
-    force: bool,
-    now: datetime,
-    state_dir: Path,
-    getter_pass: GetterPass,
-) -> dict[str, StateUpdate]:
-    """Rebuild the states that are due; device -> update (devices not due are absent)."""
+def _due_now(
+    repo: BaselineRepo, candidates: Sequence[Candidate], force: bool, now: datetime, state_dir: Path
+) -> tuple[list[Candidate], dict[str, DeviceState | None]]:
+    """The candidates whose state is due, and every candidate's previous state."""
     stamps = _read_stamps(state_dir)
     previous = {c.snapshot.device: _previous(repo, c.snapshot.device) for c in candidates}
     due = [
@@ -107,12 +100,37 @@ def update_states(
         for c in candidates
         if force or _due(c, previous[c.snapshot.device], stamps.get(c.snapshot.device), now)
     ]
+    return due, previous
+
+
+def session_devices(
+    repo: BaselineRepo,
+    candidates: Sequence[Candidate],
+    *,
+    force: bool,
+    now: datetime,
+    state_dir: Path,
+) -> list[str]:
+    """The devices whose state is due and needs a session (getters or commands) this poll."""
+    due, _ = _due_now(repo, candidates, force, now, state_dir)
+    return [c.snapshot.device for c in due if get_profile(c.snapshot.platform).state_session]
+
+
+def update_states(
+    repo: BaselineRepo,
+    candidates: Sequence[Candidate],
+    *,
+    force: bool,
+    now: datetime,
+    state_dir: Path,
+    results: Mapping[str, GetterResults],
+) -> dict[str, StateUpdate]:
+    """Rebuild the states that are due from ``results`` (the getter pass already ran, outside
+    any database transaction); device -> update (devices not due are absent)."""
+    due, previous = _due_now(repo, candidates, force, now, state_dir)
     if not due:
         return {}
-    with_getters = [
-        c.snapshot.device for c in due if get_profile(c.snapshot.platform).state_session
-    ]
-    results = getter_pass(with_getters) if with_getters else {}
+    stamps = _read_stamps(state_dir)
     updates: dict[str, StateUpdate] = {}
     for c in due:
         snap = c.snapshot

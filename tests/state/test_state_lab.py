@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
+import prisme_drift.poll as poll_module
 from prisme_drift.baseline import APPROVED, OBSERVED
 from prisme_drift.demo import technician_change
 from prisme_drift.models import PollReport
@@ -217,3 +220,29 @@ def test_a_getter_that_returns_nothing_on_a_refused_command_is_an_error(clinic: 
     assert state.sources["neighbors"] == "carried" and len(state.neighbors) == 1
     assert "show cdp neighbors detail" in state.errors
     assert not [c for c in changes(report, "sw-imagerie") if c["kind"] == "removed"]
+
+
+def test_state_sessions_hold_no_database_transaction(
+    clinic: LabSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Getters wait on the network: meanwhile another process must be able to write."""
+    run_poll(clinic.settings, deliver=False)
+    real = poll_module.collect_getters
+    database = make_url(clinic.settings.database_url).database
+    assert database is not None
+    seen: list[list[str]] = []
+
+    def write_then_collect(*args: Any) -> Any:
+        other = sqlite3.connect(database, timeout=0)  # fails at once if the poll holds a lock
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.rollback()
+        finally:
+            other.close()
+        seen.append(sorted(args[2]))
+        return real(*args)
+
+    monkeypatch.setattr(poll_module, "collect_getters", write_then_collect)
+    report = run_poll(clinic.settings, deliver=False, state=True)
+    assert seen == [["fw-cabinet", "rt-wan", "sw-accueil", "sw-imagerie"]]
+    assert report.exit_code == 0

@@ -11,7 +11,33 @@ cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
 VENV="${PRISME_VENV:-.venv}"
 
+# Debian packages the reports need: Pango (WeasyPrint's text layout), HarfBuzz subsetting (fast
+# font embedding) and the fonts embedded in every PDF. Installed when missing and when root;
+# otherwise one message says what to run.
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+
+system_packages() {
+    command -v dpkg >/dev/null 2>&1 || {
+        echo "dev.sh: not a Debian system: install Pango and the DejaVu fonts yourself" >&2
+        return 0
+    }
+    local missing=() pkg
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if [[ "$(id -u)" -ne 0 ]]; then
+        echo "dev.sh: missing system packages for PDF reports: ${missing[*]}" >&2
+        echo "dev.sh: run: sudo apt-get install -y ${missing[*]}   (then run dev.sh again)" >&2
+        exit 2
+    fi
+    echo "dev.sh: installing system packages: ${missing[*]}" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
 setup() {
+    system_packages
     if [[ ! -x "$VENV/bin/python" ]]; then
         "$PYTHON" -m venv "$VENV"
     fi

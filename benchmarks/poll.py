@@ -13,12 +13,18 @@ peak RSS is its own:
   classification, database), first poll (baseline) and then ``--polls - 1`` unchanged polls.
 
 Prints wall time, devices per second, CPU seconds, peak RSS, and the pipeline/bare ratios.
+
+Then the cost of the structured state (``--state-only`` runs just this part), counted on the
+lab side: commands typed per device on a first poll (configuration + state getters), on an
+unchanged poll (must be the configuration's alone: zero getter command) and on a poll with
+``run --state`` (getters forced), with the wall time of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing as mp
 import resource
 import secrets
@@ -44,7 +50,8 @@ def serve_lab(count: int, password: str, conn: Any) -> None:
     ]
     with Lab(devices) as lab:
         conn.send({d.name: d.port for d in lab.devices})
-        conn.recv()  # any message: stop
+        while conn.recv() == "commands":  # anything else: stop
+            conn.send({d.name: d.commands() for d in lab.devices})
 
 
 def usage() -> tuple[float, int]:
@@ -113,6 +120,44 @@ def pipeline(ports: dict[str, int], password: str, workers: int, polls: int) -> 
     }
 
 
+#: Commands only the NAPALM ios state getters type (the configuration poll never does).
+GETTER_COMMANDS = {
+    "show interfaces",
+    "show ip interface",
+    "show ipv6 interface",
+    "show vlan all-ports",
+    "show lldp neighbors detail",
+}
+
+
+def state_cost(lab: Any, ports: dict[str, int], password: str, workers: int) -> None:
+    """Commands per device and wall time: first poll, unchanged poll, ``run --state`` poll."""
+    from prisme_drift.config import load_settings
+    from prisme_drift.demo import enable_credentials, write_hosts
+    from prisme_drift.poll import run_poll
+    from prisme_drift.site import init_site
+
+    folder = Path(tempfile.mkdtemp(prefix="prisme-bench-state-"))
+    init_site(folder, site="bench")
+    write_hosts(folder, {name: ("ios", port) for name, port in ports.items()}, password)
+    enable_credentials(folder / "prisme-drift.toml", timeout=120, workers=workers)
+    settings = load_settings(folder / "prisme-drift.toml")
+    n = len(ports)
+    print(f"structured state cost, {n} IOS devices (commands counted by the lab):")
+    print(f"{'poll':22} {'wall s':>8} {'cmds/dev':>9} {'getter cmds/dev':>16}")
+    for label, force in (("first (baseline)", False), ("unchanged", False), ("run --state", True)):
+        lab.send("commands")
+        before = lab.recv()
+        started = time.monotonic()
+        run_poll(settings, deliver=False, state=force)
+        wall = time.monotonic() - started
+        lab.send("commands")
+        after = lab.recv()
+        typed = [c for name in after for c in after[name][len(before[name]) :]]
+        getters = sum(1 for c in typed if c in GETTER_COMMANDS)
+        print(f"{label:22} {wall:8.2f} {len(typed) / n:9.1f} {getters / n:16.1f}")
+
+
 def child(
     mode: str, args: argparse.Namespace, ports: dict[str, int], password: str
 ) -> dict[str, Any]:
@@ -153,6 +198,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--polls", type=int, default=2, help="pipeline polls (first = baseline)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--state-only", action="store_true", help="only measure the structured state's cost"
+    )
     args = parser.parse_args()
     if args.child:
         run_child()
@@ -163,7 +211,12 @@ def main() -> None:
     lab.start()
     ports = parent.recv()
     try:
+        if args.state_only:
+            logging.basicConfig(level=logging.ERROR)
+            state_cost(parent, ports, password, args.workers)
+            return
         results = [child("bare", args, ports, password), child("pipeline", args, ports, password)]
+        state_cost(parent, ports, password, args.workers)
     finally:
         parent.send("stop")
         lab.join(10)

@@ -232,6 +232,20 @@ class TicketSettings(_Section):
     glpi: GlpiSettings | None = None  # [tickets.glpi]: approved GLPI Changes
 
 
+class ReportSettings(_Section):
+    """Documents for the client (audit, monthly, intervention): language, folders, the provider's
+    identity printed on every page (docs/reports.md). Paths resolve from the settings file."""
+
+    language: Literal["fr", "en"] = "fr"
+    output: Path = Path("reports")  # where documents are written and kept as the record
+    templates: Path = Path("templates")  # site overrides: report.css, custom.css, *.html
+    rules: Path = Path("rules")  # site overrides of the audit rules: <category>.yaml
+    provider: str = "PRISME"
+    provider_address: str = ""
+    provider_contact: str = ""
+    logo: Path | None = None  # PNG, JPEG or SVG shown on the first page
+
+
 class Settings(_Section):
     """The whole settings file."""
 
@@ -246,6 +260,7 @@ class Settings(_Section):
     webhook: WebhookSettings | None = None
     schedule: ScheduleSettings = ScheduleSettings()
     tickets: TicketSettings = TicketSettings()
+    report: ReportSettings = ReportSettings()
     source: Path = Path(DEFAULT_NAME)
 
     def resolve(self, path: Path) -> Path:
@@ -388,6 +403,16 @@ folder = "tickets"               # tickets as code: one YAML file per change tic
 # app_token_file = "$CREDENTIALS_DIRECTORY/glpi-app-token"
 # timezone = "Indian/Reunion"
 # category_map = {{"Réseau > VLAN" = ["vlan"], "Réseau > Pare-feu" = ["firewall", "nat"]}}
+
+[report]                         # client documents: see docs/reports.md
+language = "fr"                  # fr | en
+output = "reports"               # prisme-drift report audit writes here
+templates = "templates"          # optional overrides: report.css, custom.css, page templates
+rules = "rules"                  # optional overrides of the audit rules: <category>.yaml
+provider = "PRISME"              # printed on every document
+provider_address = ""
+provider_contact = ""
+# logo = "logo.png"              # PNG, JPEG or SVG
 
 # [smtp]                         # uncomment to receive alerts by email
 # host = "smtp.example.net"

@@ -1,9 +1,10 @@
 """``prisme-drift demo``: the whole chain on the built-in lab, in well under a minute.
 
-Two simulated Cisco switches and a FortiGate-like firewall listen on 127.0.0.1; a site folder is
+Two simulated Cisco switches, a FortiGate-like firewall and a MikroTik router, cabled as a small
+clinic (see ``prisme_drift.lab.topology``), listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
-alerts that IT would receive are printed.
+alerts that IT would receive are printed. Last, the site audit is written as PDF and HTML.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from rich.console import Console
 from rich.text import Text
 
 from prisme_drift.config import load_settings
-from prisme_drift.lab import Lab, LabDevice
+from prisme_drift.lab import Lab
+from prisme_drift.lab.topology import DEMO_DEVICES, demo_devices
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
+from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
+from prisme_drift.state.changes import change_line
 
-DEVICES = {"sw-accueil": "ios", "sw-imagerie": "ios", "fw-cabinet": "fortinet"}
-GROUPS = {"ios": "switches", "fortinet": "firewalls"}
+DEVICES = DEMO_DEVICES
+GROUPS = {"ios": "switches", "fortinet": "firewalls", "mikrotik_routeros": "routers"}
 FIREWALL_CHANGE = [
     "config firewall vip",
     'edit "vnc-poste-cfao"',
@@ -129,6 +133,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _state_changes(console: Console, report: PollReport) -> None:
+    """The structured state changes of the poll (what the text diff means, as values)."""
+    for device in report.devices:
+        for change in device.state_changes:
+            console.print(f"   state {device.name}: {change_line(change)}", markup=False)
+
+
 def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
     """Run the demo; 0 when the VLAN and port-forward changes were flagged, 1 otherwise.
 
@@ -146,13 +157,10 @@ def run_demo(directory: Path | None, *, lang: str, console: Console) -> int:
 
 def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
     password = secrets.token_urlsafe(12)
-    devices = [
-        LabDevice(name=n, platform=p, username="admin", password=password)
-        for n, p in DEVICES.items()
-    ]
-    with Lab(devices) as lab:
+    with Lab(demo_devices("admin", password)) as lab:
         console.print(
-            "lab: 2 simulated Cisco switches and a FortiGate-like firewall on 127.0.0.1: "
+            "lab: 2 simulated Cisco switches, a FortiGate-like firewall and a MikroTik WAN "
+            "router, cabled together, on 127.0.0.1: "
             + ", ".join(f"{d.name}:{d.port}" for d in lab.devices)
         )
         init_site(folder, site="cabinet-demo", client="Cabinet dentaire de démonstration")
@@ -173,6 +181,7 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         )
         second = run_poll(settings, deliver=False)
         _summary(console, "3. detection", second)
+        _state_changes(console, second)
     opened = [item for item in second.drift if item.id in second.opened]
     for item in opened:
         message = render_drift_alert(
@@ -183,6 +192,10 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         )
         console.rule(message.subject)
         console.print(message.body, markup=False)
+    # the audit outlives a temporary site: it goes to a fixed folder of the temp directory
+    reports = None if keep else Path(tempfile.gettempdir()) / "prisme-drift-demo-reports"
+    audit = write_audit(settings, lang=lang, out_dir=reports)
+    console.print(f"site audit: {audit.files['pdf']}", soft_wrap=True)
     if keep:
         console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
     else:

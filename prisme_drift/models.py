@@ -78,6 +78,8 @@ class Snapshot:
     platform: str
     config: str
     facts: dict[str, Any] = field(default_factory=dict)
+    # canonical JSON of the structured state (prisme_drift.state); None: not collected this time
+    state: str | None = None
 
     def facts_json(self) -> str:
         """Stable JSON text of the facts (sorted keys, trailing newline) for git."""
@@ -123,6 +125,8 @@ class DeviceOutcome:
     error_kind: str | None = None
     error: str | None = None
     hunks: tuple[Hunk, ...] = ()
+    # structured state changes (prisme_drift.state.StateChange as JSON values)
+    state_changes: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,7 @@ class PollReport:
                     "status": str(d.status),
                     "error_kind": d.error_kind,
                     "error": d.error,
+                    "state_changes": list(d.state_changes),
                 }
                 for d in self.devices
             ],

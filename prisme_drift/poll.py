@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from nornir.core import Nornir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,8 @@ from prisme_drift.notify.events import DeviceTransition, Removal, record_poll_ev
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.profiles import get_profile
 from prisme_drift.recovery import site_writer
+from prisme_drift.state.getters import GetterResults, collect_getters
+from prisme_drift.state.refresh import Candidate, StateUpdate, session_devices, update_states
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Device, DevicePoll, Poll
 from prisme_drift.timefmt import utcnow
@@ -62,6 +65,12 @@ class _Judged:
     error: str | None = None
     lines: int | None = None
     hunks: list[Hunk] = field(default_factory=list)
+    state: StateUpdate | None = None
+
+    @property
+    def state_moved(self) -> bool:
+        """Whether a new structured state is to be committed."""
+        return self.state is not None and self.state.text is not None
 
 
 def _device_row(session: Session, site: str, fetch: Fetch) -> Device:
@@ -122,6 +131,17 @@ def _remove_missing(
     return removals
 
 
+def _observe(
+    fetch: Fetch, repo: BaselineRepo, key: FingerprintKey
+) -> tuple[Snapshot, Snapshot | None]:
+    """The fetch as a normalized snapshot, and the last observed one (None for a new device)."""
+    previous = repo.read(OBSERVED, fetch.device, fetch.platform)
+    # Facts the device could not give this time are carried forward: unknown is not a change.
+    facts = {**(previous.facts if previous else {}), **fetch.facts}
+    config = normalize(fetch.config or "", get_profile(fetch.platform), key)
+    return Snapshot(fetch.device, fetch.platform, config, facts), previous
+
+
 def _judge(
     fetch: Fetch, row: Device, repo: BaselineRepo, settings: Settings, key: FingerprintKey
 ) -> _Judged:
@@ -136,12 +156,7 @@ def _judge(
         return _Judged(
             fetch, DeviceStatus.QUARANTINED, error_kind=verdict.reason, error=verdict.detail
         )
-    previous = repo.read(OBSERVED, fetch.device, fetch.platform)
-    # Facts the device could not give this time are carried forward: unknown is not a change.
-    facts = {**(previous.facts if previous else {}), **fetch.facts}
-    snapshot = Snapshot(
-        fetch.device, fetch.platform, normalize(fetch.config or "", profile, key), facts
-    )
+    snapshot, previous = _observe(fetch, repo, key)
     if previous is None:
         status = DeviceStatus.OK
     elif previous.config == snapshot.config and previous.facts == snapshot.facts:
@@ -155,11 +170,14 @@ def _judge(
 def _commit_message(judged: list[_Judged], site: str) -> str:
     changed = [j.fetch.device for j in judged if j.status == DeviceStatus.CHANGED]
     new = [j.fetch.device for j in judged if j.status == DeviceStatus.OK]
+    state = [j.fetch.device for j in judged if j.status == DeviceStatus.UNCHANGED and j.state_moved]
     parts = []
     if changed:
         parts.append("changed: " + ", ".join(changed))
     if new:
         parts.append("new: " + ", ".join(new))
+    if state:
+        parts.append("state: " + ", ".join(state))
     return f"{site}: poll, " + "; ".join(parts)
 
 
@@ -170,7 +188,7 @@ def _record_baselines(
     moved = {
         j.fetch.device: j.snapshot
         for j in judged
-        if j.snapshot and j.status in (DeviceStatus.OK, DeviceStatus.CHANGED)
+        if j.snapshot and (j.status in (DeviceStatus.OK, DeviceStatus.CHANGED) or j.state_moved)
     }
     observed = (
         repo.commit(
@@ -225,19 +243,24 @@ def run_poll(
     on_result: Callable[[Fetch], None] | None = None,
     deliver: bool = True,
     cancel: threading.Event | None = None,
+    state: bool = False,
 ) -> PollReport:
     """Poll every device of the site once and reconcile drift; the site lock is held throughout
     (``recovery.site_writer``: state check and crash recovery first).
+
+    Structured state is rebuilt where the configuration changed, once a day, at ticket window
+    edges (``trigger`` ``window-...``) and for every device with ``state``.
 
     The poll's events go to the outbox in its transaction; with ``deliver``, due notifications
     are then sent (after the lock is released; a delivery problem never fails the poll).
     ``cancel`` set by the end of the collection raises PollCancelled before any write.
     """
+    force_state = state or trigger.startswith("window")
     with site_writer(settings, "poll"):
         engine = shared_engine(settings.database_url)
         try:
             ensure_schema(engine)
-            report = _poll_locked(settings, engine, trigger, on_result, cancel)
+            report = _poll_locked(settings, engine, trigger, on_result, cancel, force_state)
         finally:
             engine.dispose()
     if deliver:
@@ -251,6 +274,7 @@ def _poll_locked(
     trigger: str,
     on_result: Callable[[Fetch], None] | None,
     cancel: threading.Event | None = None,
+    force_state: bool = False,
 ) -> PollReport:
     site = settings.site.name
     nr = build_nornir(settings)
@@ -269,6 +293,10 @@ def _poll_locked(
     fetches = collect_all(nr, options, on_result)
     if cancel is not None and cancel.is_set():
         raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)
+    # the state sessions run before the database transaction: network waits never hold it
+    state_results = _run_state_sessions(fetches, settings, key, force_state, started, nr, options)
+    if cancel is not None and cancel.is_set():
+        raise PollCancelled("poll cancelled after the structured state sessions", site=site)
     sessions = session_factory(engine)  # type: ignore[arg-type]
     with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
         poll = Poll(site=site, started_at=started, trigger=trigger)
@@ -276,6 +304,7 @@ def _poll_locked(
         session.flush()
         rows = {name: _device_row(session, site, f) for name, f in sorted(fetches.items())}
         judged = [_judge(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
+        _structured_state(judged, repo, settings, force_state, started, state_results)
         observed_commit, approved_commit = _record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
         auth.report_refusals(poll)
@@ -316,7 +345,14 @@ def _poll_locked(
         poll.approved_commit = repo.head(APPROVED)
         drift = tuple(item_view(i) for i in open_items(session, site))
         outcomes = tuple(
-            DeviceOutcome(j.fetch.device, j.status, j.error_kind, j.error, tuple(j.hunks))
+            DeviceOutcome(
+                j.fetch.device,
+                j.status,
+                j.error_kind,
+                j.error,
+                tuple(j.hunks),
+                tuple(c.model_dump(mode="json") for c in (j.state.changes if j.state else ())),
+            )
             for j in judged
         )
         report = PollReport(
@@ -343,6 +379,92 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _run_state_sessions(
+    fetches: dict[str, Fetch],
+    settings: Settings,
+    key: FingerprintKey,
+    force: bool,
+    now: datetime,
+    nr: Nornir,
+    options: CollectOptions,
+) -> dict[str, GetterResults]:
+    """The state getters and commands of the devices whose state is due; never raises."""
+    with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
+        devices = _state_session_devices(fetches, repo, key, settings, force, now)
+    if not devices:
+        return {}
+    try:
+        return collect_getters(nr, options, devices)
+    except Exception:  # structured state is secondary: the configuration poll goes on
+        log.exception("[%s] structured state sessions failed", settings.site.name)
+        return {}
+
+
+def _state_session_devices(
+    fetches: dict[str, Fetch],
+    repo: BaselineRepo,
+    key: FingerprintKey,
+    settings: Settings,
+    force: bool,
+    now: datetime,
+) -> list[str]:
+    """Which good fetches will need a state session: their snapshot compared with the baseline
+    now, as ``_judge`` will (a fetch the guard then rejects only wastes its session)."""
+    candidates = []
+    for fetch in fetches.values():
+        if not fetch.ok:
+            continue
+        try:
+            snapshot, previous = _observe(fetch, repo, key)
+        except PrismeDriftError:
+            continue  # _judge reports it
+        changed = previous is None or (previous.config, previous.facts) != (
+            snapshot.config,
+            snapshot.facts,
+        )
+        candidates.append(Candidate(snapshot, changed))
+    try:
+        return session_devices(
+            repo, candidates, force=force, now=now, state_dir=settings.state_path
+        )
+    except Exception:  # structured state is secondary: the configuration poll goes on
+        log.exception("[%s] structured state sessions not planned", settings.site.name)
+        return []
+
+
+def _structured_state(
+    judged: list[_Judged],
+    repo: BaselineRepo,
+    settings: Settings,
+    force: bool,
+    now: datetime,
+    results: dict[str, GetterResults],
+) -> None:
+    """Rebuild the due states and put them in the snapshots; never fails the poll."""
+    candidates = [
+        Candidate(j.snapshot, j.status in (DeviceStatus.OK, DeviceStatus.CHANGED))
+        for j in judged
+        if j.snapshot is not None
+    ]
+    try:
+        updates = update_states(
+            repo,
+            candidates,
+            force=force,
+            now=now,
+            state_dir=settings.state_path,
+            results=results,
+        )
+    except Exception:  # structured state is secondary: the configuration poll goes on
+        log.exception("[%s] structured state not updated", settings.site.name)
+        return
+    for j in judged:
+        update = updates.get(j.fetch.device)
+        if update is not None and j.snapshot is not None:
+            j.state = update
+            j.snapshot = replace(j.snapshot, state=update.text)
 
 
 def _drift_for_device(

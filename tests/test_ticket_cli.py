@@ -228,7 +228,10 @@ def test_edit_refuses_approved_tickets_bad_values_and_unknown_ids(site: Path) ->
     assert approved.returncode == 5
     assert "only a draft can be edited" in approved.stderr
     assert "ticket cancel CHG-41" in approved.stderr and "new id" in approved.stderr
-    assert json.loads(run(site, "ticket", "show", "CHG-41", "--json").stdout)["title"] == "IP orthophos"
+    assert (
+        json.loads(run(site, "ticket", "show", "CHG-41", "--json").stdout)["title"]
+        == "IP orthophos"
+    )
     unknown = run(site, "ticket", "edit", "CHG-99", "--title", "x")
     assert unknown.returncode == 5 and "no ticket 'CHG-99'" in unknown.stderr
     entries = json.loads(run(site, "audit", "list", "--json").stdout)

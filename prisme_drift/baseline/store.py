@@ -33,11 +33,17 @@ OBSERVED = "observed"
 APPROVED = "approved"
 BRANCHES = (OBSERVED, APPROVED)
 ZERO = "0" * 40
+STATE_SUFFIX = ".state.json"
 
 
 def device_paths(site: str, device: str) -> tuple[str, str]:
     """Paths of a device's configuration and facts inside the repository."""
     return f"{site}/{device}.cfg", f"{site}/{device}.facts.json"
+
+
+def state_path(site: str, device: str) -> str:
+    """Path of a device's structured state (canonical JSON) inside the repository."""
+    return f"{site}/{device}{STATE_SUFFIX}"
 
 
 class BaselineRepo:
@@ -126,6 +132,20 @@ class BaselineRepo:
         facts: dict[str, Any] = json.loads(facts_text) if facts_text else {}
         return Snapshot(device=device, platform=platform, config=config, facts=facts)
 
+    def read_state(self, rev: str, device: str) -> str | None:
+        """A device's structured state (JSON text) at a branch or commit, or None if none."""
+        if rev in BRANCHES and self.head(rev) is None:
+            return None
+        return self.read_file(rev, state_path(self.site, device))
+
+    def state_devices(self, branch: str) -> list[str]:
+        """The devices that have a structured state on a branch, sorted."""
+        if self.head(branch) is None:
+            return []
+        out = str(self.repo.git.ls_tree("--name-only", f"refs/heads/{branch}", f"{self.site}/"))
+        names = [line.rsplit("/", 1)[-1] for line in out.splitlines()]
+        return sorted(n[: -len(STATE_SUFFIX)] for n in names if n.endswith(STATE_SUFFIX))
+
     def log(self, branch: str, device: str | None = None, limit: int = 20) -> list[dict[str, str]]:
         """Recent commits of a branch (optionally touching one device), newest first."""
         if self.head(branch) is None:
@@ -171,6 +191,8 @@ class BaselineRepo:
                 cfg_path, facts_path = device_paths(self.site, device)
                 files[cfg_path] = snap.config
                 files[facts_path] = snap.facts_json()
+                if snap.state is not None:  # None: keep the state already committed, if any
+                    files[state_path(self.site, device)] = snap.state
             for path, blob in zip(files, self._hash_blobs(list(files.values())), strict=True):
                 git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
             tree = git.write_tree(env=env)

@@ -5,7 +5,16 @@ docs/cli.md (0 ok, 1 bug, 2 usage, 3 drift, 4 device, 5 refused, 6 busy, 7 opera
 area adds a module here, imports it below, and a line to docs/cli.md.
 """
 
-from prisme_drift.cli import daemon, drift, hostkey, notify, offline, site, ticket  # noqa: F401
+from prisme_drift.cli import (  # noqa: F401
+    daemon,
+    drift,
+    hostkey,
+    notify,
+    offline,
+    report,
+    site,
+    ticket,
+)
 from prisme_drift.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -80,12 +80,18 @@ def _recreate_state(directory: Path, by: str | None, reason: str) -> None:
 # -- run ----------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option(
+    "--state",
+    "with_state",
+    is_flag=True,
+    help="Also refresh every device's structured state (NAPALM getters) now.",
+)
 @pass_ctx
-def run(ctx: Context, as_json: bool) -> None:
+def run(ctx: Context, as_json: bool, with_state: bool) -> None:
     """Poll every device once now, update the baseline and the drift items."""
 
     settings = ctx.settings()
-    report = _run_with_progress(settings, show=not as_json and err.is_terminal)
+    report = _run_with_progress(settings, show=not as_json and err.is_terminal, state=with_state)
     delivered = _deliver_notifications(settings)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
@@ -104,14 +110,14 @@ def _deliver_notifications(settings: Settings) -> DeliveryReport | None:
     return deliver_after_poll(settings)
 
 
-def _run_with_progress(settings: Settings, show: bool) -> PollReport:
+def _run_with_progress(settings: Settings, show: bool, state: bool = False) -> PollReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from prisme_drift.inventory import build_nornir
     from prisme_drift.poll import run_poll
 
     if not show:
-        return run_poll(settings, deliver=False)
+        return run_poll(settings, deliver=False, state=state)
     total = len(build_nornir(settings).inventory.hosts)
     columns = (
         TextColumn("polling"),
@@ -125,11 +131,15 @@ def _run_with_progress(settings: Settings, show: bool) -> PollReport:
             settings,
             on_result=lambda f: progress.update(task, advance=1, description=f.device),
             deliver=False,
+            state=state,
         )
 
 
 def print_report(report: PollReport, timezone: str) -> None:
-    """The summary table of a poll and its open drift (times in the site's ``timezone``)."""
+    """The summary table of a poll, its structured state changes and its open drift (times in
+    the site's ``timezone``)."""
+    from prisme_drift.state.changes import change_line
+
     table = Table(title=f"{report.site}: poll {report.poll_id}", title_justify="left")
     for column in ("device", "status", "error"):
         table.add_column(column)
@@ -151,6 +161,9 @@ def print_report(report: PollReport, timezone: str) -> None:
         )
     if report.commit:
         out.print(f"observed commit {report.commit[:12]}")
+    for d in report.devices:
+        for change in d.state_changes:
+            out.print(f"state {d.name}: {change_line(change)}")
     print_items(list(report.drift), "open drift", timezone)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from napalm import get_network_driver
@@ -40,10 +42,11 @@ def _close(driver: Any) -> None:
         close_session(conn, driver.close)
 
 
-def fetch_napalm(
+@contextlib.contextmanager
+def napalm_session(
     target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
-) -> tuple[str, dict[str, Any]]:
-    """One attempt through NAPALM. Raises CollectError."""
+) -> Iterator[Any]:
+    """An open NAPALM driver on a socket cut at the deadline; closed on the way out."""
     driver_cls = get_network_driver(profile.collect.napalm_driver)
     connect_timeout = float(conn_args.get("conn_timeout", budget))
     with bounded_socket(target, budget, connect_timeout) as sock:
@@ -62,8 +65,16 @@ def fetch_napalm(
         )
         try:
             driver.open()
-            config = driver.get_config(retrieve="running")["running"]
-            facts = _facts(driver, target.name) if profile.collect.facts else {}
+            yield driver
         finally:
             _close(driver)
+
+
+def fetch_napalm(
+    target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """One attempt through NAPALM. Raises CollectError."""
+    with napalm_session(target, profile, budget, conn_args) as driver:
+        config = driver.get_config(retrieve="running")["running"]
+        facts = _facts(driver, target.name) if profile.collect.facts else {}
     return str(config), facts

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from netmiko import ConnectHandler
@@ -34,17 +36,17 @@ def facts_from(profile: Profile, outputs: dict[str, str]) -> dict[str, Any]:
     return facts
 
 
-def fetch_netmiko(
+@contextlib.contextmanager
+def netmiko_session(
     target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
-) -> tuple[str, dict[str, Any]]:
-    """One attempt through Netmiko. Raises CollectError."""
-    spec = profile.collect
+) -> Iterator[Any]:
+    """An open Netmiko connection on a socket cut at the deadline; disconnected on the way out."""
     connect_timeout = float(conn_args.get("conn_timeout", budget))
     with bounded_socket(target, budget, connect_timeout) as sock:
         conn = ConnectHandler(
             **copy.deepcopy(target.netmiko_args),
             **conn_args,
-            device_type=spec.netmiko_device_type,
+            device_type=profile.collect.netmiko_device_type,
             host=target.hostname,
             port=target.port,
             username=target.username or "",
@@ -52,15 +54,22 @@ def fetch_netmiko(
             sock=sock,
         )
         try:
-            wanted = list(
-                dict.fromkeys([*spec.commands, *(r.command for r in spec.fact_rules.values())])
-            )
-            outputs = {
-                command: str(
-                    conn.send_command(command, read_timeout=min(spec.read_timeout, budget))
-                )
-                for command in wanted
-            }
+            yield conn
         finally:
             close_session(conn)
+
+
+def fetch_netmiko(
+    target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """One attempt through Netmiko. Raises CollectError."""
+    spec = profile.collect
+    with netmiko_session(target, profile, budget, conn_args) as conn:
+        wanted = list(
+            dict.fromkeys([*spec.commands, *(r.command for r in spec.fact_rules.values())])
+        )
+        outputs = {
+            command: str(conn.send_command(command, read_timeout=min(spec.read_timeout, budget)))
+            for command in wanted
+        }
     return join_outputs(profile, outputs), facts_from(profile, outputs) if spec.facts else {}

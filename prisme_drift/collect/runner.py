@@ -63,7 +63,8 @@ def target_for(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Tar
     )
 
 
-def _connection_args(options: CollectOptions, known: KnownHosts) -> dict[str, Any]:
+def connection_args(options: CollectOptions, known: KnownHosts) -> dict[str, Any]:
+    """Netmiko/NAPALM connection options of one poll (host keys, timeouts, no session log)."""
     return {
         **known.netmiko_args(),
         "conn_timeout": options.connect_timeout,
@@ -115,7 +116,7 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
             deadline=deadline,
             retries=options.retries,
             backoff=options.backoff,
-            conn_args=_connection_args(options, known),
+            conn_args=connection_args(options, known),
         )
     except CollectError as exc:
         if exc.kind == "hostkey":

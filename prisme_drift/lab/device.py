@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -18,11 +18,23 @@ import asyncssh
 
 from prisme_drift.lab.personality import Personality, get_personality
 
-Fault = Literal["truncate", "error", "empty", "hang", "broken_show"]
+Fault = Literal["truncate", "error", "empty", "hang", "broken_show", "broken_lldp"]
 #: Values accepted by :attr:`LabDevice.fault` (besides ``None``).
-FAULTS: tuple[str, ...] = ("truncate", "error", "empty", "hang", "broken_show")
+FAULTS: tuple[str, ...] = ("truncate", "error", "empty", "hang", "broken_show", "broken_lldp")
 
 _HOST_KEY_ALG = "ssh-ed25519"  # fast to generate; paramiko prefers it among host key types
+
+
+@dataclass(frozen=True)
+class LinkEnd:
+    """The far end of a cable plugged into one of the device's ports (what LLDP/CDP see)."""
+
+    device: str
+    port: str
+    chassis_id: str
+    platform: str
+    description: str = ""
+    peer: LabDevice | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -82,10 +94,13 @@ class LabDevice:
         self.model = model or self.personality.default_model
         self.os_version = os_version or self.personality.default_os_version
         self.port = port  # 0 until a Lab binds it; then stable across stop/start
+        # local port -> far end; see prisme_drift.lab.topology.connect
+        self.links: dict[str, LinkEnd] = {}
         self.byte_by_byte = False
         self.password_attempts = 0  # logins tried, good or bad: tests that none is wasted
         self._revision = 0
         self._ticks = 0
+        self._commands: list[str] = []
         self._fault: Fault | None = None
         self._lock = threading.RLock()
         self._host_key: asyncssh.SSHKey = asyncssh.generate_private_key(_HOST_KEY_ALG)
@@ -190,6 +205,16 @@ class LabDevice:
         with self._lock:
             return self._revision
 
+    def record_command(self, line: str) -> None:
+        """Remember a line typed in a session (for tests and benchmarks: commands per poll)."""
+        with self._lock:
+            self._commands.append(line)
+
+    def commands(self) -> list[str]:
+        """Every line typed in this device's sessions so far, in order."""
+        with self._lock:
+            return list(self._commands)
+
     def tick(self) -> int:
         """A per-device counter advanced at every call, for outputs that vary at each display."""
         with self._lock:
@@ -215,6 +240,13 @@ class LabDevice:
             return ConfigTimes(
                 shown, self._times.changed_by, self._times.saved_at, self._times.saved_by
             )
+
+    @property
+    def chassis_id(self) -> str:
+        """The base MAC address (``70ab.cd12.3456``), stable per serial number."""
+        digest = hashlib.sha256(self.serial.encode()).hexdigest()[:10]
+        mac = "70" + digest
+        return ".".join(mac[i : i + 4] for i in range(0, 12, 4))
 
     def snapshot(self) -> dict[str, Any]:
         """Identity facts, for reports and the demo."""

@@ -135,6 +135,18 @@ def performance_status(device: LabDevice) -> str:
     )
 
 
+def lldp_summary(device: LabDevice) -> str:
+    """``diagnose lldprx neighbor summary``: one line per neighbor heard on a cable."""
+    lines = [
+        f"Neighbor Summary ({len(device.links)} neighbors):",
+        f" {'Port':<12}{'Chassis ID':<17}{'Port ID':<16}{'TTL':<5}System Name",
+    ]
+    for port, end in sorted(device.links.items()):
+        remote = end.port.replace("GigabitEthernet", "Gi")
+        lines.append(f" {port:<12}{end.chassis_id:<17}{remote:<16}{120:<5}{end.device}")
+    return "\n".join(lines)
+
+
 def get_block(node: Node) -> str:
     """``get`` of one block: ``attribute        : value`` lines (secrets as ``*``)."""
     lines = []
@@ -234,6 +246,8 @@ class FortiosShell:
             return Reply()
         if words[0] in ("show", "get"):
             return self.read_command(line)
+        if words[0] == "diagnose":
+            return self.diagnose(words[1:])
         if words[0] == "exit" and not self.session.frames:
             return Reply(close=True)
         result = self.session.apply(line)
@@ -308,6 +322,12 @@ class FortiosShell:
                 return Reply(not_found(args[size]))
         shown = subtree(nodes, path) or [Node(path[0])]
         return Reply(self.display(render_config(shown)), OutputKind.SHOW)
+
+    def diagnose(self, args: list[str]) -> Reply:
+        """``diagnose lldprx neighbor summary`` (LLDP neighbors from the lab's cables)."""
+        if args != ["lldprx", "neighbor", "summary"]:
+            return Reply(parse_error(args[0] if args else "diagnose"))
+        return Reply(lldp_summary(self.device), OutputKind.SHOW)
 
     def get(self, args: list[str]) -> Reply:
         """``get system status``, ``get system performance status``, ``get <path>``."""

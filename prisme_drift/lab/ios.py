@@ -30,7 +30,7 @@ from prisme_drift.lab.personality import OutputKind, Reply
 from prisme_drift.lab.tree import Node, render
 
 if TYPE_CHECKING:
-    from prisme_drift.lab.device import LabDevice
+    from prisme_drift.lab.device import LabDevice, LinkEnd
 
 _SHORT_NAMES = {
     "GigabitEthernet": "Gi",
@@ -85,6 +85,7 @@ class Interface:
     address: str
     shutdown: bool
     access_vlan: int | None  # None on trunks and routed ports
+    mask: str = ""
 
 
 def interfaces(config: str) -> list[Interface]:
@@ -102,6 +103,7 @@ def interfaces(config: str) -> list[Interface]:
                     (t.split()[2] for t in lines if re.match(r"ip address \S+ \S+$", t)),
                     "unassigned",
                 ),
+                mask=next((t.split()[3] for t in lines if re.match(r"ip address \S+ \S+$", t)), ""),
                 shutdown="shutdown" in lines,
                 access_vlan=_access_vlan(lines),
             )
@@ -201,6 +203,143 @@ def show_vlan_brief(config: str) -> str:
         lines.append(f"{vid:<5}{names[vid]:<33}active    {chunks[0]}".rstrip())
         lines += [" " * 48 + chunk for chunk in chunks[1:]]
     return "\n".join(lines)
+
+
+def _mask_len(mask: str) -> int:
+    return sum(bin(int(octet)).count("1") for octet in mask.split("."))
+
+
+def _speed(name: str) -> tuple[int, str]:
+    if name.startswith(("Vlan", "Loopback")):
+        return 1_000_000, "Ethernet SVI"
+    if name.startswith("FastEthernet"):
+        return 100_000, "Fast Ethernet"
+    return 1_000_000, "Gigabit Ethernet"
+
+
+def show_interfaces(device: LabDevice, config: str) -> str:
+    """``show interfaces`` (status, hardware address, description, MTU and bandwidth)."""
+    out: list[str] = []
+    mac = device.chassis_id
+    for itf in interfaces(config):
+        status, proto = ("administratively down", "down") if itf.shutdown else ("up", "up")
+        bandwidth, hardware = _speed(itf.name)
+        out.append(f"{itf.name} is {status}, line protocol is {proto} (connected)")
+        out.append(f"  Hardware is {hardware}, address is {mac} (bia {mac})")
+        if itf.description:
+            out.append(f"  Description: {itf.description}")
+        if itf.address != "unassigned":
+            out.append(f"  Internet address is {itf.address}/{_mask_len(itf.mask)}")
+        out.append(f"  MTU 1500 bytes, BW {bandwidth} Kbit/sec, DLY 10 usec,")
+        out.append("     reliability 255/255, txload 1/255, rxload 1/255")
+        out.append("  Full-duplex, 1000Mb/s, media type is 10/100/1000BaseTX")
+    return "\n".join(out)
+
+
+def show_ip_interface(config: str) -> str:
+    """``show ip interface`` (addresses with prefix length)."""
+    out: list[str] = []
+    for itf in interfaces(config):
+        status, proto = ("administratively down", "down") if itf.shutdown else ("up", "up")
+        out.append(f"{itf.name} is {status}, line protocol is {proto}")
+        if itf.address == "unassigned":
+            out.append("  Internet protocol processing disabled")
+        else:
+            out.append(f"  Internet address is {itf.address}/{_mask_len(itf.mask)}")
+            out.append("  Broadcast address is 255.255.255.255")
+    return "\n".join(out)
+
+
+def _shut(config: str) -> set[str]:
+    return {i.name for i in interfaces(config) if i.shutdown}
+
+
+def _far_end_up(end: LinkEnd) -> bool:
+    """A cable is dark when either end's port is shut down (IOS peers: read their config)."""
+    if end.peer is None or end.platform != "ios":
+        return True
+    return end.port not in _shut(end.peer.running_config())
+
+
+def _active_links(device: LabDevice, config: str) -> list[tuple[str, LinkEnd]]:
+    """Linked ports up at both ends, in port order (LLDP only speaks on live links)."""
+    down = _shut(config)
+    return sorted(
+        (
+            (port, end)
+            for port, end in device.links.items()
+            if port not in down and _far_end_up(end)
+        ),
+        key=lambda item: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", item[0])],
+    )
+
+
+def _remote_port(end: LinkEnd) -> str:
+    return short_interface(end.port) if end.platform == "ios" else end.port
+
+
+def show_lldp_neighbors_detail(device: LabDevice, config: str) -> str:
+    """``show lldp neighbors detail`` from the lab's cables (``broken_lldp``: no Local Intf)."""
+    out: list[str] = []
+    broken = device.fault == "broken_lldp"
+    for port, end in _active_links(device, config):
+        out.append("------------------------------------------------")
+        if not broken:
+            out.append(f"Local Intf: {short_interface(port)}")
+        out += [
+            f"Chassis id: {end.chassis_id}",
+            f"Port id: {_remote_port(end)}",
+            f"Port Description: {end.description or _remote_port(end)}",
+            f"System Name: {end.device}",
+            "",
+            "System Description: ",
+            f"prisme-drift lab {end.platform}",
+            "",
+            "Time remaining: 101 seconds",
+            "System Capabilities: B,R",
+            "Enabled Capabilities: B,R",
+            "Management Addresses - not advertised",
+            "Auto Negotiation - supported, enabled",
+            "",
+        ]
+    out.append("")
+    out.append(f"Total entries displayed: {len(_active_links(device, config))}")
+    return "\n".join(out)
+
+
+def show_lldp_neighbors(device: LabDevice, config: str) -> str:
+    """``show lldp neighbors`` (brief); with ``broken_lldp`` it lists nothing, as the real bug."""
+    links = [] if device.fault == "broken_lldp" else _active_links(device, config)
+    out = [
+        "Capability codes:",
+        "    (R) Router, (B) Bridge, (T) Telephone, (C) DOCSIS Cable Device",
+        "    (W) WLAN Access Point, (P) Repeater, (S) Station, (O) Other",
+        "",
+        "Device ID           Local Intf     Hold-time  Capability      Port ID",
+    ]
+    for port, end in links:
+        out.append(
+            f"{end.device[:20]:<20}{short_interface(port):<15}{120:<11}{'B,R':<16}{_remote_port(end)}"
+        )
+    out += ["", f"Total entries displayed: {len(links)}"]
+    return "\n".join(out)
+
+
+def show_cdp_neighbors_detail(device: LabDevice, config: str) -> str:
+    """``show cdp neighbors detail``: only Cisco neighbors speak CDP."""
+    out: list[str] = []
+    for port, end in _active_links(device, config):
+        if end.platform != "ios":
+            continue
+        out += [
+            "-------------------------",
+            f"Device ID: {end.device}",
+            "Platform: cisco WS-C2960X-24PS-L,  Capabilities: Switch IGMP",
+            f"Interface: {port},  Port ID (outgoing port): {end.port}",
+            "Holdtime : 150 sec",
+            "",
+        ]
+    return "\n".join(out)
 
 
 def show_inventory(device: LabDevice) -> str:
@@ -476,6 +615,32 @@ COMMANDS: tuple[Command, ...] = (
         privileged=False,
     ),
     Command(("show", "vlan", "brief"), _show(lambda s: show_vlan_brief(s.config()))),
+    Command(("show", "vlan", "all-ports"), _show(lambda s: show_vlan_brief(s.config()))),
+    Command(
+        ("show", "interfaces"),
+        _show(lambda s: show_interfaces(s.device, s.config())),
+        privileged=False,
+    ),
+    Command(
+        ("show", "ip", "interface"),
+        _show(lambda s: show_ip_interface(s.config())),
+        privileged=False,
+    ),
+    Command(
+        ("show", "lldp", "neighbors", "detail"),
+        _show(lambda s: show_lldp_neighbors_detail(s.device, s.config())),
+        privileged=False,
+    ),
+    Command(
+        ("show", "lldp", "neighbors"),
+        _show(lambda s: show_lldp_neighbors(s.device, s.config())),
+        privileged=False,
+    ),
+    Command(
+        ("show", "cdp", "neighbors", "detail"),
+        _show(lambda s: show_cdp_neighbors_detail(s.device, s.config())),
+        privileged=False,
+    ),
     Command(("show", "clock"), _show(lambda s: ios_time(utc_now(), msec=True)), privileged=False),
     Command(("show", "inventory"), _show(lambda s: show_inventory(s.device)), privileged=False),
     Command(

@@ -117,6 +117,23 @@ def resource(device: LabDevice) -> str:
     )
 
 
+def _mac(chassis_id: str) -> str:
+    digits = chassis_id.replace(".", "").replace(":", "").upper()
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def neighbors(device: LabDevice) -> str:
+    """``/ip neighbor print detail``: what MNDP/LLDP/CDP heard on the lab's cables."""
+    lines = ["Flags: X - disabled"]
+    for number, (port, end) in enumerate(sorted(device.links.items())):
+        lines.append(
+            f" {number} interface={port} mac-address={_mac(end.chassis_id)} "
+            f'identity="{end.device}" platform="{end.platform}" interface-name="{end.port}" '
+            "system-caps=bridge,router system-caps-enabled=bridge,router discovered-by=lldp"
+        )
+    return "\n".join(lines)
+
+
 def export_header(device: LabDevice, now: datetime) -> str:
     """The ``#`` lines of ``/export`` (the date changes at every call)."""
     code = stable_bytes("software-id", device.serial, length=8)
@@ -319,6 +336,8 @@ class Console:
             return Outcome(routerboard(self.device), OutputKind.SHOW)
         if path == "/system resource":
             return Outcome(resource(self.device), OutputKind.SHOW)
+        if path == "/ip neighbor":
+            return Outcome(neighbors(self.device), OutputKind.SHOW)
         config = parse_export(self.device.running_config())
         if _kind(command.menu) == "single":
             entry = next((e for e in config.get(path, []) if e.verb == "set"), None)

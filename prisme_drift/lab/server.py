@@ -191,6 +191,8 @@ class Terminal:
             await self.write(text)
 
     def _reply(self, line: str) -> Reply:
+        if line.strip():
+            self._device.record_command(line.strip())
         reply = self._shell.handle_line(line)
         return apply_fault(self._device, self._shell, line, reply)
 

@@ -1,0 +1,53 @@
+"""Report commands: documents for the client (``report audit``; the monthly summary next)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from prisme_drift.cli.app import Context, cli, out, pass_ctx
+
+
+@cli.group()
+def report() -> None:
+    """Write client documents (PDF and HTML): the site audit."""
+
+
+@report.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write into (default: [report] output, 'reports/' in the site folder).",
+)
+@click.option(
+    "--format", "formats", default="pdf,html", show_default=True, help="pdf, html or both."
+)
+@click.option(
+    "--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {site, pdf, html, figures} as JSON.")
+@pass_ctx
+def audit(
+    ctx: Context, out_dir: Path | None, formats: str, lang: str | None, as_json: bool
+) -> None:
+    """The site audit ("état des lieux") from the latest good state of every device."""
+    from prisme_drift.report.render import parse_formats
+    from prisme_drift.report.service import write_audit
+
+    settings = ctx.settings()
+    written = write_audit(settings, out_dir=out_dir, formats=parse_formats(formats), lang=lang)
+    if as_json:
+        click.echo(json.dumps(written.as_dict(), indent=2, ensure_ascii=False))
+        return
+    for path in written.files.values():
+        out.print(f"written: {path}")
+    severities = written.figures["findings_by_severity"]
+    out.print(
+        f"{written.figures['devices']} devices, {written.figures['vlans']} VLANs, "
+        f"{written.figures['findings']} findings ("
+        + ", ".join(f"{n} {s}" for s, n in severities.items())
+        + ")"
+    )

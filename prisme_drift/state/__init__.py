@@ -1,0 +1,37 @@
+"""Structured device state: model, getters, profile extractors, storage and deepdiff changes."""
+
+from prisme_drift.state.model import (
+    SECTIONS,
+    DeviceState,
+    DhcpPool,
+    Facts,
+    Interface,
+    MgmtAccess,
+    Neighbor,
+    Policy,
+    PortForward,
+    Route,
+    Snmp,
+    Ssid,
+    StateChange,
+    User,
+    Vlan,
+)
+
+__all__ = [
+    "SECTIONS",
+    "DeviceState",
+    "DhcpPool",
+    "Facts",
+    "Interface",
+    "MgmtAccess",
+    "Neighbor",
+    "Policy",
+    "PortForward",
+    "Route",
+    "Snmp",
+    "Ssid",
+    "StateChange",
+    "User",
+    "Vlan",
+]

@@ -1,0 +1,36 @@
+"""``prisme-drift demo`` ends by writing the demo site's audit and printing its path."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.lab
+
+
+def test_demo_writes_the_site_audit(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "demo", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    match = re.search(r"^site audit: (\S+\.pdf)$", done.stdout, re.M)
+    assert match, done.stdout[-2000:]
+    pdf = Path(match.group(1))
+    assert pdf.parent == folder / "reports"
+    assert pdf.with_suffix(".html").exists()
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "État des lieux du réseau" in text
+    for device in ("sw-accueil", "sw-imagerie", "fw-cabinet"):
+        assert device in text
+    # the technician's VLAN 40 (CFAO-TEMP) is in the VLAN table
+    assert "CFAO-TEMP" in text.split("4. VLAN", 1)[1].split("Incohérences", 1)[0]

@@ -230,7 +230,11 @@ def test_demo_without_dir_leaves_no_folder_behind(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "site folder: temporary, removed at exit" in result.stdout
-    assert list(scratch.iterdir()) == []
+    # only the documents stay, in the one folder the demo names; the site itself is gone
+    reports = scratch / "prisme-drift-demo-reports"
+    assert [p.name for p in scratch.iterdir()] == [reports.name]
+    assert f"site audit: {reports}" in result.stdout
+    assert {p.suffix for p in reports.iterdir()} == {".pdf", ".html"}
 
 
 @pytest.mark.lab

@@ -234,7 +234,7 @@ def test_change_after_ticket_close_inside_its_window_is_ticket_closed(
     assert before.drift == ()
     closed = cli(site, "ticket", "close", "CHG-7")
     assert closed.returncode == 0, closed.stderr
-    shown = json.loads(cli(site, "ticket", "show", "CHG-7").stdout)
+    shown = json.loads(cli(site, "ticket", "show", "CHG-7", "--json").stdout)
     assert shown["status"] == "closed" and shown["closed_at"]
     site.device("sw01").configure(PORT_TO_40)  # still inside the window, after the close
     after = run_poll(site.settings, deliver=False)

@@ -59,7 +59,7 @@ def test_yaml_ticket_naming_an_unknown_device_is_refused_once_then_works_when_fi
     [ticket] = json.loads(listed.stdout)
     assert ticket["status"] == "refused" and "sw99" in ticket["refused"]
     assert "ticket CHG-30 refused" in listed.stderr
-    shown = json.loads(_cli(site, "ticket", "show", "CHG-30").stdout)
+    shown = json.loads(_cli(site, "ticket", "show", "CHG-30", "--json").stdout)
     assert shown["status"] == "refused" and shown["devices"] == ["sw01", "sw99"]
     audit = json.loads(_cli(site, "audit", "list", "--json").stdout)
     assert [e["subject"] for e in audit if e["action"] == "ticket.refused"] == ["CHG-30"]

@@ -21,9 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from prisme_drift.authorize.glpi import GlpiSettings
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
+from prisme_drift.settings_glpi import GlpiSettings
 from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"

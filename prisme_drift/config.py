@@ -21,9 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-from prisme_drift.authorize.glpi import GlpiSettings
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
+from prisme_drift.settings_glpi import GlpiSettings
 from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
@@ -149,6 +149,7 @@ class WebhookSettings(_Section):
     header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+$")] = "Authorization"
     scheme: str = "Bearer"  # the header value is "<scheme> <token>", or the token alone
     timeout: Annotated[float, Field(gt=0, le=600)] = 10
+    ca_file: Path | None = None  # a private CA for the receiver's certificate
 
 
 def _check_crontab(value: str, key: str) -> str:

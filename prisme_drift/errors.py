@@ -107,6 +107,16 @@ class StoreError(OperationalError):
     """The state database is unusable or at the wrong schema version."""
 
 
+class GlpiError(OperationalError):
+    """GLPI could not be read: unreachable, an HTTP error, an answer that is not GLPI's. The
+    message names the URL and the fix, never a token. Exit code 7."""
+
+
+class GlpiConfigError(GlpiError, ConfigError):
+    """A ``[tickets.glpi]`` setting cannot be used: a token file missing, unreadable or empty,
+    a ``ca_file`` that is not PEM. Exit code 2: the fix is in the settings."""
+
+
 class DriftError(RefusedError):
     """A drift operation was refused (unknown item, already closed...)."""
 

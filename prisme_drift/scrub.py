@@ -12,6 +12,8 @@ the daemon's job errors (``state/jobs.json``) all pass here. Two nets, both alwa
   channel at DEBUG (Netmiko's ``read_channel``/``write_channel`` lines carry the whole running
   configuration; asyncssh; paramiko packet dumps) are capped by :class:`LogGuard` at every
   verbosity, ``-vv`` included.
+- **No HTTP request lines in logs.** httpx logs each request's URL at INFO (a webhook URL may be
+  a secret) and httpcore each protocol step at DEBUG: both are capped below WARNING.
 
 Device configurations are redacted by the profiles (``normalize.secrets``) before they are
 stored; this module is the last line of defence for everything else.
@@ -81,16 +83,26 @@ def scrub_data(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 #: Loggers that echo SSH channel data at DEBUG: nothing below INFO from them is ever emitted.
 CHANNEL_LOGGERS = ("netmiko", "asyncssh")
+#: The HTTP client's loggers (GLPI, the webhook): httpx logs every request line at INFO, and a
+#: webhook URL may itself be a secret; httpcore logs each protocol step at DEBUG. Nothing below
+#: WARNING from them is ever emitted.
+HTTP_LOGGERS = ("httpx", "httpcore")
 #: paramiko logs packets as hex dumps ("OUT: 00 0A 14 ...") when a transport's hexdump is on.
 _PACKET_DUMP = re.compile(r"^(?:IN|OUT): (?:[0-9A-F]{2} )")
 _FORMATTER = logging.Formatter()
 
 
+def _within(name: str, loggers: tuple[str, ...]) -> bool:
+    return any(name == n or name.startswith(n + ".") for n in loggers)
+
+
 def _echoes_channel(record: logging.LogRecord) -> bool:
+    name = record.name
+    if record.levelno < logging.WARNING and _within(name, HTTP_LOGGERS):
+        return True
     if record.levelno >= logging.INFO:
         return False
-    name = record.name
-    if any(name == n or name.startswith(n + ".") for n in CHANNEL_LOGGERS):
+    if _within(name, CHANNEL_LOGGERS):
         return True
     return name.startswith("paramiko") and bool(_PACKET_DUMP.match(str(record.msg)))
 
@@ -120,11 +132,12 @@ class LogGuard(logging.Filter):
 
 def guard_handlers(logger: logging.Logger | None = None) -> None:
     """Install one :class:`LogGuard` on each handler of ``logger`` (the root by default), and
-    keep the channel loggers from even building DEBUG records."""
+    keep the channel and HTTP loggers from even building the records it would drop."""
     target = logger or logging.getLogger()
     for handler in target.handlers:
         if not any(isinstance(f, LogGuard) for f in handler.filters):
             handler.addFilter(LogGuard())
-    for name in CHANNEL_LOGGERS:
-        channel = logging.getLogger(name)
-        channel.setLevel(max(channel.level, logging.INFO))
+    for names, floor in ((CHANNEL_LOGGERS, logging.INFO), (HTTP_LOGGERS, logging.WARNING)):
+        for name in names:
+            channel = logging.getLogger(name)
+            channel.setLevel(max(channel.level, floor))

@@ -10,9 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from prisme_drift.authorize.glpi import GlpiSource
 from prisme_drift.collect.runner import CollectOptions
 from prisme_drift.inventory import Credentials, load_credentials
-from prisme_drift.scrub import MASK, LogGuard, remember, scrub, scrub_data
+from prisme_drift.scrub import (
+    HTTP_LOGGERS,
+    MASK,
+    LogGuard,
+    guard_handlers,
+    remember,
+    scrub,
+    scrub_data,
+)
+from tests.authorize.test_glpi import NOW, serve
+from tests.authorize.test_glpi import settings as glpi_settings
+from tests.notify.test_webhook import SECRET_PATH, TOKEN, notifier, receiver, send
 
 CONFIG_LINE = "snmp-server community S3cretComm RO"
 
@@ -78,3 +90,43 @@ def test_credentials_print_no_password_even_inside_task_arguments(tmp_path: Path
         assert "Def4ult-Pw" not in text and "H0st-Pw-1" not in text
         assert "passwords hidden" in text
     assert scrub("H0st-Pw-1 and Def4ult-Pw") == f"{MASK} and {MASK}"  # remembered on load
+
+
+@pytest.fixture
+def root_at_debug() -> Iterator[io.StringIO]:
+    """The root logger at DEBUG with a guarded handler, as ``-vv`` sets it up."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    guard_handlers(root)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+    for name in HTTP_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_a_glpi_read_and_a_webhook_send_at_debug_log_no_token(
+    root_at_debug: io.StringIO, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with serve() as glpi:
+        loaded = GlpiSource(glpi_settings(glpi, tmp_path), clock=lambda: NOW).load()
+    assert loaded.tickets  # the read went through
+    with receiver() as hook:
+        send(notifier(tmp_path, hook.url))
+        assert len(hook.seen) == 1
+    text = root_at_debug.getvalue()
+    assert "DEBUG prisme_drift.authorize.glpi.client: GLPI GET" in text  # DEBUG is on
+    for secret in (glpi.user_token, glpi.app_token, glpi.session_token, TOKEN, SECRET_PATH):
+        assert secret not in text
+    assert "httpx" not in text and "httpcore" not in text
+    request_line = logging.LogRecord("httpx", logging.INFO, "", 0, "HTTP Request: POST", None, None)
+    assert not LogGuard().filter(request_line)  # dropped even where the level was not capped
+    warning = logging.LogRecord("httpx", logging.WARNING, "", 0, "odd answer", None, None)
+    assert LogGuard().filter(warning)

@@ -7,9 +7,11 @@ import json
 import logging
 import secrets
 import socket
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +21,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from prisme_drift.authorize.glpi import GlpiSettings, GlpiSource, parse_expiry, plain_text
+from prisme_drift.authorize.glpi import GlpiClient, GlpiSource, parse_expiry, plain_text
+from prisme_drift.authorize.glpi.client import read_token
 from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind, TicketStatus
 from prisme_drift.authorize.policy import vet
 from prisme_drift.authorize.sources import Loaded, Refusal
+from prisme_drift.errors import ConfigError, GlpiConfigError, GlpiError, OperationalError
 from prisme_drift.models import Category
+from prisme_drift.settings_glpi import GlpiSettings
+from tests.notify.conftest import TlsFiles
 
 PAYLOADS = Path(__file__).parent / "glpi_payloads"
 REUNION = timezone(timedelta(hours=4))
@@ -46,6 +52,7 @@ class FakeGlpi:
     requests: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)
     port: int = 0
+    scheme: str = "http"
 
     def __post_init__(self) -> None:
         for name in ("Change", "Change_Item", "ChangeTask", "ChangeValidation"):
@@ -55,7 +62,7 @@ class FakeGlpi:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/glpi/apirest.php"
+        return f"{self.scheme}://127.0.0.1:{self.port}/glpi/apirest.php"
 
     def paths(self) -> list[str]:
         """Every endpoint asked, with its range when paged, in order."""
@@ -155,10 +162,14 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
 
-@pytest.fixture
-def glpi() -> Iterator[FakeGlpi]:
+@contextmanager
+def serve(tls: ssl.SSLContext | None = None) -> Iterator[FakeGlpi]:
+    """A fake GLPI on 127.0.0.1, over HTTPS when given a server TLS context."""
     state = FakeGlpi(app_token=secrets.token_hex(20), user_token=secrets.token_hex(20))
     server = _Server(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        state.scheme = "https"
     server.glpi = state
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
@@ -166,6 +177,21 @@ def glpi() -> Iterator[FakeGlpi]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def glpi() -> Iterator[FakeGlpi]:
+    with serve() as state:
+        yield state
+
+
+@pytest.fixture
+def glpi_https(tls_files: TlsFiles) -> Iterator[FakeGlpi]:
+    """The fake GLPI behind a certificate signed by the test CA (tests/notify/conftest.py)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls_files.cert, tls_files.key)
+    with serve(context) as state:
+        yield state
 
 
 def settings(glpi: FakeGlpi, tmp_path: Path, **overrides: Any) -> GlpiSettings:
@@ -477,6 +503,52 @@ def test_timeout(glpi: FakeGlpi, tmp_path: Path) -> None:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/apirest.php"
         loaded = load(glpi, tmp_path, url=url, timeout=0.3)
     assert_failed(loaded, "no answer within 0.3 s")
+
+
+def test_https_with_the_ca_of_a_private_pki(
+    glpi_https: FakeGlpi, tmp_path: Path, tls_files: TlsFiles
+) -> None:
+    loaded = load(glpi_https, tmp_path, ca_file=tls_files.ca)
+    assert "GLPI-101" in by_id(loaded)
+    assert glpi_https.sessions == set()
+
+
+def test_https_certificate_checked_against_the_system_cas_by_default(
+    glpi_https: FakeGlpi, tmp_path: Path
+) -> None:
+    loaded = load(glpi_https, tmp_path)
+    assert_failed(loaded, f"{glpi_https.url}/initSession", "TLS certificate not trusted", "ca_file")
+    assert glpi_https.requests == []  # nothing, tokens included, went over the untrusted link
+
+
+def test_https_unchecked_only_when_verify_tls_is_off(glpi_https: FakeGlpi, tmp_path: Path) -> None:
+    assert "GLPI-101" in by_id(load(glpi_https, tmp_path, verify_tls=False))
+
+
+def test_a_ca_file_that_cannot_be_read_is_a_settings_problem(
+    glpi: FakeGlpi, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-ca.pem"
+    loaded = load(glpi, tmp_path, ca_file=missing)
+    assert_failed(loaded, f"CA file {missing}", "No such file", "point ca_file at a PEM file")
+    not_pem = tmp_path / "ca.txt"
+    not_pem.write_text("not a certificate\n")
+    assert_failed(load(glpi, tmp_path, ca_file=not_pem), f"CA file {not_pem}", "ca_file")
+    assert glpi.requests == []
+
+
+def test_glpi_errors_carry_the_exit_code_of_their_cause(glpi: FakeGlpi, tmp_path: Path) -> None:
+    with pytest.raises(GlpiConfigError) as bad_setting:  # exit 2: fix the settings
+        read_token(tmp_path / "absent", "GLPI user token", "user_token_file")
+    assert isinstance(bad_setting.value, ConfigError)
+    config = settings(glpi, tmp_path, url=f"http://127.0.0.1:{glpi.port}/nowhere/apirest.php")
+    client = GlpiClient(config, user_token=glpi.user_token, app_token=glpi.app_token)
+    with pytest.raises(GlpiError) as unreachable:  # exit 7: GLPI is down or misrouted
+        client.open()
+    client.close()
+    assert isinstance(unreachable.value, OperationalError)
+    assert not isinstance(unreachable.value, ConfigError)
+    assert "HTTP 404" in str(unreachable.value)
 
 
 def test_missing_token_file(glpi: FakeGlpi, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The view model of an alert and its templates: blocks in, subject, plain text and HTML out.
 
 An alert is a short list of *blocks* (heading, paragraph, fields, code lines) that the section
-builders (``notify/sections*.py``) fill with words from the catalogs; the same blocks go through
+builders (``notify/sections/``) fill with words from the catalogs; the same blocks go through
 two Jinja2 templates, ``email.txt`` and ``email.html``, so the two parts of an email never
 disagree. The subject goes through ``email_subject.txt`` (the ``[prisme-drift]`` prefix).
 

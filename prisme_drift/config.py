@@ -93,6 +93,7 @@ class NotifySettings(_Section):
     retry_min_delay: Annotated[float, Field(gt=0, le=86_400)] = 60
     retry_max_delay: Annotated[float, Field(gt=0, le=86_400)] = 3600
     heartbeat: Literal["off", "daily", "weekly"] = "weekly"
+    templates: Path = Path("templates")  # site overrides of the email templates: email*.html/txt
 
 
 _SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}

@@ -70,7 +70,9 @@ class Notification:
 
 @dataclass(frozen=True)
 class Wording:
-    """How to word a notification: language, the site's timezone, settings file for commands."""
+    """How to word a notification: language, the site's timezone, settings file for commands;
+    ``templates`` is the site's folder of email template overrides ("" for none) and the
+    ``provider*`` fields the provider's identity, which site templates may print."""
 
     language: str = "fr"
     timezone: str = "UTC"
@@ -78,6 +80,10 @@ class Wording:
     client: str = ""
     max_per_hour: int = 20
     known_hosts: str = "state/known_hosts"
+    templates: str = ""
+    provider: str = ""
+    provider_address: str = ""
+    provider_contact: str = ""
 
 
 class Notifier(Protocol):

@@ -41,7 +41,8 @@ def notifiers_for(settings: Settings) -> dict[str, Notifier]:
 
 
 def wording_for(settings: Settings) -> Wording:
-    """How this site's notifications are worded."""
+    """How this site's notifications are worded (and which email templates it overrides)."""
+    templates = settings.resolve(settings.notify.templates)
     return Wording(
         language=settings.notify.language,
         timezone=settings.site.timezone,
@@ -49,4 +50,8 @@ def wording_for(settings: Settings) -> Wording:
         client=settings.site.client,
         max_per_hour=settings.notify.max_per_hour,
         known_hosts=str(settings.state_path / "known_hosts"),
+        templates=str(templates) if templates.is_dir() else "",
+        provider=settings.report.provider,
+        provider_address=settings.report.provider_address,
+        provider_contact=settings.report.provider_contact,
     )

@@ -175,7 +175,7 @@ def test_device_removed_is_worded_in_french_and_english() -> None:
         "[prisme-drift] cabinet-dupont : sw02 retiré de l'inventaire, plus surveillé"
     )
     assert "sw02 a été retiré de l'inventaire" in fr.body
-    assert "Retiré le : 2026-11-26 14:05 +04" in fr.body
+    assert "Retiré le : 2026-11-26 14:05:00 +04:00" in fr.body
     assert "restent dans le dépôt git" in fr.body
     assert "Dérives ouvertes refermées (motif : équipement retiré) :" in fr.body
     assert "    #12  VLAN  interface GigabitEthernet1/0/3" in fr.body

@@ -1,0 +1,43 @@
+"""The one catalog mechanism (prisme_drift/i18n.py) that alerts and client documents share."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from prisme_drift.errors import ConfigError
+from prisme_drift.i18n import Catalogs
+from prisme_drift.notify.document import CATALOGS as ALERTS
+from prisme_drift.report.i18n import CATALOGS as REPORTS
+from prisme_drift.report.i18n import gettext_for, translations
+
+
+def test_an_unknown_language_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ConfigError, match=r"'de' is not available; use one of fr, en"):
+        ALERTS.words("de")
+    with pytest.raises(ConfigError, match="'de'"):
+        translations("de")
+
+
+def test_each_area_reads_its_own_catalog() -> None:
+    assert ALERTS.words("fr")("alert.field.device") == "Équipement"
+    assert REPORTS.words("en")("audit.section.addressing") == "IP addressing plan"
+    assert ALERTS.words("fr")("audit.section.vlans") == "audit.section.vlans"  # not its area
+    assert gettext_for("fr", "audit.section.vlans") == "VLAN"  # the report's names still work
+
+
+def test_compiled_catalogs_are_shared_between_callers() -> None:
+    assert ALERTS.translations("en") is Catalogs(ALERTS.locale_dir).translations("en")
+
+
+def test_the_catalog_module_imports_no_area_above_it() -> None:
+    code = (
+        "import sys, prisme_drift.i18n, prisme_drift.notify.render\n"
+        "bad = [m for m in sys.modules if m.startswith(('prisme_drift.report', "
+        "'prisme_drift.collect', 'paramiko', 'netmiko'))]\n"
+        "assert not bad, bad"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

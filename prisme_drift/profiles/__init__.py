@@ -41,10 +41,10 @@ _Signature = tuple[tuple[str, int, int], ...]
 
 @dataclass
 class _Site:
-    """The site profiles folder in use, and the state of its files when it was chosen."""
+    """The site profiles folder in use and the state of its files when it was chosen, as one
+    value so that a thread never sees one without the other."""
 
-    folder: Path | None = None
-    signature: _Signature = ()
+    chosen: tuple[Path | None, _Signature] = (None, ())
 
 
 _SITE = _Site()
@@ -98,7 +98,7 @@ def _load(folder: Path | None, signature: _Signature) -> dict[str, Profile]:
 
 
 def _all() -> dict[str, Profile]:
-    return _load(_SITE.folder, _SITE.signature)
+    return _load(*_SITE.chosen)
 
 
 def use_site_profiles(folder: Path | None) -> None:
@@ -111,7 +111,7 @@ def use_site_profiles(folder: Path | None) -> None:
     chosen = folder if folder is not None and folder.is_dir() else None
     signature = _signature(chosen)
     _load(chosen, signature)  # a broken profile fails here, before anything is switched
-    _SITE.folder, _SITE.signature = chosen, signature
+    _SITE.chosen = (chosen, signature)
 
 
 def known_platforms() -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
@@ -13,6 +16,7 @@ from prisme_drift.normalize.canonical import CANONICALIZERS
 from prisme_drift.normalize.framing import FRAMINGS
 from prisme_drift.profiles import (
     BUILTIN,
+    ENTRY_POINT_GROUP,
     get_profile,
     known_platforms,
     load_profile_file,
@@ -20,6 +24,7 @@ from prisme_drift.profiles import (
 )
 from prisme_drift.profiles.schema import CanonicalizerName, FramingName
 
+ROOT = Path(__file__).resolve().parents[1]
 IOS_TEXT = (BUILTIN / "ios.yaml").read_text(encoding="utf-8")
 MINIMAL = "name: mini\ndescription: x\ncollect: {method: napalm, napalm_driver: ios}\n"
 
@@ -135,3 +140,49 @@ def test_a_broken_site_profile_names_its_file_and_changes_nothing(tmp_path: Path
     assert str(bad) in str(caught.value)
     assert "collect: Field required" in str(caught.value)
     assert get_profile("acme_switch").name == "acme_switch"  # the previous choice stands
+
+
+# -- profiles from an installed package (entry points) --------------------------------------
+def install_plugin(folder: Path, value: str = "acme_profiles") -> None:
+    """A package registering profiles as pip would leave it: the package and its dist-info."""
+    write(folder / "acme_profiles", "__init__.py", '"""Profiles of ACME switches."""\n')
+    write(folder / "acme_profiles", "acme_switch.yaml", renamed(IOS_TEXT, "acme_switch"))
+    info = folder / "acme_profiles-1.0.dist-info"
+    write(info, "METADATA", "Metadata-Version: 2.1\nName: acme-profiles\nVersion: 1.0\n")
+    write(info, "entry_points.txt", f"[{ENTRY_POINT_GROUP}]\nacme = {value}\n")
+
+
+def python(folder: Path, code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)])}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_an_installed_package_adds_profiles_through_its_entry_point(tmp_path: Path) -> None:
+    install_plugin(tmp_path)
+    done = python(
+        tmp_path,
+        "from prisme_drift.profiles import get_profile, known_platforms\n"
+        "print(get_profile('acme_switch').name, 'ios' in known_platforms())",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["acme_switch", "True"]
+
+
+def test_a_broken_entry_point_is_a_profile_error_naming_it(tmp_path: Path) -> None:
+    install_plugin(tmp_path, value="acme_profilez")
+    done = python(
+        tmp_path,
+        "from prisme_drift.errors import ProfileError\n"
+        "from prisme_drift.profiles import get_profile\n"
+        "try:\n    get_profile('ios')\nexcept ProfileError as exc:\n    print(exc)",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "entry point 'acme' = 'acme_profilez'" in done.stdout
+    assert ENTRY_POINT_GROUP in done.stdout

@@ -4,7 +4,9 @@ Adding a platform means adding ``<name>.yaml`` here and fixture folders under
 ``tests/platforms/<name>/``; the engine never tests ``platform == ...``. A site adds or replaces
 profiles without touching the package: every ``*.yaml`` of its ``profiles/`` folder (next to
 the settings file) is loaded after the built-in ones, and a profile with a built-in profile's
-name replaces it (see docs/platforms.md).
+name replaces it. An installed package adds profiles the same way, as nornir plugins register:
+an entry point of the ``prisme_drift.profiles`` group names a package whose folder holds them
+(loaded after the built-in profiles, before the site's). See docs/platforms.md.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from prisme_drift.profiles.schema import Profile
 from prisme_drift.yamlio import load_yaml
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "SITE_PROFILES",
     "Profile",
     "get_profile",
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 BUILTIN = Path(__file__).resolve().parent
 #: The folder of a site's own profiles, relative to its settings file.
 SITE_PROFILES = "profiles"
+#: The entry point group through which an installed package adds profiles.
+ENTRY_POINT_GROUP = "prisme_drift.profiles"
 #: A file's path and what identifies its content (modification time and size).
 _Signature = tuple[tuple[str, int, int], ...]
 
@@ -81,20 +87,49 @@ def _signature(folder: Path | None) -> _Signature:
     return tuple((str(p), s.st_mtime_ns, s.st_size) for p, s in stats)
 
 
+def _plugin_folder(entry: EntryPoint) -> Path:
+    """The folder of the package an entry point names."""
+    try:
+        target = entry.load()
+        folder = Path(target.__file__).parent
+    except Exception as exc:  # a broken plugin is named, whatever broke in it
+        raise ProfileError(
+            f"entry point {entry.name!r} = {entry.value!r} of group {ENTRY_POINT_GROUP!r} "
+            f"cannot be loaded ({type(exc).__name__}: {exc}); it must name an importable "
+            "package whose folder holds profile files"
+        ) from None
+    return folder
+
+
+def _plugin_files() -> list[Path]:
+    entries = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    return [path for entry in entries for path in _files(_plugin_folder(entry))]
+
+
+def _layered(*layers: list[Profile]) -> dict[str, Profile]:
+    """Each layer's profiles replace the earlier ones of their name (aliases included); the
+    name and aliases of a later profile win over an earlier alias."""
+    chosen: dict[str, Profile] = {}
+    for layer in layers:
+        chosen.update((p.name, p) for p in layer)
+    profiles: dict[str, Profile] = {}
+    for layer in layers:
+        for profile in layer:
+            if chosen[profile.name] is profile:
+                profiles.update(dict.fromkeys((profile.name, *profile.aliases), profile))
+    return profiles
+
+
 @lru_cache(maxsize=4)
 def _load(folder: Path | None, signature: _Signature) -> dict[str, Profile]:
-    """Built-in profiles, then the site's: a site profile replaces the built-in of its name
-    (aliases included), and its name and aliases win over any built-in alias."""
+    """Built-in profiles, then installed packages', then the site's."""
     builtin = [load_profile_file(p) for p in _files(BUILTIN)]
+    plugins = [load_profile_file(p) for p in _plugin_files()]
     site = [load_profile_file(p) for p in _files(folder)] if folder is not None else []
-    replaced = {p.name for p in site}
-    profiles: dict[str, Profile] = {}
-    for profile in [p for p in builtin if p.name not in replaced] + site:
-        for key in (profile.name, *profile.aliases):
-            profiles[key] = profile
-    if site:
-        log.info("site profiles from %s: %s", folder, ", ".join(sorted(replaced)))
-    return profiles
+    for source, layer in (("installed packages", plugins), (str(folder), site)):
+        if layer:
+            log.info("profiles from %s: %s", source, ", ".join(sorted(p.name for p in layer)))
+    return _layered(builtin, plugins, site)
 
 
 def _all() -> dict[str, Profile]:

@@ -186,3 +186,24 @@ def test_a_broken_entry_point_is_a_profile_error_naming_it(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "entry point 'acme' = 'acme_profilez'" in done.stdout
     assert ENTRY_POINT_GROUP in done.stdout
+
+
+def test_compare_tries_a_profile_folder_before_a_site_uses_it(tmp_path: Path) -> None:
+    write(tmp_path / "profiles", "acme_switch.yaml", renamed(IOS_TEXT, "acme_switch"))
+    base = "hostname sw\n!\ninterface Gi1\n description a\n!\nend\n"
+    approved = write(tmp_path, "approved.cfg", base)
+    running = write(tmp_path, "running.cfg", base.replace("!\nend", "vlan 40\n name X\n!\nend"))
+    command = [sys.executable, "-m", "prisme_drift", "compare", "--platform", "acme_switch"]
+    files = [str(approved), str(running), "--json"]
+    unknown = subprocess.run([*command, *files], capture_output=True, text=True, check=False)
+    assert unknown.returncode == 2, unknown.stderr
+    assert "unknown platform 'acme_switch'" in unknown.stderr
+    done = subprocess.run(
+        [*command, "--profiles", str(tmp_path / "profiles"), *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert '"category": "vlan"' in done.stdout
+    assert '"no vlan 40"' in done.stdout

@@ -202,7 +202,7 @@ def run(args: argparse.Namespace, sampler: PeakSampler) -> list[dict[str, Any]]:
 
     def remediate() -> int:
         lines = remediation_lines(approved, observed, profile)
-        return sum(len(remediation_for(hunk, lines)) for hunk in hunks)
+        return sum(len(remediation_for(hunk, lines, profile)) for hunk in hunks)
 
     measure("remediation", approved + observed, remediate)
     measure("approve", approved + observed, lambda: apply_hunks(approved, observed, hunks, profile))

@@ -20,7 +20,7 @@ from nornir.core.inventory import Host
 from prisme_drift.config import Settings
 from prisme_drift.errors import InventoryError, ProfileError
 from prisme_drift.inventory_schema import check_defaults, check_entries
-from prisme_drift.profiles import get_profile, known_platforms
+from prisme_drift.profiles import SITE_PROFILES, get_profile, known_platforms, use_site_profiles
 from prisme_drift.scrub import remember
 from prisme_drift.secretpaths import unset_credentials_directory
 from prisme_drift.yamlio import load_yaml
@@ -234,7 +234,12 @@ def _validate_raw(folder: Path) -> list[str]:
 
 
 def build_nornir(settings: Settings) -> Nornir:
-    """A Nornir object on the site's inventory, validated; raises InventoryError listing all."""
+    """A Nornir object on the site's inventory, validated; raises InventoryError listing all.
+
+    The site's own platform profiles (``profiles/`` beside the settings file) are loaded first,
+    so its devices may name them; a broken one raises ProfileError naming the file.
+    """
+    use_site_profiles(settings.resolve(Path(SITE_PROFILES)))
     folder = settings.inventory_path
     problems = _validate_raw(folder)
     if problems:

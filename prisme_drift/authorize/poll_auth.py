@@ -28,10 +28,16 @@ from prisme_drift.classify.remediation import remediation_for
 from prisme_drift.config import Settings
 from prisme_drift.drift import hunk_of
 from prisme_drift.models import Hunk
+from prisme_drift.profiles import get_profile
 from prisme_drift.store.models import Device, DriftItem, Poll
 
 log = logging.getLogger(__name__)
 ACTOR = "prisme-drift"
+
+
+def _share(hunk: Hunk, remediation: list[str], platform: str) -> list[str]:
+    """The hunk's share of the device's remediation, cut by the platform profile's words."""
+    return remediation_for(hunk, remediation, get_profile(platform)) if remediation else []
 
 
 @dataclass
@@ -217,7 +223,7 @@ class PollAuthorizer:
             path=list(hunk.path),
             removed=list(hunk.removed),
             added=list(hunk.added),
-            remediation=remediation_for(hunk, remediation),
+            remediation=_share(hunk, remediation, row.platform),
             verdict=verdict,
             reason=reason,
             ticket_id=ticket_id,

@@ -8,7 +8,6 @@ changed is two (``vlan`` and ``interface``), each authorized or not on its own.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +77,7 @@ def _nested_changes(
 
 def _ordered(node: Node, profile: Profile) -> bool:
     text = node.match_text
-    return bool(text) and any(re.search(p, text) for p in profile.ordered_sections)
+    return bool(text) and profile.ordered(text)
 
 
 def _diff_ordered(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:

@@ -7,8 +7,6 @@ ordered section, disappear from the diff.
 
 from __future__ import annotations
 
-import re
-
 from prisme_drift.classify.dialects import new_node, render
 from prisme_drift.classify.node import Node
 from prisme_drift.classify.tree import parse_many, sections_independent
@@ -81,7 +79,7 @@ def _merge(target: Node, new: Node) -> None:
 
 
 def _ordered(node: Node, path: tuple[str, ...], profile: Profile) -> bool:
-    return bool(path) and any(re.search(p, node.match_text) for p in profile.ordered_sections)
+    return bool(path) and profile.ordered(node.match_text)
 
 
 def _take_sequence(target: Node, source: Node | None) -> None:

@@ -1,9 +1,10 @@
 """Remediation hints: the commands that would bring a device back to its approved configuration.
 
-One method per ``remediation`` name in the profile: hier_config where it has a driver (IOS,
-NX-OS, EOS, ProCurve, and a generic ``no`` negation for IOS-like CLIs), FortiOS ``config`` /
-``edit`` / ``unset`` / ``delete`` / ``move`` from our block trees, JunOS ``delete`` / ``set`` /
-``insert``, RouterOS ``remove [find ...]`` / ``add``. Shown in alerts and reports, never applied
+One method per ``remediation`` name in the profile: ``hier_config`` where it has a driver (IOS,
+NX-OS, EOS, ProCurve, and a generic ``no`` negation for IOS-like CLIs), ``edit_blocks`` (FortiOS
+``config`` / ``edit`` / ``unset`` / ``delete`` / ``move`` from our block trees), ``set_delete``
+(JunOS ``delete`` / ``set`` / ``insert``), ``menu_entries`` (RouterOS ``remove [find ...]`` /
+``add``). Shown in alerts and reports, never applied
 (the daemon never writes to devices).
 """
 
@@ -18,8 +19,8 @@ from functools import lru_cache
 from prisme_drift.classify.dialects import block_rule, render
 from prisme_drift.classify.hier import load
 from prisme_drift.classify.node import Node
-from prisme_drift.classify.remediation_blocks import fortios_remediation
-from prisme_drift.classify.remediation_flat import routeros_remediation, set_delete_remediation
+from prisme_drift.classify.remediation_blocks import edit_blocks_remediation
+from prisme_drift.classify.remediation_flat import menu_entries_remediation, set_delete_remediation
 from prisme_drift.classify.tree import compared_parts, parse_many
 from prisme_drift.models import Hunk
 from prisme_drift.normalize.sections import join
@@ -30,15 +31,10 @@ log = logging.getLogger(__name__)
 TreeRemediation = Callable[[Node, Node, Profile], list[str]]
 
 _TREE_METHODS: dict[str, TreeRemediation] = {
-    "fortios": fortios_remediation,
+    "edit_blocks": edit_blocks_remediation,
     "set_delete": set_delete_remediation,
-    "routeros": routeros_remediation,
+    "menu_entries": menu_entries_remediation,
 }
-
-# Words that start a remediation line without naming its section (``no vlan 40``).
-_VERBS = ("no ", "delete ", "set ", "unset ", "insert ", "activate ", "deactivate ")
-# Lines that close the section above them in remediation text (FortiOS, EdgeSwitch, IOS).
-_CLOSERS = frozenset({"end", "exit", "!", "quit", "next"})
 
 
 def _hier_text(text: str, profile: Profile) -> str:
@@ -101,30 +97,32 @@ def remediation_lines(approved: str, observed: str, profile: Profile) -> list[st
         return []
 
 
-def _section_key(line: str) -> str:
+def _section_key(line: str, verbs: tuple[str, ...]) -> str:
+    """The line without the profile's remediation verb it starts with (``no vlan 40``)."""
     text = line.strip()
-    for verb in _VERBS:
-        if text.startswith(verb):
-            return text[len(verb) :]
+    for verb in verbs:
+        if text.startswith(verb + " "):
+            return text[len(verb) + 1 :]
     return text
 
 
-def _blocks(lines: list[str]) -> list[list[str]]:
+def _blocks(lines: list[str], closers: tuple[str, ...]) -> list[list[str]]:
     """Remediation text cut into top-level statements with their nested and closing lines."""
     blocks: list[list[str]] = []
     for line in lines:
         top = not line.startswith((" ", "\t"))
-        if (top and line.strip() not in _CLOSERS) or not blocks:
+        if (top and line.strip() not in closers) or not blocks:
             blocks.append([line])
         else:
             blocks[-1].append(line)
     return blocks
 
 
-def _anchors(hunk: Hunk) -> list[str]:
+def _anchors(hunk: Hunk, verbs: tuple[str, ...]) -> list[str]:
     if hunk.path:
         return [hunk.path[0]]
-    return [_section_key(line) for line in (*hunk.removed, *hunk.added) if not line.startswith(" ")]
+    lines = (*hunk.removed, *hunk.added)
+    return [_section_key(line, verbs) for line in lines if not line.startswith(" ")]
 
 
 @dataclass(frozen=True)
@@ -137,12 +135,12 @@ class _Index:
 
 
 @lru_cache(maxsize=4)
-def _index(lines: tuple[str, ...]) -> _Index:
-    blocks = _blocks(list(lines))
+def _index(lines: tuple[str, ...], verbs: tuple[str, ...], closers: tuple[str, ...]) -> _Index:
+    blocks = _blocks(list(lines), closers)
     by_key: dict[str, list[int]] = {}
     by_prefix: dict[str, list[int]] = {}
     for number, block in enumerate(blocks):
-        key = _section_key(block[0])
+        key = _section_key(block[0], verbs)
         by_key.setdefault(key, []).append(number)
         words = key.split(" ")
         for size in range(1, len(words)):
@@ -150,17 +148,19 @@ def _index(lines: tuple[str, ...]) -> _Index:
     return _Index(blocks, by_key, by_prefix)
 
 
-def remediation_for(hunk: Hunk, lines: list[str]) -> list[str]:
+def remediation_for(hunk: Hunk, lines: list[str], profile: Profile) -> list[str]:
     """The part of a device's remediation that concerns one hunk's place in the configuration.
 
-    A block belongs to the hunk when its first line (verb aside) is the hunk's top-level section,
-    one of its top-level lines, or, on flat dialects, starts with the hunk's group. The blocks are
-    indexed once per remediation, so a poll with many hunks stays linear.
+    A block belongs to the hunk when its first line (the profile's ``remediation_verbs`` aside)
+    is the hunk's top-level section, one of its top-level lines, or, on flat dialects, starts
+    with the hunk's group; a top-level line among ``remediation_closers`` ends the block above
+    it. The blocks are indexed once per remediation, so a poll with many hunks stays linear.
     """
     if not lines:
         return []
-    index = _index(tuple(lines))
-    anchors = _anchors(hunk)
+    verbs = profile.remediation_verbs
+    index = _index(tuple(lines), verbs, profile.remediation_closers)
+    anchors = _anchors(hunk, verbs)
     prefixes = {re.sub(r"\s+", " ", a) for a in anchors} if hunk.path else set()
     found = {n for anchor in anchors for n in index.by_key.get(anchor, ())}
     found.update(n for prefix in prefixes if prefix for n in index.by_prefix.get(prefix, ()))

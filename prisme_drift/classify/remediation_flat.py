@@ -1,9 +1,11 @@
 """Remediation on flat dialects, from the grouped trees of ``dialects.parse_flat``.
 
-JunOS (``set_delete``): ``delete`` what approved lacks (a whole policy or term at once),
-``set`` what it has, ``insert ... before|after ...`` where order matters.
-RouterOS (``routeros``): ``remove [find where ...]`` for added entries, the approved ``add`` /
-``set`` lines for the others, ``place-before`` / ``move`` where order matters.
+``set_delete`` (JunOS): ``delete`` what approved lacks (a whole policy or term at once), ``set``
+what it has, ``insert ... before|after ...`` where order matters; the profile's ``negations``
+say which verb undoes which.
+``menu_entries`` (RouterOS): ``remove [find where ...]`` for added entries, the approved ``add``
+/ ``set`` lines for the others, the profile's ``placement_attribute`` (``place-before``) and
+``move`` where order matters.
 """
 
 from __future__ import annotations
@@ -15,20 +17,14 @@ from prisme_drift.classify.sequence import moves, pairs
 from prisme_drift.normalize.lists import split_words
 from prisme_drift.profiles import Profile
 
-_NEGATE = {"set": "delete", "deactivate": "activate", "protect": "unprotect"}
 _SIMPLE_VALUE = re.compile(r'^[\w.:/@+-]+$|^".*"$')
-# RouterOS attributes that place an entry rather than describe it
-_PLACEMENT = ("place-before",)
 
 
-def _ordered(node: Node, profile: Profile) -> bool:
-    return any(re.search(p, node.match_text) for p in profile.ordered_sections)
-
-
-# -- JunOS ----------------------------------------------------------------------------------
-def _negate(line: str) -> str:
+# -- set / delete ---------------------------------------------------------------------------
+def _negate(line: str, profile: Profile) -> str:
+    """The statement that undoes ``line``: its verb's entry in ``negations``, else ``delete``."""
     verb, _, rest = line.partition(" ")
-    return f"{_NEGATE.get(verb, 'delete')} {rest}"
+    return f"{profile.negations.get(verb, 'delete')} {rest}"
 
 
 class _SetWriter:
@@ -49,8 +45,8 @@ class _SetWriter:
             elif h is not None and h.synthetic and h.leaves():
                 self.deletes.append(f"delete {h.key}")
             elif h is not None:
-                self.deletes.append(_negate(h.text))
-        if want.synthetic and _ordered(want, self.profile):
+                self.deletes.append(_negate(h.text, self.profile))
+        if want.synthetic and self.profile.ordered(want.match_text):
             self._insert(want, have)
 
     def _insert(self, want: Node, have: Node) -> None:
@@ -69,7 +65,7 @@ def set_delete_remediation(approved: Node, observed: Node, profile: Profile) -> 
     return writer.deletes + writer.sets + writer.inserts
 
 
-# -- RouterOS -------------------------------------------------------------------------------
+# -- menu entries -----------------------------------------------------------------------------
 def _tokens(line: str) -> list[str]:
     return split_words(line) or line.split()
 
@@ -84,15 +80,16 @@ def _shown(value: str) -> str:
     return value if _SIMPLE_VALUE.match(value) else '"' + value.replace('"', '\\"') + '"'
 
 
-def _find(entry: str, path: str) -> str:
+def _find(entry: str, path: str, placement: str | None) -> str:
     """``[find where a=b and c="d e"]`` matching an ``add`` entry by its attributes.
 
-    Placement and fingerprinted secrets are left out: they cannot be matched on the device.
+    The placement attribute and fingerprinted secrets are left out: they cannot be matched on
+    the device.
     """
     conditions = [
         f"{name}={_shown(value)}"
         for name, value in _attributes(entry, path).items()
-        if name not in _PLACEMENT and "<secret:" not in value
+        if name != placement and "<secret:" not in value
     ]
     return f"[find where {' and '.join(conditions)}]" if conditions else "[find]"
 
@@ -119,7 +116,9 @@ def _selector(entry: str, path: str) -> str:
     return rest.split(" ", 1)[0] if "=" not in rest.split(" ", 1)[0] else ""
 
 
-def _removals(want: list[str], have: list[str], path: str, renamed: dict[str, str]) -> list[str]:
+def _removals(
+    want: list[str], have: list[str], path: str, renamed: dict[str, str], placement: str | None
+) -> list[str]:
     """Undo entries only the device has: ``remove`` an ``add``; a ``set`` cannot be undone."""
     wanted_selectors = {_selector(t, path) for t in want if _verb(t, path) == "set"}
     out: list[str] = []
@@ -127,7 +126,7 @@ def _removals(want: list[str], have: list[str], path: str, renamed: dict[str, st
         if entry in want or entry in renamed.values():
             continue
         if _verb(entry, path) == "add":
-            out.append(f"{path} remove {_find(entry, path)}")
+            out.append(f"{path} remove {_find(entry, path, placement)}")
         elif _verb(entry, path) == "set" and _selector(entry, path) not in wanted_selectors:
             out.append(f"# {path}: no approved value for: {entry[len(path) :].strip()}")
     return out
@@ -150,11 +149,11 @@ def _restorations(
     return out
 
 
-def _reorder(want: list[str], have: list[str], path: str) -> list[str]:
+def _reorder(want: list[str], have: list[str], path: str, placement: str | None) -> list[str]:
     """``move`` commands that give shared ``add`` entries their approved order."""
     adds = [t for t in want if t in have and _verb(t, path) == "add"]
     current = [t for t in have if t in adds]
-    return [_move(name, current, path) for name, _where, _anchor in moves(adds, current)]
+    return [_move(name, current, path, placement) for name, _where, _anchor in moves(adds, current)]
 
 
 def _section(want: Node, have: Node, profile: Profile) -> list[str]:
@@ -163,19 +162,21 @@ def _section(want: Node, have: Node, profile: Profile) -> list[str]:
     want_lines = [c.text for c in want.children]
     have_lines = [c.text for c in have.children]
     renamed = _same_names(want_lines, have_lines, path)
-    out = _removals(want_lines, have_lines, path, renamed)
+    placement = profile.placement_attribute
+    out = _removals(want_lines, have_lines, path, renamed, placement)
     out += _restorations(want, have_lines, renamed, profile)
-    if _ordered(want, profile):
-        out += _reorder(want_lines, have_lines, path)
+    if profile.ordered(want.match_text):
+        out += _reorder(want_lines, have_lines, path, placement)
     return out
 
 
-def _move(entry: str, current: list[str], path: str) -> str:
-    """RouterOS ``move`` puts an entry before ``destination`` (at the end without one)."""
+def _move(entry: str, current: list[str], path: str, placement: str | None) -> str:
+    """``move`` puts an entry before ``destination`` (at the end without one)."""
     index = current.index(entry) + 1
+    found = _find(entry, path, placement)
     if index < len(current):
-        return f"{path} move {_find(entry, path)} destination={_find(current[index], path)}"
-    return f"{path} move {_find(entry, path)}"
+        return f"{path} move {found} destination={_find(current[index], path, placement)}"
+    return f"{path} move {found}"
 
 
 def _same_names(want: list[str], have: list[str], path: str) -> dict[str, str]:
@@ -196,14 +197,15 @@ def _same_names(want: list[str], have: list[str], path: str) -> dict[str, str]:
 def _placement(
     following: list[str], have: list[str], path: str, want: Node, profile: Profile
 ) -> str:
-    if not _ordered(want, profile):
+    placement = profile.placement_attribute
+    if not placement or not profile.ordered(want.match_text):
         return ""
     anchor = next((t for t in following if t in have and _verb(t, path) == "add"), None)
-    return f" place-before={_find(anchor, path)}" if anchor else ""
+    return f" {placement}={_find(anchor, path, placement)}" if anchor else ""
 
 
-def routeros_remediation(approved: Node, observed: Node, profile: Profile) -> list[str]:
-    """RouterOS commands (terse, menu path first) that turn observed back into approved."""
+def menu_entries_remediation(approved: Node, observed: Node, profile: Profile) -> list[str]:
+    """Menu commands (terse, menu path first) that turn observed back into approved."""
     out: list[str] = []
     for want, have in pairs(approved.children, observed.children):
         if want is not None and want.synthetic:

@@ -18,15 +18,15 @@ __all__ = ["Node", "parse", "parse_compared", "parse_many"]
 
 log = logging.getLogger(__name__)
 
-# hier_config platforms whose load reads each top-level section on its own (their post-load
-# callbacks only renumber ACLs or split a bare ``vlan 1,10``). ProCurve's is not: its callbacks
-# move VLAN membership into interface sections, so every section must be there.
-_SECTION_LOCAL = frozenset({"CISCO_IOS", "CISCO_NXOS", "ARISTA_EOS", "GENERIC"})
-
 
 def sections_independent(profile: Profile) -> bool:
-    """Whether hier_config reads each top-level section of this platform on its own."""
-    return profile.hier_config_platform in _SECTION_LOCAL
+    """Whether hier_config reads each top-level section of this platform on its own.
+
+    True where the profile says so (``sections_independent``: its post-load callbacks only
+    renumber ACLs or split a bare ``vlan 1,10``); ProCurve's callbacks move VLAN membership into
+    interface sections, so every section must be there.
+    """
+    return profile.hier_config_platform is not None and profile.sections_independent
 
 
 def _parse_own(text: str, profile: Profile, name: str) -> Node:

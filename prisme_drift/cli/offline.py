@@ -9,6 +9,20 @@ import click
 
 from prisme_drift.cli.app import EXIT_DRIFT, EXIT_OK, cli, out
 
+profiles_option = click.option(
+    "--profiles",
+    "profiles",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of extra platform profiles (a site's profiles/), to try one before it is used.",
+)
+
+
+def _use_profiles(folder: Path | None) -> None:
+    if folder is not None:
+        from prisme_drift.profiles import use_site_profiles
+
+        use_site_profiles(folder)
+
 
 # -- offline tools ------------------------------------------------------------------------------
 @cli.command()
@@ -16,10 +30,14 @@ from prisme_drift.cli.app import EXIT_DRIFT, EXIT_OK, cli, out
 @click.argument("baseline", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("running", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
-def compare(platform: str, baseline: Path, running: Path, as_json: bool) -> None:
+@profiles_option
+def compare(
+    platform: str, baseline: Path, running: Path, as_json: bool, profiles: Path | None
+) -> None:
     """Compare two configuration files offline; exit 0 equivalent, 3 different."""
     from prisme_drift.offline import compare_files
 
+    _use_profiles(profiles)
     result = compare_files(platform, baseline, running)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
@@ -42,8 +60,10 @@ def compare(platform: str, baseline: Path, running: Path, as_json: bool) -> None
 @cli.command()
 @click.option("--platform", "platform", required=True)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def normalize(platform: str, file: Path) -> None:
+@profiles_option
+def normalize(platform: str, file: Path, profiles: Path | None) -> None:
     """Print what would be stored for a configuration file (secrets fingerprinted)."""
     from prisme_drift.offline import normalize_file
 
+    _use_profiles(profiles)
     click.echo(normalize_file(platform, file), nl=False)

@@ -6,8 +6,6 @@ as it was; it is recorded as a fetch anomaly instead (Oxidized's most reported f
 
 from __future__ import annotations
 
-import re
-
 from prisme_drift.models import GuardResult
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
@@ -20,15 +18,16 @@ def _last_line(text: str) -> str:
     return ""
 
 
-def _error_text(lines: list[str], signatures: tuple[str, ...]) -> GuardResult | None:
+def _error_text(lines: list[str], profile: Profile) -> GuardResult | None:
     """The first signature (in profile order) found on a line, at its first line."""
+    signatures = profile.guard.error_signatures
     if not signatures:
         return None
     maybe = any_of(signatures)  # one search per line rules out the clean ones
     found = range(len(lines)) if maybe is None else maybe.keep(lines)
     hits = [(n + 1, lines[n]) for n in found]
     for pattern in signatures:
-        rx = re.compile(pattern)
+        rx = profile.pattern(pattern)
         for number, line in hits:
             match = rx.search(line)
             if match:
@@ -48,10 +47,11 @@ def check_fetch(
     if config is None or not config.strip():
         return GuardResult("empty", "the device returned no configuration")
     lines = [line for line in config.splitlines() if line.strip()]
-    error = _error_text(lines, profile.guard.error_signatures)
+    error = _error_text(lines, profile)
     if error is not None:
         return error
-    if profile.guard.end_marker and not re.search(profile.guard.end_marker, _last_line(config)):
+    marker = profile.guard.end_marker
+    if marker and not profile.pattern(marker).search(_last_line(config)):
         return GuardResult(
             "truncated", f"the output does not end with the {profile.name} end marker"
         )

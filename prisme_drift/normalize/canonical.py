@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from prisme_drift.errors import ProfileError
 from prisme_drift.normalize.lists import canonical_range, sorted_items
@@ -20,11 +19,6 @@ from prisme_drift.profiles.schema import GroupedRegex
 
 Canonicalizer = Callable[[list[str], Profile], list[str]]
 _SEQUENCE = re.compile(r"^(\s+)\d+\s+(?=\S)")
-
-
-@lru_cache(maxsize=512)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def strip_trailing_whitespace(lines: list[str], profile: Profile) -> list[str]:
@@ -63,9 +57,11 @@ def collapse_spaces(lines: list[str], profile: Profile) -> list[str]:
     return out
 
 
-def _rewrite(line: str, rules: tuple[GroupedRegex, ...], fix: Callable[[str, str], str]) -> str:
+def _rewrite(
+    line: str, rules: tuple[GroupedRegex, ...], fix: Callable[[str, str], str], profile: Profile
+) -> str:
     for rule in rules:
-        match = _rx(rule.pattern).search(line)
+        match = profile.pattern(rule.pattern).search(line)
         if match is None or match.group("group") is None:
             continue
         start, end = match.span("group")
@@ -74,33 +70,36 @@ def _rewrite(line: str, rules: tuple[GroupedRegex, ...], fix: Callable[[str, str
 
 
 def _rewrite_all(
-    lines: list[str], rules: tuple[GroupedRegex, ...], fix: Callable[[str, str], str]
+    lines: list[str],
+    rules: tuple[GroupedRegex, ...],
+    fix: Callable[[str, str], str],
+    profile: Profile,
 ) -> list[str]:
     """``_rewrite`` on every line some rule may match (one joined search rules the others out)."""
     if not rules:
         return lines
     maybe = any_of(rule.pattern for rule in rules)
     if maybe is None:
-        return [_rewrite(line, rules, fix) for line in lines]
+        return [_rewrite(line, rules, fix, profile) for line in lines]
     out = list(lines)
     for number in maybe.keep(lines):
-        out[number] = _rewrite(lines[number], rules, fix)
+        out[number] = _rewrite(lines[number], rules, fix, profile)
     return out
 
 
 def canonical_ranges(lines: list[str], profile: Profile) -> list[str]:
     """VLAN and port lists in one form: ``1,2,3,4,7`` and ``4,1-3,7`` both become ``1-4,7``."""
-    return _rewrite_all(lines, profile.ranges, lambda g, _: canonical_range(g))
+    return _rewrite_all(lines, profile.ranges, lambda g, _: canonical_range(g), profile)
 
 
 def sort_lists(lines: list[str], profile: Profile) -> list[str]:
     """Items of lists whose order means nothing (set elements, group members) sorted."""
-    return _rewrite_all(lines, profile.sorted_lists, sorted_items)
+    return _rewrite_all(lines, profile.sorted_lists, sorted_items, profile)
 
 
 def _merge_into_previous(out: list[str], line: str, profile: Profile) -> bool:
     for pattern in profile.list_merges:
-        match = _rx(pattern).fullmatch(line)
+        match = profile.pattern(pattern).fullmatch(line)
         if match and out and out[-1].startswith(match["head"] + " "):
             out[-1] = f"{out[-1]},{match['items']}"
             return True
@@ -129,7 +128,7 @@ def _unnumbered(line: str) -> str:
 
 
 def _in_sequenced(line: str, profile: Profile) -> bool:
-    return any(_rx(p).search(line) for p in profile.sequenced_sections)
+    return any(profile.pattern(p).search(line) for p in profile.sequenced_sections)
 
 
 def strip_sequence_numbers(lines: list[str], profile: Profile) -> list[str]:

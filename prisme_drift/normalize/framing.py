@@ -14,10 +14,7 @@ from collections.abc import Callable
 from prisme_drift.errors import ProfileError
 from prisme_drift.profiles import Profile
 
-Framing = Callable[[list[str]], list[str]]
-
-# RouterOS commands that end a menu path in an export line (``/ip address add ...``)
-ROUTEROS_VERBS = ("add", "set", "remove", "enable", "disable", "unset", "move", "print")
+Framing = Callable[[list[str], Profile], list[str]]
 
 
 def _continues(line: str) -> bool:
@@ -26,7 +23,7 @@ def _continues(line: str) -> bool:
     return run % 2 == 1
 
 
-def join_backslash(lines: list[str]) -> list[str]:
+def join_backslash(lines: list[str], profile: Profile | None = None) -> list[str]:
     """``... protocol=\\`` + ``    tcp`` -> ``... protocol=tcp`` (continuation indent dropped)."""
     out: list[str] = []
     pending: str | None = None
@@ -42,30 +39,33 @@ def join_backslash(lines: list[str]) -> list[str]:
     return out
 
 
-def routeros_path(line: str) -> str | None:
-    """The menu path of a terse export line (``/ip firewall filter``), None if there is none."""
+def menu_path(line: str, verbs: tuple[str, ...]) -> str | None:
+    """The menu path of a terse export line (``/ip firewall filter``), None if there is none:
+    the words before the first of the profile's ``menu_verbs``."""
     words = line.split(" ")
     for i, word in enumerate(words[1:], start=1):
-        if word in ROUTEROS_VERBS:
+        if word in verbs:
             return " ".join(words[:i])
     return None
 
 
-def routeros_terse(lines: list[str]) -> list[str]:
-    """RouterOS ``/export`` sections turned into ``/export terse`` lines (menu path on each line).
+def inline_menu_paths(lines: list[str], profile: Profile) -> list[str]:
+    """Sections headed by a bare menu path (a RouterOS plain ``/export``) turned into terse lines
+    with the menu path on each line (``/export terse``).
 
     The two export forms then store and compare the same, and every line stands alone.
     """
+    verbs = profile.menu_verbs
     out: list[str] = []
     section: str | None = None
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("/"):
-            if routeros_path(stripped) is None:
+            if menu_path(stripped, verbs) is None:
                 section = stripped  # a bare menu path opens a section
                 continue
             out.append(stripped)
-        elif section and stripped.split(" ", 1)[0] in ROUTEROS_VERBS:
+        elif section and stripped.split(" ", 1)[0] in verbs:
             out.append(f"{section} {stripped}")
         else:
             out.append(line)
@@ -74,7 +74,7 @@ def routeros_terse(lines: list[str]) -> list[str]:
 
 FRAMINGS: dict[str, Framing] = {
     "join_backslash": join_backslash,
-    "routeros_terse": routeros_terse,
+    "inline_menu_paths": inline_menu_paths,
 }
 
 
@@ -83,7 +83,7 @@ def logical_lines(text: str, profile: Profile) -> list[str]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for name in profile.framing:
         try:
-            lines = FRAMINGS[name](lines)
+            lines = FRAMINGS[name](lines, profile)
         except KeyError:
             raise ProfileError(
                 f"profile {profile.name!r} names unknown framing step {name!r}; "

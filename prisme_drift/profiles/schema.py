@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
@@ -279,7 +280,22 @@ class StateSpec(_Frozen):
 #: How text becomes a tree (see ``prisme_drift.classify.dialects``).
 ParserName = Literal["hier_config", "indent", "flat"]
 #: How remediation hints are computed (see ``prisme_drift.classify.remediation``).
-RemediationName = Literal["hier_config", "fortios", "set_delete", "routeros", "none"]
+RemediationName = Literal["hier_config", "edit_blocks", "set_delete", "menu_entries", "none"]
+#: Steps that rebuild whole statements before pass 1 (see ``prisme_drift.normalize.framing``).
+FramingName = Literal["join_backslash", "inline_menu_paths"]
+#: Pass 3 steps (see ``prisme_drift.normalize.canonical``).
+CanonicalizerName = Literal[
+    "strip_trailing_whitespace",
+    "drop_blank_lines",
+    "drop_comment_lines",
+    "collapse_spaces",
+    "canonical_ranges",
+    "sort_lists",
+    "merge_list_lines",
+    "strip_sequence_numbers",
+    "join_open_braces",
+    "merge_duplicate_sections",
+]
 
 
 class Profile(_Frozen):
@@ -292,7 +308,9 @@ class Profile(_Frozen):
     guard: GuardSpec = GuardSpec()
     # before pass 1: framing steps rebuild whole statements (joined continuations, a menu
     # path on every line), so that no secret split over lines escapes its pattern
-    framing: tuple[str, ...] = ()
+    framing: tuple[FramingName, ...] = ()
+    # ``inline_menu_paths``: the commands that end a menu path (``/ip address add ...``)
+    menu_verbs: tuple[str, ...] = ()
     # pass 1: secrets
     secrets: tuple[SecretRule, ...] = ()
     secret_blocks: tuple[SecretBlock, ...] = ()
@@ -301,7 +319,10 @@ class Profile(_Frozen):
     noise_blocks: tuple[NoiseBlock, ...] = ()
     substitutions: tuple[Substitution, ...] = ()
     # pass 3: canonical form
-    canonicalizers: tuple[str, ...] = ("strip_trailing_whitespace", "drop_blank_lines")
+    canonicalizers: tuple[CanonicalizerName, ...] = (
+        "strip_trailing_whitespace",
+        "drop_blank_lines",
+    )
     comment_prefixes: tuple[str, ...] = ()
     ranges: tuple[GroupedRegex, ...] = ()
     sorted_lists: tuple[GroupedRegex, ...] = ()
@@ -320,6 +341,20 @@ class Profile(_Frozen):
     # a negated line no rule claims is categorized as its positive form (``no ip routing``)
     negation_prefix: str | None = "no "
     remediation: RemediationName | None = None
+    # words that start a remediation line without naming its section (``no vlan 40``), and
+    # lines that close the section above them (``end``, ``exit``): how a device's remediation
+    # text is cut into the share of each hunk
+    remediation_verbs: tuple[str, ...] = ()
+    remediation_closers: tuple[str, ...] = ()
+    # ``set_delete``: the verb that undoes a statement's verb (``set`` -> ``delete``); a verb
+    # not listed is undone with ``delete``
+    negations: dict[str, str] = {}
+    # ``menu_entries``: the attribute that places an entry before another (written to restore
+    # the approved order, left out when an entry is looked up on the device)
+    placement_attribute: str | None = None
+    # hier_config reads each top-level section on its own (its load callbacks never move lines
+    # from one section to another), so sections both sides hold alike may be left out
+    sections_independent: bool = False
     # structured state (prisme_drift.state)
     state: StateSpec = StateSpec()
 
@@ -337,6 +372,22 @@ class Profile(_Frozen):
             if "group" not in re.compile(rule).groupindex:
                 raise ValueError(f"flat_groups pattern {rule!r} needs a (?P<group>...) group")
         return self
+
+    @cached_property
+    def compiled_patterns(self) -> dict[str, re.Pattern[str]]:
+        """The profile's regular expressions, each compiled once (filled by ``pattern``)."""
+        return {}
+
+    def pattern(self, text: str) -> re.Pattern[str]:
+        """One of the profile's regular expressions, compiled once and kept on the profile."""
+        compiled = self.compiled_patterns.get(text)
+        if compiled is None:
+            compiled = self.compiled_patterns[text] = re.compile(text)
+        return compiled
+
+    def ordered(self, text: str) -> bool:
+        """Whether a section's line opens a section whose order matters (``ordered_sections``)."""
+        return any(self.pattern(p).search(text) for p in self.ordered_sections)
 
     @property
     def state_getters(self) -> tuple[str, ...]:

@@ -118,7 +118,7 @@ def test_a_change_inside_the_second_block_is_its_own_drift_item(
         )
     ]
     lines = remediation_lines(approved, observed, IOS)
-    mine = remediation_for(hunks[0], lines)
+    mine = remediation_for(hunks[0], lines, IOS)
     assert mine[0] == "interface GigabitEthernet1/0/1"
     assert "  switchport access vlan 10" in mine
     assert diff_configs(apply_hunks(approved, observed, hunks, IOS), observed, IOS) == []

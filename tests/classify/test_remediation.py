@@ -84,7 +84,7 @@ def test_unknown_method_or_failure_gives_no_hint(monkeypatch: pytest.MonkeyPatch
     def broken(*args: object) -> list[str]:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(remediation_module._TREE_METHODS, "fortios", broken)
+    monkeypatch.setitem(remediation_module._TREE_METHODS, "edit_blocks", broken)
     assert remediation_lines("config a\nend\n", "config b\nend\n", FORTINET) == []
     assert remediation_lines("x", "y", get_profile("linux")) == []
 
@@ -96,7 +96,7 @@ def test_each_fortios_hunk_gets_its_config_block_with_its_end() -> None:
     observed = approved.replace("1.1.1.1", "8.8.8.8").replace("set a 1", "set a 2")
     hunks = {h.path[0]: h for h in diff_configs(approved, observed, FORTINET)}
     lines = remediation_lines(approved, observed, FORTINET)
-    assert remediation_for(hunks["config system dns"], lines) == [
+    assert remediation_for(hunks["config system dns"], lines, FORTINET) == [
         "config system dns",
         "    set primary 1.1.1.1",
         "end",
@@ -106,14 +106,14 @@ def test_each_fortios_hunk_gets_its_config_block_with_its_end() -> None:
 def test_flat_hunks_get_the_lines_of_their_group() -> None:
     hunk = Hunk(Category.VLAN, ("vlans B",), added=("set vlans B vlan-id 20",))
     lines = ["delete vlans B", "delete vlans BB", "set vlans C vlan-id 1"]
-    assert remediation_for(hunk, lines) == ["delete vlans B"]
+    assert remediation_for(hunk, lines, JUNOS) == ["delete vlans B"]
 
 
 def test_top_level_hunks_match_their_own_lines() -> None:
     hunk = Hunk(Category.VLAN, (), added=("vlan 40", " name X"))
     lines = ["no vlan 40", "no vlan 4", "interface Gi1", " shutdown"]
-    assert remediation_for(hunk, lines) == ["no vlan 40"]
-    assert remediation_for(hunk, []) == []
+    assert remediation_for(hunk, lines, get_profile("ios")) == ["no vlan 40"]
+    assert remediation_for(hunk, [], get_profile("ios")) == []
 
 
 def test_one_misplaced_rule_is_one_move() -> None:

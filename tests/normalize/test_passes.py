@@ -6,7 +6,7 @@ import pytest
 
 from prisme_drift.errors import ProfileError
 from prisme_drift.normalize import FingerprintKey, canonicalize, drop_noise, normalize, redact
-from prisme_drift.normalize.framing import join_backslash, logical_lines, routeros_terse
+from prisme_drift.normalize.framing import inline_menu_paths, join_backslash, logical_lines
 from prisme_drift.normalize.lists import canonical_range, sorted_items, split_words
 from prisme_drift.normalize.secrets import RESALTED_MARKER
 from prisme_drift.profiles import Profile, get_profile
@@ -97,7 +97,7 @@ def test_escaped_backslash_is_not_a_continuation() -> None:
 
 def test_terse_lines_stay_terse_and_sections_become_terse() -> None:
     lines = ["/ip address", "add address=10.0.0.1/24", "/ip dns set servers=1.1.1.1", "# note"]
-    assert routeros_terse(lines) == [
+    assert inline_menu_paths(lines, get_profile("mikrotik_routeros")) == [
         "/ip address add address=10.0.0.1/24",
         "/ip dns set servers=1.1.1.1",
         "# note",

@@ -96,3 +96,18 @@ def test_the_product_imports_without_the_lab_extra() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "imported"
+
+
+def test_package_data_patterns_and_data_files_match() -> None:
+    """A pattern with no file behind it (``templates/*`` once) is dead configuration; a data
+    file no pattern ships would be missing from the wheel."""
+    data = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    patterns = data["tool"]["setuptools"]["package-data"]["prisme_drift"]
+    empty = [p for p in patterns if not [f for f in PACKAGE.glob(p) if f.is_file()]]
+    assert empty == []
+    shipped = {f for p in patterns for f in PACKAGE.glob(p)}
+    tracked = subprocess.run(
+        ["git", "ls-files", "prisme_drift"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    data_files = {ROOT / f for f in tracked if not f.endswith((".py", "/babel.cfg"))}
+    assert sorted(str(f) for f in data_files - shipped) == []

@@ -4,6 +4,7 @@
 #   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
 #                    run the whole test suite (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff and mypy --strict
+#   ./dev.sh docs    build the documentation site (mkdocs-material) into site/, --strict
 # Extra arguments go to the command (./dev.sh test -k vlan, ./dev.sh demo --lang en).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -68,6 +69,11 @@ case "$cmd" in
             exit 1
         fi
         exit $rc
+        ;;
+    docs)
+        setup
+        # the documentation site, from docs/ (mkdocs.yml): into site/, a broken link fails
+        NO_MKDOCS_2_WARNING=1 exec "$VENV/bin/mkdocs" build --strict "$@"
         ;;
     lint)
         setup

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One entry point for developers and CI. Each command does its own set-up:
-#   ./dev.sh demo    create .venv, install prisme-drift, run 'prisme-drift demo' on the built-in lab
+#   ./dev.sh demo    create .venv, install prisme-drift with its lab, run 'prisme-drift demo' on it
 #   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
 #                    run the whole test suite (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff and mypy --strict
+#   ./dev.sh docs    build the documentation site (mkdocs-material) into site/, --strict
 # Extra arguments go to the command (./dev.sh test -k vlan, ./dev.sh demo --lang en).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,7 +43,8 @@ setup() {
         "$PYTHON" -m venv "$VENV"
     fi
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]" >&2
+    # lab: the simulated devices the demo and the tests talk to (not in a production install)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev,lab]" >&2
 }
 
 cmd="${1:-}"
@@ -67,6 +69,11 @@ case "$cmd" in
             exit 1
         fi
         exit $rc
+        ;;
+    docs)
+        setup
+        # the documentation site, from docs/ (mkdocs.yml): into site/, a broken link fails
+        NO_MKDOCS_2_WARNING=1 exec "$VENV/bin/mkdocs" build --strict "$@"
         ;;
     lint)
         setup

@@ -31,55 +31,73 @@ DEFAULT_NAME = "prisme-drift.toml"
 #: One default for ``[site] timezone``, whether ``init`` writes it or the key is left out: the
 #: product's users (PRISME and its clinics) are in La Réunion. docs/configuration.md says so.
 DEFAULT_TIMEZONE = "Indian/Reunion"
+#: Polls run this often when neither ``poll_every`` nor ``poll_cron`` is set.
+DEFAULT_POLL_EVERY = "15m"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Each field's docstring is its description: ``settings_file`` writes it as the comment
+    # beside the key in the file ``init`` writes.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class SiteSettings(_Section):
     """Who and where: the site name is used in the baseline paths and every message."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    """lower-case letters, digits, '.', '_' or '-'"""
     client: str = ""
+    """the clinic, as alerts and documents name it"""
     timezone: TimezoneName = DEFAULT_TIMEZONE
+    """IANA name; every time people read is shown in it"""
 
 
 class InventorySettings(_Section):
     """Nornir SimpleInventory folder and an optional credentials file or folder."""
 
     path: Path = Path("inventory")
-    credentials: Path | None = None
+    """Nornir SimpleInventory: hosts.yaml, groups.yaml, defaults.yaml"""
+    credentials: Annotated[Path | None, Field(examples=["credentials.yaml"])] = None
+    """passwords out of the inventory, mode 0600; under systemd:
+    $CREDENTIALS_DIRECTORY/devices.yaml"""
 
 
 class BaselineSettings(_Section):
     """The git repository holding the observed and approved histories."""
 
     path: Path = Path("baselines")
-    remote: str | None = None
+    """git repository (observed / approved branches), created if missing"""
 
 
 class DatabaseSettings(_Section):
     """Any SQLAlchemy URL; SQLite by default, PostgreSQL for a central fleet view."""
 
     url: str = "sqlite:///state/prisme-drift.sqlite"
+    """or postgresql://user@host/db"""
 
 
 class StateSettings(_Section):
     """Local state: host keys, the secret-fingerprint key, locks."""
 
     path: Path = Path("state")
+    """host keys, fingerprint key, locks"""
 
 
 class CollectSettings(_Section):
     """How devices are polled."""
 
     workers: Annotated[int, Field(ge=1, le=200)] = 10
+    """devices polled in parallel"""
     timeout: Annotated[float, Field(gt=0, le=3600)] = 120
+    """hard wall-clock seconds per device"""
     connect_timeout: Annotated[float, Field(gt=0, le=600)] = 15
+    """TCP, SSH banner and login timeout, seconds"""
     retries: Annotated[int, Field(ge=0, le=10)] = 2
+    """transport errors only; authentication failures are never retried"""
     backoff: Annotated[float, Field(ge=0, le=300)] = 2.0
+    """first delay between retries, seconds (then doubled)"""
     min_share_of_last_good: Annotated[float, Field(ge=0, le=1)] = 0.5
+    """shorter than this share of the last good fetch: quarantined"""
     host_key_policy: Literal["tofu", "strict", "ignore"] = "tofu"
 
 
@@ -88,12 +106,17 @@ class NotifySettings(_Section):
 
     language: Literal["fr", "en"] = "fr"
     unreachable_after: Annotated[int, Field(ge=1, le=1000)] = 3
+    """consecutive failed polls before the "device unreachable" alert"""
     max_per_hour: Annotated[int, Field(ge=1, le=10_000)] = 20
+    """emails per hour and site; the rest goes in one digest"""
     retry_for_hours: Annotated[float, Field(ge=1, le=24 * 365)] = 72
+    """an undelivered alert is retried (with backoff) this long"""
     retry_min_delay: Annotated[float, Field(gt=0, le=86_400)] = 60
     retry_max_delay: Annotated[float, Field(gt=0, le=86_400)] = 3600
     heartbeat: Literal["off", "daily", "weekly"] = "weekly"
-    templates: Path = Path("templates")  # site overrides of the email templates: email*.html/txt
+    """the "still watching" message"""
+    templates: Path = Path("templates")
+    """site overrides of the email templates (email*.html/txt), relative to the site folder"""
 
 
 _SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
@@ -103,17 +126,20 @@ _Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 class SmtpSettings(_Section):
     """The mail relay; the password is read from ``password_file`` at send time, never stored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
-    host: Annotated[str, Field(min_length=1)]
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    host: Annotated[str, Field(min_length=1, examples=["smtp.example.net"])]
+    port: Annotated[int | None, Field(ge=1, le=65535, examples=[587])] = None
+    """default 25, 587 or 465 by security"""
     security: Literal["none", "starttls", "tls"] = "starttls"
-    username: str | None = None
-    password_file: Path | None = None
-    sender: Annotated[_Email, Field(alias="from")]
-    to: Annotated[tuple[_Email, ...], Field(min_length=1)]
+    username: Annotated[str | None, Field(examples=["alerts@example.net"])] = None
+    password_file: Annotated[Path | None, Field(examples=["$CREDENTIALS_DIRECTORY/smtp"])] = None
+    """only the password: 0600 or a systemd credential"""
+    sender: Annotated[_Email, Field(alias="from", examples=["prisme-drift@example.net"])]
+    to: Annotated[tuple[_Email, ...], Field(min_length=1, examples=[["it@example.net"]])]
     timeout: Annotated[float, Field(gt=0, le=600)] = 30
-    ca_file: Path | None = None
+    ca_file: Annotated[Path | None, Field(examples=["smtp-ca.pem"])] = None
+    """the relay's CA certificate, when not publicly signed"""
 
     @model_validator(mode="before")
     @classmethod
@@ -145,12 +171,17 @@ class SmtpSettings(_Section):
 class WebhookSettings(_Section):
     """A JSON POST of every notification; the optional token is read from ``token_file``."""
 
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
-    token_file: Path | None = None
+    url: Annotated[
+        str, Field(pattern=r"^https?://\S+$", examples=["https://chat.example.net/hooks/prisme"])
+    ]
+    token_file: Annotated[Path | None, Field(examples=["$CREDENTIALS_DIRECTORY/webhook"])] = None
+    """the token, sent in the header below"""
     header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]+$")] = "Authorization"
-    scheme: str = "Bearer"  # the header value is "<scheme> <token>", or the token alone
+    scheme: str = "Bearer"
+    """header value "<scheme> <token>"; empty: the token alone"""
     timeout: Annotated[float, Field(gt=0, le=600)] = 10
-    ca_file: Path | None = None  # a private CA for the receiver's certificate
+    ca_file: Path | None = None
+    """a private CA for the receiver's certificate (default: the system's CAs)"""
 
 
 def _check_crontab(value: str, key: str) -> str:
@@ -170,13 +201,19 @@ def _check_crontab(value: str, key: str) -> str:
 class ScheduleSettings(_Section):
     """When the daemon works (docs/deployment.md). Cron times are in the site's timezone."""
 
-    poll_every: str | None = None  # "15m" when neither poll_every nor poll_cron is set
-    poll_cron: str | None = None
+    poll_every: str | None = None
+    """s, m or h; or instead poll_cron"""
+    poll_cron: Annotated[str | None, Field(examples=["*/10 7-20 * * *"])] = None
+    """cron times instead of poll_every (then remove poll_every)"""
     outbox_every: str = "1m"
-    retry_every: str = "1m"  # a daemon blocked by a full or read-only disk tries again this often
+    """how often queued alerts are sent"""
+    retry_every: str = "1m"
+    """disk full or read-only: how often the daemon tries again"""
     backup_cron: str = "30 2 * * *"
+    """nightly SQLite online backup into state/backups/"""
     backups_keep: Annotated[int, Field(ge=1, le=1000)] = 14
     git_maintenance_cron: str = "30 3 * * sun"
+    """weekly git gc + git fsck of the baseline repository"""
 
     @field_validator("poll_every", "outbox_every", "retry_every", mode="before")
     @classmethod
@@ -210,7 +247,7 @@ class ScheduleSettings(_Section):
 
         if self.poll_cron is not None:
             return None
-        return parse_duration(self.poll_every or "15m")
+        return parse_duration(self.poll_every or DEFAULT_POLL_EVERY)
 
     @property
     def outbox_seconds(self) -> float:
@@ -230,8 +267,10 @@ class ScheduleSettings(_Section):
 class TicketSettings(_Section):
     """Where change tickets come from, besides the CLI's own database."""
 
-    folder: Path = Path("tickets")  # tickets as code: *.yaml files read at every poll
-    glpi: GlpiSettings | None = None  # [tickets.glpi]: approved GLPI Changes
+    folder: Path = Path("tickets")
+    """tickets as code: one YAML file per change ticket, read every poll"""
+    glpi: GlpiSettings | None = None
+    """approved GLPI Changes read as tickets (docs/glpi.md)"""
 
 
 class ReportSettings(_Section):
@@ -239,13 +278,18 @@ class ReportSettings(_Section):
     identity printed on every page (docs/reports.md). Paths resolve from the settings file."""
 
     language: Literal["fr", "en"] = "fr"
-    output: Path = Path("reports")  # where documents are written and kept as the record
-    templates: Path = Path("templates")  # site overrides: report.css, custom.css, *.html
-    rules: Path = Path("rules")  # site overrides of the audit rules: <category>.yaml
+    output: Path = Path("reports")
+    """where documents are written and kept as the record"""
+    templates: Path = Path("templates")
+    """optional overrides: report.css, custom.css, page templates"""
+    rules: Path = Path("rules")
+    """optional overrides of the audit rules: <category>.yaml"""
     provider: str = "PRISME"
+    """printed on every document"""
     provider_address: str = ""
     provider_contact: str = ""
-    logo: Path | None = None  # PNG, JPEG or SVG shown on the first page
+    logo: Annotated[Path | None, Field(examples=["logo.png"])] = None
+    """PNG, JPEG or SVG shown on the first page"""
 
 
 class Settings(_Section):
@@ -348,85 +392,3 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(
             f"{path}: {len(problems)} problem(s) in the settings", problems=problems
         ) from None  # pydantic's own text quotes the input, which may hold a secret
-
-
-def render_default(site: str, client: str = "", timezone: str = DEFAULT_TIMEZONE) -> str:
-    """The settings file written by ``prisme-drift init``: every section, with comments."""
-    return f'''# prisme-drift settings. Relative paths resolve from this file's folder.
-# Every key is described in docs/configuration.md.
-
-[site]
-name = "{site}"                  # lower-case letters, digits, '.', '_' or '-'
-client = "{client}"
-timezone = "{timezone}"          # IANA name; every time people read is shown in it
-
-[inventory]
-path = "inventory"               # Nornir SimpleInventory: hosts.yaml, groups.yaml, defaults.yaml
-# credentials = "credentials.yaml"   # passwords kept out of the inventory (mode 0600)
-# under systemd: credentials = "$CREDENTIALS_DIRECTORY/devices.yaml"  (docs/deployment.md)
-
-[baseline]
-path = "baselines"               # git repository (observed / approved branches), created if missing
-
-[database]
-url = "sqlite:///state/prisme-drift.sqlite"   # or postgresql://user@host/db
-
-[state]
-path = "state"                   # host keys, fingerprint key, locks
-
-[collect]
-workers = 10
-timeout = 120                    # hard wall-clock seconds per device
-connect_timeout = 15
-retries = 2                      # transport errors only; authentication failures are never retried
-min_share_of_last_good = 0.5     # shorter than this share of the last good fetch: quarantined
-host_key_policy = "tofu"         # tofu | strict | ignore
-
-[notify]                         # alerts: see docs/alerts.md
-language = "fr"                  # fr | en
-unreachable_after = 3            # consecutive failed polls before "device unreachable"
-max_per_hour = 20                # emails per hour and site; the rest goes in one digest
-retry_for_hours = 72             # an undelivered alert is retried (with backoff) this long
-heartbeat = "weekly"             # off | daily | weekly: "still watching" message
-
-[schedule]                       # the daemon (prisme-drift daemon); cron times in the site timezone
-poll_every = "15m"               # s, m or h; or instead: poll_cron = "*/10 7-20 * * *"
-outbox_every = "1m"              # how often queued alerts are sent
-retry_every = "1m"               # disk full or read-only: how often the daemon tries again
-backup_cron = "30 2 * * *"       # nightly SQLite online backup into state/backups/
-backups_keep = 14
-git_maintenance_cron = "30 3 * * sun"   # weekly git gc + git fsck of the baseline repository
-
-[tickets]
-folder = "tickets"               # tickets as code: one YAML file per change ticket, read every poll
-# [tickets.glpi]                 # approved GLPI Changes as tickets (see docs/glpi.md)
-# url = "https://glpi.example.net/apirest.php"
-# user_token_file = "$CREDENTIALS_DIRECTORY/glpi-user-token"
-# app_token_file = "$CREDENTIALS_DIRECTORY/glpi-app-token"
-# timezone = "Indian/Reunion"
-# category_map = {{"Réseau > VLAN" = ["vlan"], "Réseau > Pare-feu" = ["firewall", "nat"]}}
-
-[report]                         # client documents: see docs/reports.md
-language = "fr"                  # fr | en
-output = "reports"               # prisme-drift report audit writes here
-templates = "templates"          # optional overrides: report.css, custom.css, page templates
-rules = "rules"                  # optional overrides of the audit rules: <category>.yaml
-provider = "PRISME"              # printed on every document
-provider_address = ""
-provider_contact = ""
-# logo = "logo.png"              # PNG, JPEG or SVG
-
-# [smtp]                         # uncomment to receive alerts by email
-# host = "smtp.example.net"
-# port = 587
-# security = "starttls"          # none | starttls | tls
-# username = "alerts@example.net"
-# password_file = "$CREDENTIALS_DIRECTORY/smtp"   # never the password itself (systemd)
-# from = "prisme-drift@example.net"
-# to = ["it@example.net"]
-# timeout = 30
-
-# [webhook]                      # uncomment to POST every alert as JSON
-# url = "https://chat.example.net/hooks/prisme"
-# token_file = "$CREDENTIALS_DIRECTORY/webhook"   # sent as "Authorization: Bearer ..."
-'''

@@ -17,15 +17,10 @@ from sqlalchemy import func, select
 from prisme_drift.authorize.registry import AuditLog
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.collect.hostkeys import KNOWN_HOSTS
-from prisme_drift.config import (
-    DEFAULT_NAME,
-    DEFAULT_TIMEZONE,
-    Settings,
-    load_settings,
-    render_default,
-)
+from prisme_drift.config import DEFAULT_NAME, DEFAULT_TIMEZONE, Settings, load_settings
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
+from prisme_drift.settings_file import render_default
 from prisme_drift.sitelock import site_lock
 from prisme_drift.statedir import make_private_dir, missing_state
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory, shared_engine
@@ -83,11 +78,6 @@ def _write(path: Path, text: str, created: list[Path], mode: int = 0o644) -> Non
     created.append(path)
 
 
-def _toml_text(value: str) -> str:
-    """``value`` escaped for a TOML basic string."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
 def _init_settings_text(directory: Path, name: str, client: str, timezone: str) -> str:
     """The settings file ``init`` writes, validated before anything is created."""
     if any(ord(c) < 32 for c in client):
@@ -95,7 +85,7 @@ def _init_settings_text(directory: Path, name: str, client: str, timezone: str) 
             f"--client {client!r}: control characters (new lines) are not allowed; "
             "nothing was created"
         )
-    text = render_default(name, _toml_text(client), timezone)
+    text = render_default(name, client, timezone)
     try:
         Settings.model_validate(
             {**tomllib.loads(text), "source": directory.resolve() / DEFAULT_NAME}

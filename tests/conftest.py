@@ -54,7 +54,8 @@ def make_site(
     text = text.replace('# credentials = "credentials.yaml"', 'credentials = "credentials.yaml"')
     text = text.replace("timeout = 120 ", f"timeout = {timeout} ")
     text = text.replace("retries = 2 ", f"retries = {retries} ")
-    text = text.replace("connect_timeout = 15", "connect_timeout = 5\nbackoff = 0.2")
+    text = text.replace("connect_timeout = 15 ", "connect_timeout = 5 ")
+    text = text.replace("backoff = 2.0 ", "backoff = 0.2 ")
     if database_url:
         text = text.replace(
             'url = "sqlite:///state/prisme-drift.sqlite"', f'url = "{database_url}"'

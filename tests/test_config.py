@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from prisme_drift.config import ENV_VAR, find_config, load_settings, render_default
+from prisme_drift.config import ENV_VAR, find_config, load_settings
 from prisme_drift.errors import ConfigError
+from prisme_drift.settings_file import render_default
 
 
 def write(tmp_path: Path, text: str) -> Path:

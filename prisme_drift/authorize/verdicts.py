@@ -15,16 +15,6 @@ from datetime import datetime, timedelta
 from prisme_drift.authorize.model import DeviceRef, Ticket, TicketStatus, Verdict
 from prisme_drift.models import Category
 
-UNAUTHORIZED_REASONS = (
-    "no_ticket",
-    "device_not_in_scope",
-    "ticket_not_approved",
-    "category_not_in_scope",
-    "outside_window",
-    "ticket_closed",
-    "mandate_missing",
-)
-
 
 def window_meets(ticket: Ticket, after: datetime | None, seen: datetime) -> bool:
     """Whether the ticket's window meets the interval (after, seen]; no ``after``: just seen."""

@@ -184,17 +184,6 @@ class KnownHosts:
             "alt_key_file": str(self.path),
         }
 
-    def forget(self, hostname: str, port: int) -> bool:
-        """Remove a device's key (after a verified replacement); True if one was removed."""
-        with _LOCK:
-            keys = self._load()
-            entry = host_entry(hostname, port)
-            if entry not in keys:
-                return False
-            del keys[entry]
-            self._save(keys)
-        return True
-
     def _save(self, keys: paramiko.HostKeys) -> None:
         """Atomic replace: other workers read the file while one device's key is added."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

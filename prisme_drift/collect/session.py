@@ -70,18 +70,13 @@ class Watchdog:
 
 def abort_all() -> int:
     """Cut every device session now and refuse new ones (a daemon shutting down); returns how
-    many were cut. Each cut fetch ends as a ``timeout`` at once. ``resume_sessions`` undoes it."""
+    many were cut. Each cut fetch ends as a ``timeout`` at once; the process is ending."""
     _ABORTING.set()
     with _ACTIVE_LOCK:
         dogs = list(_ACTIVE)
     for dog in dogs:
         dog._fire()
     return len(dogs)
-
-
-def resume_sessions() -> None:
-    """Allow new device sessions again after ``abort_all``."""
-    _ABORTING.clear()
 
 
 def shutdown(sock: socket.socket) -> None:

@@ -25,10 +25,11 @@ from nornir.core.inventory import Host
 
 from prisme_drift.collect.credentials import CredentialSource, missing_login
 from prisme_drift.collect.hostkeys import KnownHosts, fingerprint, host_entry, probe_host_key
+from prisme_drift.collect.placeholders import example_address
 from prisme_drift.collect.runner import target_for
 from prisme_drift.collect.session import Target, bounded_socket, close_session
 from prisme_drift.config import Settings
-from prisme_drift.errors import CollectError, ProfileError
+from prisme_drift.errors import CollectError, ConfigError, InventoryError, ProfileError
 from prisme_drift.inventory import build_nornir, load_credentials
 from prisme_drift.profiles import get_profile
 
@@ -159,12 +160,43 @@ def check_host(host: Host, settings: Settings, credentials: Any) -> DeviceCheck:
 def check_site(settings: Settings) -> list[DeviceCheck]:
     """Every inventory device, in parallel (``[collect] workers``), sorted by name.
 
-    Raises ConfigError / InventoryError when the inventory or credentials are invalid.
+    Raises ConfigError / InventoryError when the inventory or credentials are invalid, or
+    when a device's address is a documentation example (listing everything left to fill in).
     """
     nornir = build_nornir(settings)
-    credentials = load_credentials(settings.credentials_path)
     hosts = [nornir.inventory.hosts[name] for name in sorted(nornir.inventory.hosts)]
+    examples = [(h, why) for h in hosts if (why := example_address(str(h.hostname))) is not None]
+    if examples:
+        raise ConfigError(
+            f"{settings.inventory_path}: the inventory still holds example addresses; "
+            "fill in what follows, then run check again (no device was contacted)",
+            problems=_to_fill(settings, hosts, examples),
+        )
+    credentials = load_credentials(settings.credentials_path)
     if not hosts:
         return []
     with ThreadPoolExecutor(max_workers=min(settings.collect.workers, len(hosts))) as pool:
         return list(pool.map(lambda h: check_host(h, settings, credentials), hosts))
+
+
+def _to_fill(settings: Settings, hosts: list[Host], examples: list[tuple[Host, str]]) -> list[str]:
+    """Each example address, then each missing credential: what is left to fill in."""
+    hosts_file = settings.inventory_path / "hosts.yaml"
+    todo = [
+        f"{hosts_file}: host '{h.name}': [hostname] {h.hostname} is {why}: "
+        "put the device's real management address"
+        for h, why in examples
+    ]
+    path = settings.credentials_path
+    try:
+        credentials = load_credentials(path)
+    except InventoryError as exc:
+        example = path.with_name(path.name + ".example") if path else None
+        hint = f": copy {example} to {path} (mode 0600)" if example and example.exists() else ""
+        return [*todo, f"{exc}{hint}"]
+    source = CredentialSource.from_settings(settings)
+    for host in hosts:
+        missing = missing_login(host, target_for(host, credentials), source)
+        if missing is not None:
+            todo.append(str(missing).replace(", so no login was attempted", ""))
+    return todo

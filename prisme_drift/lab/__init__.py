@@ -10,8 +10,21 @@ Platform behaviour comes from personalities (:data:`KNOWN_PLATFORMS`): ``ios`` (
 ``fortinet`` (FortiGate firewall) and ``mikrotik_routeros`` (MikroTik router).
 """
 
-from prisme_drift.lab.device import FAULTS, LabDevice
-from prisme_drift.lab.personality import KNOWN_PLATFORMS
-from prisme_drift.lab.server import Lab
+from prisme_drift.errors import ConfigError
 
-__all__ = ["FAULTS", "KNOWN_PLATFORMS", "Lab", "LabDevice"]
+#: How to get the lab: a production install (``pip install prisme-drift``) carries no simulator.
+LAB_EXTRA = "pip install 'prisme-drift[lab]'"
+
+try:
+    import asyncssh  # noqa: F401  (the simulated devices' SSH servers)
+except ImportError as exc:
+    raise ConfigError(
+        "the lab (prisme-drift demo, the simulated devices) needs the 'lab' extra, "
+        f"which is not installed: {LAB_EXTRA} (./dev.sh installs it)"
+    ) from exc
+
+from prisme_drift.lab.device import FAULTS, LabDevice  # noqa: E402
+from prisme_drift.lab.personality import KNOWN_PLATFORMS  # noqa: E402
+from prisme_drift.lab.server import Lab  # noqa: E402
+
+__all__ = ["FAULTS", "KNOWN_PLATFORMS", "LAB_EXTRA", "Lab", "LabDevice"]

@@ -20,7 +20,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MI
 
 from prisme_drift import poll as poll_module
 from prisme_drift.baseline import OBSERVED, BaselineRepo
-from prisme_drift.config import load_settings, render_default
+from prisme_drift.config import load_settings
 from prisme_drift.daemon import schedule
 from prisme_drift.daemon.duration import format_duration, parse_duration
 from prisme_drift.daemon.jobstate import JobStateStore, daemon_status, read_snapshot
@@ -41,6 +41,7 @@ from prisme_drift.recovery import (
     reconcile_observed,
     startup_recovery,
 )
+from prisme_drift.settings_file import render_default
 from prisme_drift.site import init_site
 from tests.conftest import LabSite
 from tests.daemon.conftest import NotifyListener, wait_until

@@ -23,7 +23,8 @@ def daemon(ctx: Context) -> None:
     settings and inventory; SIGTERM stops cleanly. Exit 2 on a configuration error, 6 if
     another daemon runs for the site.
     """
-    from prisme_drift.daemon.service import run_daemon, setup_logging
+    from prisme_drift.daemon.journal import setup_logging
+    from prisme_drift.daemon.supervisor import run_daemon
 
     verbose = click.get_current_context().find_root().params.get("verbose", 0)
     setup_logging(int(verbose or 0))

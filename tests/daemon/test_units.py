@@ -24,6 +24,7 @@ from prisme_drift.config import load_settings, render_default
 from prisme_drift.daemon import schedule
 from prisme_drift.daemon.duration import format_duration, parse_duration
 from prisme_drift.daemon.jobstate import JobStateStore, daemon_status, read_snapshot
+from prisme_drift.daemon.journal import JournalFormatter
 from prisme_drift.daemon.lock import DaemonLock, DaemonRunningError
 from prisme_drift.daemon.maintenance import (
     MaintenanceError,
@@ -32,8 +33,9 @@ from prisme_drift.daemon.maintenance import (
     sqlite_file,
     sqlite_quick_check,
 )
+from prisme_drift.daemon.scheduler import JobResult
 from prisme_drift.daemon.sdnotify import SystemdNotifier, socket_address, watchdog_seconds
-from prisme_drift.daemon.service import Daemon, JobResult, JournalFormatter
+from prisme_drift.daemon.supervisor import Daemon
 from prisme_drift.errors import ConfigError, StoreError
 from prisme_drift.poll import run_poll
 from prisme_drift.recovery import (

@@ -10,7 +10,6 @@ Run with ``prisme-drift daemon``; see ``docs/deployment.md``. Modules:
 - ``journal``: log lines with journald priorities;
 - ``duration``: ``"15m"`` -> seconds (also used by the settings schema, so it imports nothing);
 - ``sdnotify``: READY / STATUS / WATCHDOG / STOPPING over ``$NOTIFY_SOCKET``;
-- ``lock``: one daemon per site (``state/daemon.lock``);
 - ``jobstate``: each job's last success / failure / next run, persisted in ``state/jobs.json``;
 - ``maintenance``: SQLite online backups, ``git gc`` / ``git fsck``;
 - ``alerts``: the bridge to the notify layer (``job_failed`` events, out-of-store alerts, outbox);

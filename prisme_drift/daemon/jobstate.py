@@ -328,7 +328,7 @@ class JobStateStore:
 
 def daemon_status(state_dir: Path, site: str) -> dict[str, Any]:
     """What ``prisme-drift status`` shows of the daemon: mode, pid if running, every job."""
-    from prisme_drift.daemon.lock import running_daemon_pid
+    from prisme_drift.sitelock import running_daemon_pid
 
     data = read_snapshot(state_dir / JOBS_FILE, site).as_json()
     pid = running_daemon_pid(state_dir)

@@ -39,7 +39,6 @@ from prisme_drift.daemon.jobs import (
     write_turn,
 )
 from prisme_drift.daemon.jobstate import JobStateStore
-from prisme_drift.daemon.lock import DaemonLock, DaemonRunningError
 from prisme_drift.daemon.scheduler import JobResult, JobScheduler, one_line
 from prisme_drift.daemon.sdnotify import SystemdNotifier
 from prisme_drift.daemon.signals import SignalInbox
@@ -47,6 +46,7 @@ from prisme_drift.daemon.snapshot import InventorySnapshots
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.recovery import startup_recovery, translate
 from prisme_drift.scrub import scrub
+from prisme_drift.sitelock import DaemonLock, DaemonRunningError
 from prisme_drift.statedir import ensure_state
 from prisme_drift.timefmt import utcnow
 

@@ -25,7 +25,6 @@ from prisme_drift.daemon import schedule
 from prisme_drift.daemon.duration import format_duration, parse_duration
 from prisme_drift.daemon.jobstate import JobStateStore, daemon_status, read_snapshot
 from prisme_drift.daemon.journal import JournalFormatter
-from prisme_drift.daemon.lock import DaemonLock, DaemonRunningError
 from prisme_drift.daemon.maintenance import (
     MaintenanceError,
     backup_sqlite,
@@ -44,6 +43,7 @@ from prisme_drift.recovery import (
     startup_recovery,
 )
 from prisme_drift.site import init_site
+from prisme_drift.sitelock import DaemonLock, DaemonRunningError
 from tests.conftest import LabSite
 from tests.daemon.conftest import NotifyListener, wait_until
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from prisme_drift.authorize.glpi import GlpiSettings
+from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
 from prisme_drift.validators import TimezoneName
@@ -179,8 +180,6 @@ class ScheduleSettings(_Section):
     @field_validator("poll_every", "outbox_every", "retry_every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        from prisme_drift.daemon.duration import format_duration, parse_duration
-
         if value is None:
             return None
         if not isinstance(value, str | int | float):
@@ -204,8 +203,6 @@ class ScheduleSettings(_Section):
     @property
     def poll_seconds(self) -> float | None:
         """The poll interval in seconds; None when polls follow ``poll_cron``."""
-        from prisme_drift.daemon.duration import parse_duration
-
         if self.poll_cron is not None:
             return None
         return parse_duration(self.poll_every or "15m")
@@ -213,15 +210,11 @@ class ScheduleSettings(_Section):
     @property
     def outbox_seconds(self) -> float:
         """How often the outbox sender runs, in seconds."""
-        from prisme_drift.daemon.duration import parse_duration
-
         return parse_duration(self.outbox_every)
 
     @property
     def retry_seconds(self) -> float:
         """How often a daemon stopped by a full or read-only disk tries again, in seconds."""
-        from prisme_drift.daemon.duration import parse_duration
-
         return parse_duration(self.retry_every)
 
 

@@ -8,13 +8,10 @@ Run with ``prisme-drift daemon``; see ``docs/deployment.md``. Modules:
 - ``signals``: SIGTERM / SIGINT / SIGHUP queued for the main thread;
 - ``snapshot``: the daemon's validated copy of the inventory (``state/daemon/``);
 - ``journal``: log lines with journald priorities;
-- ``duration``: ``"15m"`` -> seconds (also used by the settings schema, so it imports nothing);
 - ``sdnotify``: READY / STATUS / WATCHDOG / STOPPING over ``$NOTIFY_SOCKET``;
 - ``jobstate``: each job's last success / failure / next run, persisted in ``state/jobs.json``;
 - ``maintenance``: SQLite online backups, ``git gc`` / ``git fsck``;
 - ``alerts``: the bridge to the notify layer (``job_failed`` events, out-of-store alerts, outbox);
 - ``schedule``: job triggers, catch-up at start, ticket-window jobs;
 - ``check``: ``prisme-drift check`` (read-only reachability and credentials test).
-
-This package's ``__init__`` imports nothing, so that ``prisme_drift.config`` can use ``duration``.
 """

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from prisme_drift.config import Settings
-from prisme_drift.daemon.duration import format_duration
+from prisme_drift.durations import format_duration
 from prisme_drift.notify.direct import send_out_of_store
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 

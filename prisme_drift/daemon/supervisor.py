@@ -29,7 +29,6 @@ from prisme_drift.collect.session import abort_all
 from prisme_drift.config import Settings, load_settings
 from prisme_drift.daemon import schedule as plan
 from prisme_drift.daemon.alerts import INTEGRITY_JOB, alert_degraded
-from prisme_drift.daemon.duration import format_duration
 from prisme_drift.daemon.jobs import (
     RETRYABLE,
     SITE_BUSY_WAIT,
@@ -43,6 +42,7 @@ from prisme_drift.daemon.scheduler import JobResult, JobScheduler, one_line
 from prisme_drift.daemon.sdnotify import SystemdNotifier
 from prisme_drift.daemon.signals import SignalInbox
 from prisme_drift.daemon.snapshot import InventorySnapshots
+from prisme_drift.durations import format_duration
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.recovery import startup_recovery, translate
 from prisme_drift.scrub import scrub

@@ -22,7 +22,6 @@ from prisme_drift import poll as poll_module
 from prisme_drift.baseline import OBSERVED, BaselineRepo
 from prisme_drift.config import load_settings, render_default
 from prisme_drift.daemon import schedule
-from prisme_drift.daemon.duration import format_duration, parse_duration
 from prisme_drift.daemon.jobstate import JobStateStore, daemon_status, read_snapshot
 from prisme_drift.daemon.journal import JournalFormatter
 from prisme_drift.daemon.maintenance import (
@@ -35,6 +34,7 @@ from prisme_drift.daemon.maintenance import (
 from prisme_drift.daemon.scheduler import JobResult
 from prisme_drift.daemon.sdnotify import SystemdNotifier, socket_address, watchdog_seconds
 from prisme_drift.daemon.supervisor import Daemon
+from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError, StoreError
 from prisme_drift.poll import run_poll
 from prisme_drift.recovery import (

@@ -32,7 +32,7 @@ def daemon(ctx: Context) -> None:
 
 
 def print_daemon(data: dict[str, Any], timezone: str) -> None:
-    """``status``: the daemon's mode and its jobs (from ``state/jobs.json``), times in the
+    """``status``: the daemon's mode and its jobs (from the database), times in the
     site's ``timezone``."""
     info, jobs = data["daemon"], data["jobs"]
     if not jobs and not info.get("started_at"):

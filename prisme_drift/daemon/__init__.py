@@ -9,7 +9,7 @@ Run with ``prisme-drift daemon``; see ``docs/deployment.md``. Modules:
 - ``snapshot``: the daemon's validated copy of the inventory (``state/daemon/``);
 - ``journal``: log lines with journald priorities;
 - ``sdnotify``: READY / STATUS / WATCHDOG / STOPPING over ``$NOTIFY_SOCKET``;
-- ``jobstate``: each job's last success / failure / next run, persisted in ``state/jobs.json``;
+- ``jobstate``: each job's last success / failure / next run, written to the database when usable;
 - ``maintenance``: SQLite online backups, ``git gc`` / ``git fsck``;
 - ``alerts``: the bridge to the notify layer (``job_failed`` events, out-of-store alerts, outbox);
 - ``schedule``: job triggers, catch-up at start, ticket-window jobs;

@@ -85,7 +85,7 @@ class Daemon:
         self.site = settings.site.name
         self.device_count = device_count
         self.notifier = notifier or SystemdNotifier.from_env()
-        self.states = JobStateStore(settings.state_path, self.site)
+        self.states = JobStateStore(settings.database_url, settings.state_path, self.site)
         self.stop_event = threading.Event()
         self.writer = threading.Lock()  # one site writer of this daemon at a time
         self.degraded: str | None = None
@@ -280,6 +280,8 @@ class Daemon:
                 return
             self._degrade_on(exc, "start-up recovery failed")
             return
+        if not report.store_broken:
+            self.states.use_store()  # checked: the job state may be written there from now on
         for note in report.notes:
             log.info("[%s] recovery: %s", self.site, note)
         if report.degraded_reason:
@@ -308,6 +310,8 @@ class Daemon:
         problem, alerted out of store)."""
         reason, now = scrub(reason), utcnow()  # to the job state, the journal and the alert
         self.degraded, self.degraded_problem = reason, problem
+        if problem is not None:
+            self.states.hold()  # the job state stays in memory while the store is unusable
         self._retry_every = self.live.schedule.retry_seconds if problem in RETRYABLE else None
         self._next_retry = time.monotonic() + (self._retry_every or 0)
         self.states.set_mode("degraded", reason)

@@ -31,7 +31,7 @@ from tests.daemon.conftest import (
     git,
     git_leftovers,
     git_processes_under,
-    jobs_json,
+    job_states,
     query,
     set_poll_every,
     wait_until,
@@ -55,7 +55,7 @@ def assert_clean_exit(site: LabSite, code: int, seconds: float) -> None:
     assert seconds < 30, f"stopping took {seconds:.1f}s"
     assert git_processes_under(site.folder) == []
     assert git_leftovers(site) == []
-    assert jobs_json(site)["daemon"]["mode"] == "stopped"
+    assert job_states(site)["daemon"]["mode"] == "stopped"
 
 
 def test_ready_polls_reload_and_clean_stop(
@@ -145,7 +145,7 @@ def test_sigterm_during_a_hung_poll_cancels_it_and_writes_nothing(
     site.device("sw01").fault = "hang"  # the next poll waits on sw01 (time limit 20 s)
     wait_until(
         lambda: (
-            jobs_json(site).get("jobs", {}).get("poll", {}).get("running_since")
+            job_states(site).get("jobs", {}).get("poll", {}).get("running_since")
             and finished_polls(site) == polls
         ),
         20,
@@ -242,7 +242,7 @@ def test_a_corrupt_baseline_puts_the_daemon_in_degraded_mode(
     assert ready["STATUS"].startswith("DEGRADED")
     time.sleep(3)  # three poll periods: none may run
     assert finished_polls(site) == polls
-    state = jobs_json(site)
+    state = job_states(site)
     assert (
         state["daemon"]["mode"] == "degraded" and "git fsck" in state["daemon"]["degraded_reason"]
     )
@@ -253,7 +253,7 @@ def test_a_corrupt_baseline_puts_the_daemon_in_degraded_mode(
     daemon.send(signal.SIGHUP)
     daemon.wait_log("stores sound again: leaving degraded mode")
     wait_until(lambda: finished_polls(site) > polls, 20, "polls after the repair")
-    assert jobs_json(site)["daemon"]["mode"] == "running"
+    assert job_states(site)["daemon"]["mode"] == "running"
     assert_clean_exit(site, *daemon.stop())
 
 

@@ -22,6 +22,7 @@ from tests.daemon.conftest import (
     db_file,
     finished_polls,
     git_leftovers,
+    job_states,
     set_poll_every,
     wait_until,
 )
@@ -148,8 +149,17 @@ def test_a_full_disk_at_start_is_reported_once_and_retried_until_space_is_back(
     assert "job poll refused: degraded mode" in daemon.output()  # nothing written meanwhile
     assert len(notify.with_key("WATCHDOG")) >= 3  # systemd sees it alive
 
+    assert job_states(site) == {}  # nothing written to the store while the disk is full
+
     small_disk.free()
     daemon.wait_log("stores sound again: leaving degraded mode", timeout=30)
+    # what happened meanwhile was kept in memory, and is written now that the store is usable
+    state = wait_until(
+        lambda: job_states(site).get("daemon", {}).get("mode") == "running" and job_states(site),
+        30,
+        "the job state written once space is back",
+    )
+    assert "disk is full" in state["jobs"]["integrity"]["last_error"]
     wait_until(lambda: finished_polls(site) > polls, 30, "polls once space is back")
     code = daemon.stop(signal.SIGTERM)[0]
     assert code == 0

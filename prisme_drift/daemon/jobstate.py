@@ -14,9 +14,11 @@ older ``state/jobs.json`` (then renamed ``jobs.json.imported``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,9 @@ from prisme_drift.store.jobstate import (
 from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
+
+WRITE_WAIT = 10.0  # seconds use_store / close wait for the database
+RETRY_EVERY = 5.0  # seconds between writes retried while the database refuses them
 
 
 def _merge(old: JobState, new: JobState) -> JobState:
@@ -58,8 +63,13 @@ class JobStateStore:
         self._lock = threading.Lock()
         self._data = Snapshot(site)
         self._usable = False  # until the start-up checks pass
-        self._loaded = False
+        self._loaded = False  # the store's records merged in
         self._failing = False
+        self._version = self._written = self._failures = 0
+        self._wake = threading.Event()
+        self._done = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._closing = False
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, job_id: str) -> JobState:
@@ -79,23 +89,68 @@ class JobStateStore:
             return self._data.as_json()
 
     # -- the store --------------------------------------------------------------------------
-    def use_store(self) -> bool:
+    def use_store(self, timeout: float = WRITE_WAIT) -> bool:
         """The store is sound: load what it holds (and a ``jobs.json`` to import) under what
-        this process recorded, then write everything. False if the write failed (logged)."""
+        this process recorded, then write everything; True once written (a failure is logged,
+        and retried at the next change)."""
         with self._lock:
             self._usable = True
-            return self._save()
+            self._save()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="job-state writer", daemon=True
+                )
+                self._writer.start()
+        return self.flush(timeout)
 
     def hold(self) -> None:
         """The store is unusable: keep the record in memory until :meth:`use_store`."""
         with self._lock:
             self._usable = False
 
-    def _save(self) -> bool:
-        if not self._usable:
+    def flush(self, timeout: float = WRITE_WAIT) -> bool:
+        """Wait until every change so far is in the database; False if a write failed, the
+        store is held or ``timeout`` passed first."""
+        with self._lock:
+            target, failures, usable = self._version, self._failures, self._usable
+        if not usable or self._writer is None:
             return False
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._done:
+            while self._written < target and self._failures == failures:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._done.wait(left)
+            return self._written >= target
+
+    def close(self, timeout: float = WRITE_WAIT) -> None:
+        """Write what is left (at most ``timeout`` seconds), then stop the writer thread."""
+        self.flush(timeout)
+        self._closing = True
+        self._wake.set()
+
+    def _save(self) -> None:
+        """A change to write (under ``_lock``): the writer thread takes it, so that no caller
+        (the main loop pinging systemd, above all) ever waits on the database."""
+        self._version += 1
+        if self._usable:
+            self._wake.set()
+
+    def _write_loop(self) -> None:
+        while not self._closing:
+            self._wake.wait(RETRY_EVERY if self._failing else None)
+            self._wake.clear()
+            if not self._closing:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            if not self._usable or self._written >= self._version:
+                return
         try:
-            self._write()
+            version = self._write()
         except Exception as exc:  # said once until a write succeeds again (disk full)
             if not self._failing:
                 log.error(
@@ -106,22 +161,30 @@ class JobStateStore:
                     exc,
                 )
             self._failing = True
-            return False
+            with self._done:
+                self._failures += 1
+                self._done.notify_all()
+            return
         if self._failing:
             log.info("[%s] the job state is written to the database again", self.site)
         self._failing = False
-        return True
+        with self._done:
+            self._written = max(self._written, version)
+            self._done.notify_all()
+        self._retire_legacy()
 
-    def _write(self) -> None:
+    def _write(self) -> int:
+        """Write the record in one transaction (loading the store's first); its version."""
         from prisme_drift.store.engine import session_factory, shared_engine
 
         with session_factory(shared_engine(self.database_url)).begin() as session:
-            if not self._loaded:
-                self._load(session)
-            save_snapshot(session, self._data)
-        if not self._loaded:
-            self._loaded = True
-            self._retire_legacy()
+            with self._lock:
+                if not self._loaded:
+                    self._load(session)
+                    self._loaded = True
+                version, data = self._version, copy.deepcopy(self._data)
+            save_snapshot(session, data)
+        return version
 
     def _load(self, session: Any) -> None:
         legacy = read_jobs_file(self.legacy, self.site) if self.legacy.exists() else None
@@ -139,7 +202,7 @@ class JobStateStore:
             log.info("[%s] job history imported from %s", self.site, self.legacy)
 
     def _retire_legacy(self) -> None:
-        if self.legacy.exists():
+        if self._loaded and self.legacy.exists():
             try:
                 os.replace(self.legacy, self.legacy.with_name(JOBS_FILE + IMPORTED))
             except OSError as exc:  # imported again next start: the same records, harmless

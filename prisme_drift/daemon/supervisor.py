@@ -25,6 +25,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from apscheduler.schedulers.background import BackgroundScheduler
+
 from prisme_drift.collect.session import abort_all
 from prisme_drift.config import Settings, load_settings
 from prisme_drift.daemon import schedule as plan
@@ -102,7 +104,7 @@ class Daemon:
 
     # the scheduler's parts under the names the daemon's tests know
     @property
-    def scheduler(self) -> Any:
+    def scheduler(self) -> BackgroundScheduler | None:
         """The APScheduler instance (None before start)."""
         return self.jobs.scheduler
 
@@ -185,6 +187,7 @@ class Daemon:
         self.jobs.shutdown()
         idle = self.jobs.wait_idle(STOP_GRACE, self._tick(), self._ping)
         self.states.set_mode("stopped")
+        self.states.close()  # the last changes written, unless the store is unusable
         log.info("[%s] daemon stopped", self.site)
         return idle
 
@@ -379,19 +382,13 @@ class Daemon:
             self._recheck_integrity()
         self.bodies.refresh_windows()
         log.info(
-            "[%s] configuration reloaded: %d device(s), %s", self.site, count, self._poll_words()
+            "[%s] configuration reloaded: %d device(s), %s", self.site, count, plan.describe(new)
         )
         self.notifier.ready(self._status_line())
 
     def _refuse_reload(self, why: str) -> None:
         log.error("[%s] reload refused, the running configuration stays: %s", self.site, why)
         self.notifier.ready(self._status_line())
-
-    def _poll_words(self) -> str:
-        seconds = self.live.schedule.poll_seconds
-        if seconds is None:
-            return f"polls at cron '{self.live.schedule.poll_cron}'"
-        return f"a poll every {format_duration(seconds)}"
 
 
 def run_daemon(config_path: Path) -> int:

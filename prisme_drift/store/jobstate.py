@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 JOBS_FILE = "jobs.json"  # the pre-0005 file, renamed JOBS_FILE + IMPORTED once imported
 IMPORTED = ".imported"
 VERSION = 1
-_COUNTS = ("runs", "failures", "consecutive_failures")
 
 
 def _iso(value: datetime | None) -> str | None:

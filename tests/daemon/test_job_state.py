@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_an_old_jobs_json_is_imported_once_and_status_shows_the_same(tmp_path: P
     before = site_status(settings)["daemon"]  # an upgraded site, its daemon not restarted yet
     assert before["jobs"]["poll"]["runs"] == 120 and before["daemon"]["mode"] == "stopped"
 
-    JobStateStore(settings.database_url, settings.state_path, "s1").use_store()
+    assert JobStateStore(settings.database_url, settings.state_path, "s1").use_store()
     assert not legacy.exists()
     assert (settings.state_path / "jobs.json.imported").read_text() == legacy_file("s1")
     assert site_status(settings)["daemon"] == before
@@ -75,7 +76,7 @@ def test_an_old_jobs_json_is_imported_once_and_status_shows_the_same(tmp_path: P
     # the next start finds nothing to import and keeps the history
     again = JobStateStore(settings.database_url, settings.state_path, "s1")
     again.daemon_started(settings.source, NOW + timedelta(hours=1))
-    again.use_store()
+    assert again.use_store()
     assert again.get("poll").runs == 120 and again.daemon.first_started_at == NOW - timedelta(
         days=90
     )
@@ -88,13 +89,14 @@ def test_an_unchecked_or_held_store_is_never_written(tmp_path: Path) -> None:
     store.daemon_started(tmp_path / "x.toml", NOW)  # before the start-up checks
     store.failed("integrity", NOW, "database disk image is malformed")
     assert not (tmp_path / "db.sqlite").exists()  # not even created
-    store.use_store()
+    assert store.use_store()
     store.hold()  # a store problem found later
     store.failed("poll", NOW + timedelta(minutes=1), "disk full")
+    assert not store.flush()
     shown = recorded(url, "s1")
     assert shown is not None and "poll" not in shown.jobs
     assert shown.jobs["integrity"].last_error == "database disk image is malformed"
-    store.use_store()
+    assert store.use_store()
     shown = recorded(url, "s1")
     assert shown is not None and shown.jobs["poll"].last_error == "disk full"
 
@@ -109,6 +111,7 @@ def test_a_full_disk_keeps_the_job_state_in_memory_until_space_is_back(
         assert not store.use_store()
         for minute in range(3):
             store.failed("poll", NOW + timedelta(minutes=minute), "disk full")
+            assert not store.flush()  # a write tried at each change, refused
     said = [
         r.getMessage() for r in caplog.records if "cannot write the job state" in r.getMessage()
     ]
@@ -117,6 +120,27 @@ def test_a_full_disk_keeps_the_job_state_in_memory_until_space_is_back(
 
     small_disk.free()
     store.succeeded("outbox", NOW + timedelta(minutes=4), "0 sent")
+    assert store.flush()
     shown = recorded(url, "s1")
     assert shown is not None and shown.jobs["poll"].consecutive_failures == 3
     assert shown.jobs["poll"].failing_since == NOW and shown.jobs["outbox"].runs == 1
+
+
+def test_a_locked_database_never_holds_up_the_caller_and_is_written_once_free(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    store = JobStateStore(url, tmp_path / "state", "s1")
+    assert store.use_store()
+    other = sqlite3.connect(tmp_path / "db.sqlite", timeout=0, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # a long writer elsewhere (a poll's transaction)
+    try:
+        store.failed("poll", NOW, "boom")  # returned while the database is locked
+        assert store.get("poll").last_error == "boom"
+        assert not store.flush(timeout=1)  # the writer thread waits for the database, not us
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.flush(timeout=60)  # written with no further change once the lock is gone
+    shown = recorded(url, "s1")
+    assert shown is not None and shown.jobs["poll"].last_error == "boom"

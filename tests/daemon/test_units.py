@@ -169,7 +169,9 @@ def job_store(tmp_path: Path, usable: bool = True) -> JobStateStore:
     return store
 
 
-def recorded(tmp_path: Path) -> Snapshot:
+def recorded(tmp_path: Path, store: JobStateStore | None = None) -> Snapshot:
+    if store is not None:
+        assert store.flush()
     engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
     try:
         with session_factory(engine)() as session:
@@ -188,7 +190,7 @@ def test_job_states_persist_with_failure_streaks(tmp_path: Path) -> None:
     assert first == again == NOW + timedelta(minutes=15)  # one streak: one alert
     store.set_next_runs({"poll": NOW + timedelta(minutes=45)})
 
-    reread = recorded(tmp_path).jobs["poll"]
+    reread = recorded(tmp_path, store).jobs["poll"]
     assert reread.last_success_at == NOW + timedelta(seconds=3)
     assert reread.last_duration_s == 3.0 and reread.consecutive_failures == 2
     assert reread.last_error == "StoreError: disk full" and reread.runs == 3
@@ -196,6 +198,7 @@ def test_job_states_persist_with_failure_streaks(tmp_path: Path) -> None:
     store.succeeded("poll", NOW + timedelta(hours=1))
     later = store.failed("poll", NOW + timedelta(hours=2), "again")
     assert later == NOW + timedelta(hours=2)  # a new streak after a success
+    store.close()
     # a new daemon process carries the history on: catch-up and streaks survive restarts
     restarted = job_store(tmp_path, usable=False)
     restarted.daemon_started(tmp_path / "prisme-drift.toml", NOW + timedelta(hours=3))
@@ -218,7 +221,7 @@ def test_job_state_survives_concurrent_writers(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    jobs = recorded(tmp_path).jobs
+    jobs = recorded(tmp_path, store).jobs
     assert sorted(jobs) == ["job0", "job1", "job2", "job3"]
     assert all(job.runs == 20 for job in jobs.values())
 
@@ -227,6 +230,7 @@ def test_status_says_dead_when_no_process_holds_the_lock(tmp_path: Path) -> None
     store = job_store(tmp_path)
     store.daemon_started(tmp_path / "x.toml", NOW)
     store.set_mode("running")
+    store.close()
     state = tmp_path / "state"
     state.mkdir()
     (state / "daemon.lock").write_text("999999999\n")

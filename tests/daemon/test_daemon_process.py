@@ -79,6 +79,19 @@ def test_ready_polls_reload_and_clean_stop(
     ]
     assert all(0.8 <= gap <= 2.5 for gap in gaps), gaps
 
+    # a second daemon for the same site refuses to start, names the first, leaves it running
+    second = subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), "daemon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert second.returncode == 6  # busy, as every command (docs/cli.md)
+    assert f"pid {daemon.pid}" in second.stderr and "already running" in second.stderr
+    assert daemon.alive()
+
     # SIGHUP: a new device and a slower schedule
     site.lab.add_device(LabDevice(name="sw02", password=site.password))
     write_inventory(site.folder, site.lab, site.password)
@@ -106,11 +119,20 @@ def test_ready_polls_reload_and_clean_stop(
     daemon.send(signal.SIGHUP)
     wait_until(lambda: daemon.output().count("reload refused") >= 2, 20, "a second refusal")
     assert "not valid TOML" in daemon.output()
+    site.config_file.write_text(good_settings)
+    hosts.write_text("# every device commented out\n{}\n")  # an inventory emptied under it
+    daemon.send(signal.SIGHUP)
+    wait_until(lambda: daemon.output().count("reload refused") >= 3, 20, "a third refusal")
+    assert f"{hosts}: no device defined" in daemon.output()
+    assert daemon.output().count("configuration reloaded") == 1  # only the good reload
+    hosts.write_text(good_hosts)
     refused_at = finished_polls(site)
-    wait_until(lambda: finished_polls(site) >= refused_at + 1, 20, "polls after the refusals")
+    wait_until(lambda: finished_polls(site) >= refused_at + 2, 20, "polls after the refusals")
     assert daemon.alive()
-    last = query(site, "SELECT status FROM device_polls ORDER BY id DESC LIMIT 2")
-    assert {row[0] for row in last} == {"unchanged"}
+    last = query(site, "SELECT d.name, p.status FROM device_polls p JOIN devices d "
+                 "ON d.id = p.device_id ORDER BY p.id DESC LIMIT 2")  # fmt: skip
+    assert {row[1] for row in last} == {"unchanged"}  # the copied inventory's devices
+    assert {row[0] for row in last} <= {"sw01", "sw02"}
 
     code, seconds = daemon.stop(signal.SIGTERM)
     assert_clean_exit(site, code, seconds)
@@ -163,26 +185,6 @@ def test_sigterm_during_a_hung_poll_cancels_it_and_writes_nothing(
     wait_until(lambda: commits(site) == observed + 1, 30, "the change committed after restart")
     assert "vlan 250" in git(site, "show", "observed:test-site/sw02.cfg").stdout
     assert_clean_exit(site, *restarted.stop())
-
-
-def test_a_second_daemon_refuses_to_start_and_names_the_first(
-    lab_site: Callable[..., LabSite], notify: NotifyListener, daemons: Daemons
-) -> None:
-    site = lab_site(["sw01"])
-    first = daemons(site, notify).start()
-    notify.wait_for("READY")
-    second = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), "daemon"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=ROOT,
-    )
-    assert second.returncode == 6  # busy, as every command (docs/cli.md)
-    assert f"pid {first.pid}" in second.stderr and "already running" in second.stderr
-    assert first.alive()
-    assert_clean_exit(site, *first.stop())
 
 
 def test_kill9_during_commits_then_restart_recovers(

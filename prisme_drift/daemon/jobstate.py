@@ -50,6 +50,8 @@ def _merge(old: JobState, new: JobState) -> JobState:
     if new.last_success_at is None:  # no success since: the old streak goes on
         merged.consecutive_failures = old.consecutive_failures + new.consecutive_failures
         merged.failing_since = old.failing_since or new.failing_since
+    else:  # a success in this process ended the old streak
+        merged.failing_since = new.failing_since
     return merged
 
 
@@ -168,10 +170,10 @@ class JobStateStore:
         if self._failing:
             log.info("[%s] the job state is written to the database again", self.site)
         self._failing = False
+        self._retire_legacy()
         with self._done:
             self._written = max(self._written, version)
             self._done.notify_all()
-        self._retire_legacy()
 
     def _write(self) -> int:
         """Write the record in one transaction (loading the store's first); its version."""

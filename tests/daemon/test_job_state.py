@@ -144,3 +144,23 @@ def test_a_locked_database_never_holds_up_the_caller_and_is_written_once_free(
     assert store.flush(timeout=60)  # written with no further change once the lock is gone
     shown = recorded(url, "s1")
     assert shown is not None and shown.jobs["poll"].last_error == "boom"
+
+
+def test_what_a_daemon_saw_before_its_store_was_usable_joins_the_history(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    first = JobStateStore(url, tmp_path / "state", "s1")
+    assert first.use_store()
+    first.failed("poll", NOW, "disk full")  # a streak begins in an earlier process
+    first.failed("outbox", NOW, "relay down")
+    first.close()
+
+    later = JobStateStore(url, tmp_path / "state", "s1")  # store not usable yet at its start
+    later.daemon_started(tmp_path / "x.toml", NOW + timedelta(hours=1))
+    later.failed("poll", NOW + timedelta(hours=1), "still full")
+    later.succeeded("outbox", NOW + timedelta(hours=1), "1 sent")
+    assert later.use_store()
+    poll, outbox = later.get("poll"), later.get("outbox")
+    assert poll.consecutive_failures == 2 and poll.failing_since == NOW  # the streak goes on
+    assert poll.runs == 2 and poll.last_error == "still full"
+    assert outbox.consecutive_failures == 0 and outbox.failing_since is None  # streak ended
+    assert outbox.last_error == "relay down" and outbox.runs == 2

@@ -6,7 +6,7 @@
 The lab (N simulated IOS switches over SSH on 127.0.0.1) runs in its own process, so every figure
 is the poller's only. Each cycle: some devices get a real change (a new interface description),
 some get a no-op (the same description again), then the daemon's own poll job runs in-process
-(``Daemon._run_job("poll")``: job state, writer lock, ``run_poll``, GitPython, SQLite), followed
+(``Daemon.jobs.run_job("poll")``: job state, writer lock, ``run_poll``, GitPython, SQLite), followed
 by its outbox job. Printed at the start, after a warm-up and at the end: RSS, open file
 descriptors (``/proc/self/fd``), child processes (leaked ``git cat-file`` helpers show here) and
 threads; then commits on ``observed`` against cycles with a real change.
@@ -156,7 +156,7 @@ def main() -> int:
 
     from prisme_drift.config import load_settings
     from prisme_drift.daemon.sdnotify import SystemdNotifier
-    from prisme_drift.daemon.service import Daemon
+    from prisme_drift.daemon.supervisor import Daemon
 
     toml = make_site(ports, password)
     settings = load_settings(toml)
@@ -182,8 +182,8 @@ def main() -> int:
         changed = [n for n in names if now[n] != last[n]]
         noops += len(planned) - len(changed)
         last = now
-        result = daemon._run_job("poll", "poll", None)
-        daemon._run_job("outbox", "outbox", None)
+        result = daemon.jobs.run_job("poll", "poll", None)
+        daemon.jobs.run_job("outbox", "outbox", None)
         if result.outcome != "ok" or " failed" in result.note or "quarantined" in result.note:
             failed += 1
             print(f"cycle {cycle}: {result.outcome}: {result.note}")

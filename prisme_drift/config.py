@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
 from prisme_drift.settings_glpi import GlpiSettings
@@ -218,8 +219,6 @@ class ScheduleSettings(_Section):
     @field_validator("poll_every", "outbox_every", "retry_every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        from prisme_drift.daemon.duration import format_duration, parse_duration
-
         if value is None:
             return None
         if not isinstance(value, str | int | float):
@@ -243,8 +242,6 @@ class ScheduleSettings(_Section):
     @property
     def poll_seconds(self) -> float | None:
         """The poll interval in seconds; None when polls follow ``poll_cron``."""
-        from prisme_drift.daemon.duration import parse_duration
-
         if self.poll_cron is not None:
             return None
         return parse_duration(self.poll_every or DEFAULT_POLL_EVERY)
@@ -252,15 +249,11 @@ class ScheduleSettings(_Section):
     @property
     def outbox_seconds(self) -> float:
         """How often the outbox sender runs, in seconds."""
-        from prisme_drift.daemon.duration import parse_duration
-
         return parse_duration(self.outbox_every)
 
     @property
     def retry_seconds(self) -> float:
         """How often a daemon stopped by a full or read-only disk tries again, in seconds."""
-        from prisme_drift.daemon.duration import parse_duration
-
         return parse_duration(self.retry_every)
 
 

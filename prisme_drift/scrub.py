@@ -2,7 +2,7 @@
 
 Log records (through :class:`LogGuard`, installed on the root handlers by the CLI and the
 daemon), error messages the CLI prints, event payloads (the events table, emails, webhooks) and
-the daemon's job errors (``state/jobs.json``) all pass here. Two nets, both always on:
+the daemon's job errors (its job state) all pass here. Two nets, both always on:
 
 - **Known secret values.** The secrets a caller names, plus every secret this process has read
   (device passwords, the SMTP password, GLPI and webhook tokens, database passwords): readers

@@ -21,9 +21,10 @@ from prisme_drift.config import DEFAULT_NAME, DEFAULT_TIMEZONE, Settings, load_s
 from prisme_drift.errors import ConfigError, RefusedError
 from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
 from prisme_drift.settings_file import render_default
-from prisme_drift.sitelock import site_lock
+from prisme_drift.sitelock import running_daemon_pid, site_lock
 from prisme_drift.statedir import make_private_dir, missing_state
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory, shared_engine
+from prisme_drift.store.jobstate import Snapshot, read_site_snapshot
 from prisme_drift.store.models import Device, DriftItem, Poll
 from prisme_drift.timefmt import iso
 
@@ -223,6 +224,24 @@ def recreate_state(settings: Settings, by: str, reason: str) -> list[Path]:
     return [p for p in (state, state / KEY_FILE) if p not in existed]
 
 
+def daemon_status(recorded: Snapshot, state_dir: Path) -> dict[str, Any]:
+    """What ``status`` shows of the daemon: its recorded mode, pid if running, every job.
+
+    ``dead``: the record says running but no process holds the daemon lock (killed). A running
+    daemon that has not recorded itself yet (its start-up checks still running, or the database
+    unusable since it started) shows as ``starting`` with the jobs as last recorded.
+    """
+    data = recorded.as_json()
+    pid = running_daemon_pid(state_dir)
+    daemon = data["daemon"]
+    daemon["running"] = pid is not None
+    if pid is None and daemon.get("mode") not in (None, "stopped"):
+        daemon["mode"] = "dead"  # the record says running, but no process holds the lock
+    elif pid is not None and daemon.get("pid") != pid:
+        daemon.update(pid=pid, mode="starting", degraded_reason=None)
+    return {"daemon": daemon, "jobs": data["jobs"]}
+
+
 def site_status(settings: Settings) -> dict[str, Any]:
     """Everything ``status`` shows, as plain data."""
     site = settings.site.name
@@ -243,14 +262,13 @@ def site_status(settings: Settings) -> dict[str, Any]:
                 .all()
             )
             last = session.scalar(select(func.max(Poll.finished_at)).where(Poll.site == site))
+            jobs = read_site_snapshot(session, settings.state_path, site)
     finally:
         engine.dispose()
     with BaselineRepo(settings.baseline_path, site) as repo:
         observed, approved = repo.head(OBSERVED), repo.head(APPROVED)
-    from prisme_drift.daemon.jobstate import daemon_status
-
     return {
-        "daemon": daemon_status(settings.state_path, site),
+        "daemon": daemon_status(jobs, settings.state_path),
         "site": site,
         "last_poll": iso(last, timespec="seconds"),
         "open_drift": sum(counts.values()),

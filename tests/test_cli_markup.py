@@ -94,9 +94,10 @@ def test_brackets_survive_every_table(lab_site: Callable[..., LabSite]) -> None:
     assert added.returncode == 0, added.stderr
     assert title in column(cli(config, "ticket", "list").stdout, "title")
 
-    JobStateStore(site.settings.state_path, "test-site").failed(
-        "poll", utcnow(), f"SMTP {KEY} refused; device said {PROMPT}"
-    )
+    states = JobStateStore(site.settings.database_url, site.settings.state_path, "test-site")
+    states.use_store()
+    states.failed("poll", utcnow(), f"SMTP {KEY} refused; device said {PROMPT}")
+    states.close()
     status = cli(config, "status").stdout
     assert f"failed x1: SMTP {KEY} refused; device said {PROMPT}" in column(status, "last result")
     assert SITE_TIME.search(column(status, "last failure"))

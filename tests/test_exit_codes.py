@@ -21,9 +21,8 @@ import yaml
 
 from prisme_drift.cli import cli as cli_group
 from prisme_drift.config import load_settings
-from prisme_drift.daemon.lock import DaemonLock
 from prisme_drift.site import init_site
-from prisme_drift.sitelock import site_lock
+from prisme_drift.sitelock import DaemonLock, site_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 IOS = "hostname sw01\nvlan 10\n name STAFF\nend\n"

@@ -64,6 +64,14 @@ def connected(sock: socket.socket) -> bool:
     return True
 
 
+def daemon_records(folder: Path) -> int:
+    db = sqlite3.connect(folder / "state" / "prisme-drift.sqlite")
+    try:
+        return int(db.execute("SELECT count(*) FROM daemon_state").fetchone()[0])
+    finally:
+        db.close()
+
+
 def polls(folder: Path) -> int:
     db = sqlite3.connect(folder / "state" / "prisme-drift.sqlite")
     try:
@@ -80,7 +88,7 @@ def test_an_empty_inventory_is_a_configuration_error(site: Path, command: list[s
     assert f"{hosts}: no device defined" in result.stderr
     assert "hostname: 192.0.2.10, platform: ios" in result.stderr  # what to add
     assert polls(site) == 0  # no empty poll recorded, so no heartbeat either
-    assert not (site / "state" / "jobs.json").exists()  # the daemon never started
+    assert daemon_records(site) == 0  # the daemon never started
 
 
 def test_bad_values_and_mistyped_keys_are_all_reported_before_any_contact(

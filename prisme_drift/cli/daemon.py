@@ -23,7 +23,8 @@ def daemon(ctx: Context) -> None:
     settings and inventory; SIGTERM stops cleanly. Exit 2 on a configuration error, 6 if
     another daemon runs for the site.
     """
-    from prisme_drift.daemon.service import run_daemon, setup_logging
+    from prisme_drift.daemon.journal import setup_logging
+    from prisme_drift.daemon.supervisor import run_daemon
 
     verbose = click.get_current_context().find_root().params.get("verbose", 0)
     setup_logging(int(verbose or 0))
@@ -31,7 +32,7 @@ def daemon(ctx: Context) -> None:
 
 
 def print_daemon(data: dict[str, Any], timezone: str) -> None:
-    """``status``: the daemon's mode and its jobs (from ``state/jobs.json``), times in the
+    """``status``: the daemon's mode and its jobs (from the database), times in the
     site's ``timezone``."""
     info, jobs = data["daemon"], data["jobs"]
     if not jobs and not info.get("started_at"):

@@ -12,6 +12,8 @@ import logging
 from datetime import datetime
 
 from prisme_drift.config import Settings
+from prisme_drift.durations import format_duration
+from prisme_drift.notify.direct import send_out_of_store
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
 log = logging.getLogger(__name__)
@@ -70,3 +72,30 @@ def send_outbox(settings: Settings) -> tuple[str, bool]:
 
     report = deliver_due(settings)
     return report.line(), report.attempted
+
+
+def alert_degraded(
+    settings: Settings,
+    reason: str,
+    problem: str | None,
+    failing_since: datetime,
+    now: datetime,
+    retry_every: float | None,
+) -> None:
+    """One alert per degraded-mode incident: through the outbox when the store is sound, else
+    straight to the channels (the outbox is in the broken store)."""
+    if problem is None:
+        if raise_job_failed(settings, INTEGRITY_JOB, reason, failing_since, now):
+            return
+        problem = "other"  # the database refused the event: tell IT another way
+    payload = {
+        "problem": problem,
+        "error": reason[:2000],
+        "failing_since": failing_since.isoformat(timespec="seconds"),
+        "retry_every": format_duration(retry_every) if retry_every else None,
+    }
+    key = f"{INTEGRITY_JOB}-{failing_since:%Y%m%dT%H%M%S%f}"
+    outcomes = send_out_of_store(settings, key, payload, now)
+    log.info(
+        "[%s] out-of-store alert for %s: %s", settings.site.name, problem, outcomes or "no channel"
+    )

@@ -1,196 +1,77 @@
-"""Our own record of every daemon job, in ``state/jobs.json``, replaced atomically.
+"""The daemon's live record of its jobs: kept in memory, written to the database when usable.
 
-APScheduler's memory job store forgets everything at exit; this file remembers, per job id,
+APScheduler's memory job store forgets everything at exit; this record remembers, per job id,
 when it last ran, succeeded and failed, with what error, and when it runs next. The daemon uses
 it for the catch-up at start and for ``job_failed`` dedupe (one alert per failure streak);
-``prisme-drift status`` shows it. A write goes to a temporary file, is fsynced, then renamed
-over the old one: a crash leaves the old file or the new one, never half of either.
+``prisme-drift status`` shows it (``store.jobstate``).
+
+The database is only touched once the daemon's start-up checks have found it sound
+(:meth:`JobStateStore.use_store`), and not while it is unusable (:meth:`JobStateStore.hold`:
+disk full, read-only, corrupt, state folder gone). Meanwhile the record lives in memory and is
+written whole as soon as the store is usable again. The first write imports the records of an
+older ``state/jobs.json`` (then renamed ``jobs.json.imported``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
+import copy
 import logging
 import os
-import tempfile
 import threading
-from dataclasses import asdict, dataclass, field, fields
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prisme_drift.timefmt import as_utc, iso, parse_iso, utcnow
+from prisme_drift.store.jobstate import (
+    IMPORTED,
+    JOBS_FILE,
+    DaemonInfo,
+    JobState,
+    Snapshot,
+    load_snapshot,
+    read_jobs_file,
+    save_snapshot,
+)
+from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
-JOBS_FILE = "jobs.json"
-VERSION = 1
+WRITE_WAIT = 10.0  # seconds use_store / close wait for the database
+RETRY_EVERY = 5.0  # seconds between writes retried while the database refuses them
 
 
-def _iso(value: datetime | None) -> str | None:
-    return iso(as_utc(value), timespec="seconds") if value else None
-
-
-def _parse(value: Any) -> datetime | None:
-    return parse_iso(value) if isinstance(value, str) else None
-
-
-_TIMES = (
-    "last_started_at",
-    "last_success_at",
-    "last_failure_at",
-    "next_run_at",
-    "running_since",
-    "failing_since",
-)
-
-
-@dataclass
-class JobState:
-    """What we know of one job. ``failing_since`` is the start of the current failure streak."""
-
-    last_started_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_failure_at: datetime | None = None
-    last_error: str | None = None
-    last_outcome: str | None = None
-    last_note: str | None = None
-    last_duration_s: float | None = None
-    next_run_at: datetime | None = None
-    running_since: datetime | None = None
-    failing_since: datetime | None = None
-    runs: int = 0
-    failures: int = 0
-    consecutive_failures: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        """Plain JSON (ISO times)."""
-        data = asdict(self)
-        for key in _TIMES:
-            data[key] = _iso(getattr(self, key))
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> JobState:
-        """Tolerant reading: unknown keys are ignored, bad values become defaults."""
-        state = cls()
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            value = data[f.name]
-            if f.name in _TIMES:
-                setattr(state, f.name, _parse(value))
-            elif f.name in ("runs", "failures", "consecutive_failures"):
-                setattr(state, f.name, value if isinstance(value, int) else 0)
-            elif f.name == "last_duration_s":
-                setattr(state, f.name, float(value) if isinstance(value, int | float) else None)
-            else:
-                setattr(state, f.name, value if isinstance(value, str) else None)
-        return state
-
-
-@dataclass
-class DaemonInfo:
-    """The daemon as a whole: who runs, since when, in which mode."""
-
-    pid: int | None = None
-    started_at: datetime | None = None
-    first_started_at: datetime | None = None
-    stopped_at: datetime | None = None
-    mode: str = "stopped"  # starting | running | degraded | stopped
-    degraded_reason: str | None = None
-    settings: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("started_at", "first_started_at", "stopped_at"):
-            data[key] = _iso(getattr(self, key))
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DaemonInfo:
-        pid = data.get("pid")
-        return cls(
-            pid=pid if isinstance(pid, int) else None,
-            started_at=_parse(data.get("started_at")),
-            first_started_at=_parse(data.get("first_started_at")),
-            stopped_at=_parse(data.get("stopped_at")),
-            mode=str(data.get("mode") or "stopped"),
-            degraded_reason=data.get("degraded_reason") or None,
-            settings=data.get("settings") or None,
-        )
-
-
-@dataclass
-class Snapshot:
-    """The whole file's content."""
-
-    site: str
-    daemon: DaemonInfo = field(default_factory=DaemonInfo)
-    jobs: dict[str, JobState] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "version": VERSION,
-            "site": self.site,
-            "daemon": self.daemon.as_json(),
-            "jobs": {name: job.as_json() for name, job in sorted(self.jobs.items())},
-        }
-
-
-def read_snapshot(path: Path, site: str) -> Snapshot:
-    """The file's content; an empty snapshot if it is missing or unreadable (logged)."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Snapshot(site)
-    except (OSError, ValueError) as exc:
-        log.warning("[%s] %s is unreadable (%s); starting with no job history", site, path, exc)
-        return Snapshot(site)
-    if not isinstance(raw, dict):
-        return Snapshot(site)
-    jobs = raw.get("jobs") if isinstance(raw.get("jobs"), dict) else {}
-    daemon = raw.get("daemon") if isinstance(raw.get("daemon"), dict) else {}
-    return Snapshot(
-        site=site,
-        daemon=DaemonInfo.from_json(daemon or {}),
-        jobs={
-            str(k): JobState.from_json(v) for k, v in (jobs or {}).items() if isinstance(v, dict)
-        },
-    )
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text``: temporary file, fsync, rename, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+def _merge(old: JobState, new: JobState) -> JobState:
+    """A job's persisted record ``old`` followed by what this process saw of it (``new``)."""
+    if not new.runs and not new.last_started_at:
+        return JobState(**{**vars(old), "next_run_at": new.next_run_at or old.next_run_at})
+    merged = JobState(**{k: v if v is not None else getattr(old, k) for k, v in vars(new).items()})
+    merged.runs, merged.failures = old.runs + new.runs, old.failures + new.failures
+    if new.last_success_at is None:  # no success since: the old streak goes on
+        merged.consecutive_failures = old.consecutive_failures + new.consecutive_failures
+        merged.failing_since = old.failing_since or new.failing_since
+    else:  # a success in this process ended the old streak
+        merged.failing_since = new.failing_since
+    return merged
 
 
 class JobStateStore:
-    """Thread-safe job states, written through to ``state/jobs.json`` on every change."""
+    """Thread-safe job states; every change is written through once the store is usable."""
 
-    def __init__(self, state_dir: Path, site: str) -> None:
-        self.path = state_dir / JOBS_FILE
+    def __init__(self, database_url: str, state_dir: Path, site: str) -> None:
+        self.database_url = database_url
+        self.legacy = state_dir / JOBS_FILE
         self.site = site
         self._lock = threading.Lock()
-        self._data = read_snapshot(self.path, site)
-        self._unwritable = False
+        self._data = Snapshot(site)
+        self._usable = False  # until the start-up checks pass
+        self._loaded = False  # the store's records merged in
+        self._failing = False
+        self._version = self._written = self._failures = 0
+        self._wake = threading.Event()
+        self._done = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._closing = False
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, job_id: str) -> JobState:
@@ -200,27 +81,136 @@ class JobStateStore:
 
     @property
     def daemon(self) -> DaemonInfo:
+        """A copy of the daemon's own record."""
         with self._lock:
             return DaemonInfo(**vars(self._data.daemon))
 
     def snapshot(self) -> dict[str, Any]:
-        """The file's content as JSON data."""
+        """The record as JSON data (what ``status --json`` shows)."""
         with self._lock:
             return self._data.as_json()
 
-    # -- writing ----------------------------------------------------------------------------
-    def _save(self) -> None:
-        try:
-            write_atomically(self.path, json.dumps(self._data.as_json(), indent=2) + "\n")
-        except OSError as exc:  # said once until a write succeeds again (disk full)
-            if not self._unwritable:
-                log.error("[%s] cannot write %s: %s", self.site, self.path, exc)
-            self._unwritable = True
-            return
-        if self._unwritable:
-            log.info("[%s] %s is written again", self.site, self.path)
-        self._unwritable = False
+    # -- the store --------------------------------------------------------------------------
+    def use_store(self, timeout: float = WRITE_WAIT) -> bool:
+        """The store is sound: load what it holds (and a ``jobs.json`` to import) under what
+        this process recorded, then write everything; True once written (a failure is logged,
+        and retried at the next change)."""
+        with self._lock:
+            self._usable = True
+            self._save()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="job-state writer", daemon=True
+                )
+                self._writer.start()
+        return self.flush(timeout)
 
+    def hold(self) -> None:
+        """The store is unusable: keep the record in memory until :meth:`use_store`."""
+        with self._lock:
+            self._usable = False
+
+    def flush(self, timeout: float = WRITE_WAIT) -> bool:
+        """Wait until every change so far is in the database; False if a write failed, the
+        store is held or ``timeout`` passed first."""
+        with self._lock:
+            target, failures, usable = self._version, self._failures, self._usable
+        if not usable or self._writer is None:
+            return False
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._done:
+            while self._written < target and self._failures == failures:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._done.wait(left)
+            return self._written >= target
+
+    def close(self, timeout: float = WRITE_WAIT) -> None:
+        """Write what is left (at most ``timeout`` seconds), then stop the writer thread."""
+        self.flush(timeout)
+        self._closing = True
+        self._wake.set()
+
+    def _save(self) -> None:
+        """A change to write (under ``_lock``): the writer thread takes it, so that no caller
+        (the main loop pinging systemd, above all) ever waits on the database."""
+        self._version += 1
+        if self._usable:
+            self._wake.set()
+
+    def _write_loop(self) -> None:
+        while not self._closing:
+            self._wake.wait(RETRY_EVERY if self._failing else None)
+            self._wake.clear()
+            if not self._closing:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            if not self._usable or self._written >= self._version:
+                return
+        try:
+            version = self._write()
+        except Exception as exc:  # said once until a write succeeds again (disk full)
+            if not self._failing:
+                log.error(
+                    "[%s] cannot write the job state into the database (%s: %s); it is kept "
+                    "in memory and written when the database is usable again",
+                    self.site,
+                    type(exc).__name__,
+                    exc,
+                )
+            self._failing = True
+            with self._done:
+                self._failures += 1
+                self._done.notify_all()
+            return
+        if self._failing:
+            log.info("[%s] the job state is written to the database again", self.site)
+        self._failing = False
+        self._retire_legacy()
+        with self._done:
+            self._written = max(self._written, version)
+            self._done.notify_all()
+
+    def _write(self) -> int:
+        """Write the record in one transaction (loading the store's first); its version."""
+        from prisme_drift.store.engine import session_factory, shared_engine
+
+        with session_factory(shared_engine(self.database_url)).begin() as session:
+            with self._lock:
+                if not self._loaded:
+                    self._load(session)
+                    self._loaded = True
+                version, data = self._version, copy.deepcopy(self._data)
+            save_snapshot(session, data)
+        return version
+
+    def _load(self, session: Any) -> None:
+        legacy = read_jobs_file(self.legacy, self.site) if self.legacy.exists() else None
+        old = legacy or load_snapshot(session, self.site) or Snapshot(self.site)
+        mine = self._data
+        for job in old.jobs.values():
+            job.running_since = None  # left "running" by a dead daemon
+        if mine.daemon.started_at is None:  # no daemon started in this process: keep its record
+            mine.daemon = old.daemon
+        first = [t for t in (old.daemon.first_started_at, mine.daemon.first_started_at) if t]
+        mine.daemon.first_started_at = min(first, default=None)
+        for job_id, job in old.jobs.items():
+            mine.jobs[job_id] = _merge(job, mine.jobs[job_id]) if job_id in mine.jobs else job
+        if legacy is not None:
+            log.info("[%s] job history imported from %s", self.site, self.legacy)
+
+    def _retire_legacy(self) -> None:
+        if self._loaded and self.legacy.exists():
+            try:
+                os.replace(self.legacy, self.legacy.with_name(JOBS_FILE + IMPORTED))
+            except OSError as exc:  # imported again next start: the same records, harmless
+                log.warning("[%s] cannot rename %s: %s", self.site, self.legacy, exc)
+
+    # -- writing ----------------------------------------------------------------------------
     def _job(self, job_id: str) -> JobState:
         return self._data.jobs.setdefault(job_id, JobState())
 
@@ -324,16 +314,3 @@ class JobStateStore:
                 del self._data.jobs[job_id]
             if stale:
                 self._save()
-
-
-def daemon_status(state_dir: Path, site: str) -> dict[str, Any]:
-    """What ``prisme-drift status`` shows of the daemon: mode, pid if running, every job."""
-    from prisme_drift.daemon.lock import running_daemon_pid
-
-    data = read_snapshot(state_dir / JOBS_FILE, site).as_json()
-    pid = running_daemon_pid(state_dir)
-    daemon = data["daemon"]
-    daemon["running"] = pid is not None
-    if pid is None and daemon.get("mode") not in (None, "stopped"):
-        daemon["mode"] = "dead"  # the file says running, but no process holds the lock
-    return {"daemon": daemon, "jobs": data["jobs"]}

@@ -35,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from prisme_drift.authorize.verdicts import WindowEdge
 from prisme_drift.config import Settings
+from prisme_drift.durations import format_duration
 
 POLL = "poll"
 OUTBOX = "outbox"
@@ -98,6 +99,14 @@ def poll_trigger(settings: Settings, start: datetime) -> tuple[Any, Hashable]:
         expr = settings.schedule.poll_cron or ""
         return CronTrigger.from_crontab(expr, timezone=tz), ("cron", expr, str(tz))
     return IntervalTrigger(seconds=seconds, start_date=start, timezone=tz), ("every", seconds)
+
+
+def describe(settings: Settings) -> str:
+    """``a poll every 15m`` or ``polls at cron '0 * * * *'``, for the journal."""
+    seconds = settings.schedule.poll_seconds
+    if seconds is None:
+        return f"polls at cron '{settings.schedule.poll_cron}'"
+    return f"a poll every {format_duration(seconds)}"
 
 
 def poll_plan(settings: Settings, last_success: datetime | None, now: datetime) -> JobPlan:

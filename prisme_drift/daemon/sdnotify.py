@@ -59,11 +59,6 @@ class SystemdNotifier:
         address = socket_address(env.get("NOTIFY_SOCKET", ""))
         return cls(address, watchdog_seconds(env, os.getpid()) if address else None)
 
-    @property
-    def enabled(self) -> bool:
-        """Whether systemd listens."""
-        return self.address is not None
-
     def send(self, **fields: str) -> bool:
         """Send ``KEY=value`` lines in one datagram; True if it was sent."""
         if self.address is None:

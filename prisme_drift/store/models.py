@@ -260,3 +260,42 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DaemonRecord(Base):
+    """The site's daemon as it last recorded itself: pid, start, mode (``status`` shows it)."""
+
+    __tablename__ = "daemon_state"
+
+    site: Mapped[str] = mapped_column(String(128), primary_key=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None]
+    first_started_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    mode: Mapped[str] = mapped_column(String(16))
+    degraded_reason: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[str | None] = mapped_column(Text)
+
+
+class JobRecord(Base):
+    """One daemon job's record: last run, success, failure (with its streak), next run."""
+
+    __tablename__ = "job_states"
+    __table_args__ = (UniqueConstraint("site", "job_id", name="uq_job_states_site_job_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(128))
+    job_id: Mapped[str] = mapped_column(String(255))
+    last_started_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    last_note: Mapped[str | None] = mapped_column(Text)
+    last_duration_s: Mapped[float | None] = mapped_column(Float)
+    next_run_at: Mapped[datetime | None]
+    running_since: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)

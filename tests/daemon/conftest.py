@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -191,9 +190,22 @@ def commits(site: LabSite, branch: str = "observed") -> int:
     return int(out or 0)
 
 
-def jobs_json(site: LabSite) -> dict[str, Any]:
-    path = site.folder / "state" / "jobs.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+def job_states(site: LabSite) -> dict[str, Any]:
+    """The daemon's record in the site's database: ``{"daemon": {...}, "jobs": {id: {...}}}``
+    ({} before the daemon has written one)."""
+    path = db_file(site)
+    if not path.exists():
+        return {}
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        daemon = [dict(row) for row in conn.execute("SELECT * FROM daemon_state")]
+        jobs = {row["job_id"]: dict(row) for row in conn.execute("SELECT * FROM job_states")}
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        conn.close()
+    return {"daemon": daemon[0], "jobs": jobs} if daemon else {}
 
 
 def git_processes_under(folder: Path) -> list[str]:

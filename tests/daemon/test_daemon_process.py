@@ -31,7 +31,7 @@ from tests.daemon.conftest import (
     git,
     git_leftovers,
     git_processes_under,
-    jobs_json,
+    job_states,
     query,
     set_poll_every,
     wait_until,
@@ -55,7 +55,7 @@ def assert_clean_exit(site: LabSite, code: int, seconds: float) -> None:
     assert seconds < 30, f"stopping took {seconds:.1f}s"
     assert git_processes_under(site.folder) == []
     assert git_leftovers(site) == []
-    assert jobs_json(site)["daemon"]["mode"] == "stopped"
+    assert job_states(site)["daemon"]["mode"] == "stopped"
 
 
 def test_ready_polls_reload_and_clean_stop(
@@ -72,12 +72,28 @@ def test_ready_polls_reload_and_clean_stop(
     starts = [r[0] for r in query(site, "SELECT started_at FROM polls ORDER BY id")]
     assert commits(site) == 1  # nothing changed after the first poll: one commit only
     pings = [t for t, _ in notify.with_key("WATCHDOG")]
-    assert len(pings) >= 3 and max(b - a for a, b in itertools.pairwise(pings)) < 0.8
+    assert (
+        len(pings) >= 3 and max(b - a for a, b in itertools.pairwise(pings)) < 1.0
+    )  # WATCHDOG_USEC
     gaps = [
         (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
         for a, b in itertools.pairwise(starts[:4])
     ]
-    assert all(0.8 <= gap <= 2.5 for gap in gaps), gaps
+    # never sooner than the schedule (how late depends on the machine's load: not asserted)
+    assert all(gap >= 0.8 for gap in gaps), gaps
+
+    # a second daemon for the same site refuses to start, names the first, leaves it running
+    second = subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), "daemon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert second.returncode == 6  # busy, as every command (docs/cli.md)
+    assert f"pid {daemon.pid}" in second.stderr and "already running" in second.stderr
+    assert daemon.alive()
 
     # SIGHUP: a new device and a slower schedule
     site.lab.add_device(LabDevice(name="sw02", password=site.password))
@@ -106,11 +122,20 @@ def test_ready_polls_reload_and_clean_stop(
     daemon.send(signal.SIGHUP)
     wait_until(lambda: daemon.output().count("reload refused") >= 2, 20, "a second refusal")
     assert "not valid TOML" in daemon.output()
+    site.config_file.write_text(good_settings)
+    hosts.write_text("# every device commented out\n{}\n")  # an inventory emptied under it
+    daemon.send(signal.SIGHUP)
+    wait_until(lambda: daemon.output().count("reload refused") >= 3, 20, "a third refusal")
+    assert f"{hosts}: no device defined" in daemon.output()
+    assert daemon.output().count("configuration reloaded") == 1  # only the good reload
+    hosts.write_text(good_hosts)
     refused_at = finished_polls(site)
-    wait_until(lambda: finished_polls(site) >= refused_at + 1, 20, "polls after the refusals")
+    wait_until(lambda: finished_polls(site) >= refused_at + 2, 20, "polls after the refusals")
     assert daemon.alive()
-    last = query(site, "SELECT status FROM device_polls ORDER BY id DESC LIMIT 2")
-    assert {row[0] for row in last} == {"unchanged"}
+    last = query(site, "SELECT d.name, p.status FROM device_polls p JOIN devices d "
+                 "ON d.id = p.device_id ORDER BY p.id DESC LIMIT 2")  # fmt: skip
+    assert {row[1] for row in last} == {"unchanged"}  # the copied inventory's devices
+    assert {row[0] for row in last} <= {"sw01", "sw02"}
 
     code, seconds = daemon.stop(signal.SIGTERM)
     assert_clean_exit(site, code, seconds)
@@ -145,7 +170,7 @@ def test_sigterm_during_a_hung_poll_cancels_it_and_writes_nothing(
     site.device("sw01").fault = "hang"  # the next poll waits on sw01 (time limit 20 s)
     wait_until(
         lambda: (
-            jobs_json(site).get("jobs", {}).get("poll", {}).get("running_since")
+            job_states(site).get("jobs", {}).get("poll", {}).get("running_since")
             and finished_polls(site) == polls
         ),
         20,
@@ -163,26 +188,6 @@ def test_sigterm_during_a_hung_poll_cancels_it_and_writes_nothing(
     wait_until(lambda: commits(site) == observed + 1, 30, "the change committed after restart")
     assert "vlan 250" in git(site, "show", "observed:test-site/sw02.cfg").stdout
     assert_clean_exit(site, *restarted.stop())
-
-
-def test_a_second_daemon_refuses_to_start_and_names_the_first(
-    lab_site: Callable[..., LabSite], notify: NotifyListener, daemons: Daemons
-) -> None:
-    site = lab_site(["sw01"])
-    first = daemons(site, notify).start()
-    notify.wait_for("READY")
-    second = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), "daemon"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=ROOT,
-    )
-    assert second.returncode == 6  # busy, as every command (docs/cli.md)
-    assert f"pid {first.pid}" in second.stderr and "already running" in second.stderr
-    assert first.alive()
-    assert_clean_exit(site, *first.stop())
 
 
 def test_kill9_during_commits_then_restart_recovers(
@@ -242,7 +247,7 @@ def test_a_corrupt_baseline_puts_the_daemon_in_degraded_mode(
     assert ready["STATUS"].startswith("DEGRADED")
     time.sleep(3)  # three poll periods: none may run
     assert finished_polls(site) == polls
-    state = jobs_json(site)
+    state = job_states(site)
     assert (
         state["daemon"]["mode"] == "degraded" and "git fsck" in state["daemon"]["degraded_reason"]
     )
@@ -253,7 +258,7 @@ def test_a_corrupt_baseline_puts_the_daemon_in_degraded_mode(
     daemon.send(signal.SIGHUP)
     daemon.wait_log("stores sound again: leaving degraded mode")
     wait_until(lambda: finished_polls(site) > polls, 20, "polls after the repair")
-    assert jobs_json(site)["daemon"]["mode"] == "running"
+    assert job_states(site)["daemon"]["mode"] == "running"
     assert_clean_exit(site, *daemon.stop())
 
 

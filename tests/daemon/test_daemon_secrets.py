@@ -1,5 +1,5 @@
 """The daemon as systemd runs it never lets a secret out: not at -vv, not in the journal, not in
-``state/jobs.json``, the events table or the ``job_failed`` email when a secret file is broken."""
+the job state, the events table or the ``job_failed`` email when a secret file is broken."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.daemon.conftest import (
     ROOT,
     DaemonProcess,
     finished_polls,
-    jobs_json,
+    job_states,
     query,
     set_poll_every,
     wait_until,
@@ -82,7 +82,7 @@ def test_a_broken_credentials_file_reaches_no_journal_state_event_or_email(
     payloads = [row[0] for row in query(site, "SELECT payload FROM events")]
     for place, text in {
         "journal": daemon.output(),
-        "jobs.json": json.dumps(jobs_json(site)),
+        "job state": json.dumps(job_states(site)),
         "events": "\n".join(payloads),
         "email": mail.everything(),
     }.items():
@@ -90,7 +90,7 @@ def test_a_broken_credentials_file_reaches_no_journal_state_event_or_email(
     assert "échec de la tâche poll" in mail.subject
     failed = [json.loads(p) for p in payloads if '"job": "poll"' in p]
     assert len(failed) == 1 and where in failed[0]["error"]
-    assert where in jobs_json(site)["jobs"]["poll"]["last_error"] and where in mail.text
+    assert where in job_states(site)["jobs"]["poll"]["last_error"] and where in mail.text
     assert "Traceback" not in daemon.output()
 
     # at start, the same file stops the daemon with exit 2 and the same quiet message

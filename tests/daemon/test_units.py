@@ -22,9 +22,8 @@ from prisme_drift import poll as poll_module
 from prisme_drift.baseline import OBSERVED, BaselineRepo
 from prisme_drift.config import load_settings
 from prisme_drift.daemon import schedule
-from prisme_drift.daemon.duration import format_duration, parse_duration
-from prisme_drift.daemon.jobstate import JobStateStore, daemon_status, read_snapshot
-from prisme_drift.daemon.lock import DaemonLock, DaemonRunningError
+from prisme_drift.daemon.jobstate import JobStateStore
+from prisme_drift.daemon.journal import JournalFormatter
 from prisme_drift.daemon.maintenance import (
     MaintenanceError,
     backup_sqlite,
@@ -32,8 +31,10 @@ from prisme_drift.daemon.maintenance import (
     sqlite_file,
     sqlite_quick_check,
 )
+from prisme_drift.daemon.scheduler import JobResult
 from prisme_drift.daemon.sdnotify import SystemdNotifier, socket_address, watchdog_seconds
-from prisme_drift.daemon.service import Daemon, JobResult, JournalFormatter
+from prisme_drift.daemon.supervisor import Daemon
+from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError, StoreError
 from prisme_drift.poll import run_poll
 from prisme_drift.recovery import (
@@ -42,7 +43,10 @@ from prisme_drift.recovery import (
     startup_recovery,
 )
 from prisme_drift.settings_file import render_default
-from prisme_drift.site import init_site
+from prisme_drift.site import daemon_status, init_site
+from prisme_drift.sitelock import DaemonLock, DaemonRunningError
+from prisme_drift.store.engine import make_engine, session_factory
+from prisme_drift.store.jobstate import Snapshot, load_snapshot
 from tests.conftest import LabSite
 from tests.daemon.conftest import NotifyListener, wait_until
 
@@ -159,8 +163,26 @@ def test_notify_without_systemd_is_silent_and_a_dead_socket_never_raises(tmp_pat
 # --------------------------------------------------------------------------- job state
 
 
+def job_store(tmp_path: Path, usable: bool = True) -> JobStateStore:
+    store = JobStateStore(f"sqlite:///{tmp_path}/db.sqlite", tmp_path / "state", "s1")
+    if usable:
+        store.use_store()
+    return store
+
+
+def recorded(tmp_path: Path, store: JobStateStore | None = None) -> Snapshot:
+    if store is not None:
+        assert store.flush()
+    engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    try:
+        with session_factory(engine)() as session:
+            return load_snapshot(session, "s1") or Snapshot("s1")
+    finally:
+        engine.dispose()
+
+
 def test_job_states_persist_with_failure_streaks(tmp_path: Path) -> None:
-    store = JobStateStore(tmp_path, "s1")
+    store = job_store(tmp_path)
     store.daemon_started(tmp_path / "prisme-drift.toml", NOW)
     store.started("poll", NOW)
     store.succeeded("poll", NOW + timedelta(seconds=3), "poll 1: 2 ok")
@@ -169,7 +191,7 @@ def test_job_states_persist_with_failure_streaks(tmp_path: Path) -> None:
     assert first == again == NOW + timedelta(minutes=15)  # one streak: one alert
     store.set_next_runs({"poll": NOW + timedelta(minutes=45)})
 
-    reread = JobStateStore(tmp_path, "s1").get("poll")
+    reread = recorded(tmp_path, store).jobs["poll"]
     assert reread.last_success_at == NOW + timedelta(seconds=3)
     assert reread.last_duration_s == 3.0 and reread.consecutive_failures == 2
     assert reread.last_error == "StoreError: disk full" and reread.runs == 3
@@ -177,11 +199,18 @@ def test_job_states_persist_with_failure_streaks(tmp_path: Path) -> None:
     store.succeeded("poll", NOW + timedelta(hours=1))
     later = store.failed("poll", NOW + timedelta(hours=2), "again")
     assert later == NOW + timedelta(hours=2)  # a new streak after a success
-    assert [p.name for p in tmp_path.iterdir()] == ["jobs.json"]  # no temporary file left
+    store.close()
+    # a new daemon process carries the history on: catch-up and streaks survive restarts
+    restarted = job_store(tmp_path, usable=False)
+    restarted.daemon_started(tmp_path / "prisme-drift.toml", NOW + timedelta(hours=3))
+    restarted.use_store()
+    assert restarted.get("poll").last_success_at == NOW + timedelta(hours=1)
+    assert restarted.failed("poll", NOW + timedelta(hours=4), "x") == NOW + timedelta(hours=2)
+    assert restarted.daemon.first_started_at == NOW
 
 
-def test_job_state_survives_concurrent_writers_and_a_corrupt_file(tmp_path: Path) -> None:
-    store = JobStateStore(tmp_path, "s1")
+def test_job_state_survives_concurrent_writers(tmp_path: Path) -> None:
+    store = job_store(tmp_path)
 
     def work(n: int) -> None:
         for i in range(20):
@@ -193,22 +222,27 @@ def test_job_state_survives_concurrent_writers_and_a_corrupt_file(tmp_path: Path
         t.start()
     for t in threads:
         t.join()
-    data = json.loads((tmp_path / "jobs.json").read_text())
-    assert sorted(data["jobs"]) == ["job0", "job1", "job2", "job3"]
-    assert all(job["runs"] == 20 for job in data["jobs"].values())
-    (tmp_path / "jobs.json").write_text("{half a file")
-    assert read_snapshot(tmp_path / "jobs.json", "s1").jobs == {}
+    jobs = recorded(tmp_path, store).jobs
+    assert sorted(jobs) == ["job0", "job1", "job2", "job3"]
+    assert all(job.runs == 20 for job in jobs.values())
 
 
 def test_status_says_dead_when_no_process_holds_the_lock(tmp_path: Path) -> None:
-    store = JobStateStore(tmp_path, "s1")
+    store = job_store(tmp_path)
     store.daemon_started(tmp_path / "x.toml", NOW)
     store.set_mode("running")
-    (tmp_path / "daemon.lock").write_text("999999999\n")
-    assert daemon_status(tmp_path, "s1")["daemon"]["mode"] == "dead"
-    with DaemonLock(tmp_path, "s1"):
-        shown = daemon_status(tmp_path, "s1")["daemon"]
+    store.close()
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "daemon.lock").write_text("999999999\n")
+    assert daemon_status(recorded(tmp_path), state)["daemon"]["mode"] == "dead"
+    with DaemonLock(state, "s1"):
+        shown = daemon_status(recorded(tmp_path), state)["daemon"]
         assert shown["mode"] == "running" and shown["running"]
+        earlier = recorded(tmp_path)
+        earlier.daemon.pid = 1  # the record of an earlier daemon: this one has not written yet
+        shown = daemon_status(earlier, state)["daemon"]
+        assert shown["mode"] == "starting" and shown["pid"] == os.getpid()
 
 
 # --------------------------------------------------------------------------- daemon lock

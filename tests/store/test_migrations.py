@@ -21,10 +21,11 @@ from prisme_drift.store.engine import (
 from prisme_drift.store.models import Base
 
 #: The newest shipped revision; a new migration moves it (and may add to TABLES).
-HEAD = "0004"
+HEAD = "0005"
 TABLES = {"devices", "polls", "device_polls", "drift_items"}
 TABLES |= {"events", "outbox", "outbox_events"}  # 0002: notifications
 TABLES |= {"tickets", "audit_log"}  # 0003: change tickets, audit trail
+TABLES |= {"daemon_state", "job_states"}  # 0005: the daemon's job state
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -143,3 +144,13 @@ def test_0004_adds_devices_removed_at_and_keeps_the_devices(db_engine: Engine) -
     assert "removed_at" not in _columns(db_engine, "devices")
     with db_engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM devices")).scalars().all() == ["sw01"]
+
+
+def test_0005_adds_the_job_state_tables_and_drops_them_on_downgrade(db_engine: Engine) -> None:
+    upgrade(db_engine, "0004")
+    assert not {"daemon_state", "job_states"} & set(inspect(db_engine).get_table_names())
+    upgrade(db_engine, "0005")
+    assert {"daemon_state", "job_states"} <= set(inspect(db_engine).get_table_names())
+    assert "failing_since" in _columns(db_engine, "job_states")
+    downgrade(db_engine, "0004")
+    assert not {"daemon_state", "job_states"} & set(inspect(db_engine).get_table_names())

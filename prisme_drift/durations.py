@@ -1,6 +1,7 @@
 """Durations written by people: ``"15m"``, ``"1h30m"``, ``"90s"``, ``"2h"``, or seconds.
 
-Kept free of any prisme-drift import: the settings schema validates ``[schedule]`` with it.
+A bottom-layer module (no prisme-drift import): the settings schema validates ``[schedule]``
+with it and the daemon formats its intervals with it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ The story is in tests/report/monthly_history.py; each expected value below is de
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from tests.report.monthly_history import (
     OCTOBER_POLLS,
     History,
     at,
-    build_history,
 )
 
 pytestmark = pytest.mark.lab
@@ -36,13 +34,9 @@ GENERATED = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    """The month of history (about 40 s of real polls), shared by the tests of this module."""
-    found, lab = build_history(tmp_path_factory.mktemp("monthly") / "site")
-    try:
-        yield found
-    finally:
-        lab.stop()
+def history(monthly_history: History) -> History:
+    """The month of history (tests/report/conftest.py builds it once per session)."""
+    return monthly_history
 
 
 @pytest.fixture(scope="module")

@@ -244,6 +244,12 @@ class ReportSettings(_Section):
     provider_address: str = ""
     provider_contact: str = ""
     logo: Path | None = None  # PNG, JPEG or SVG shown on the first page
+    # the monthly summary: who receives it (IT, [smtp] to, gets a copy) and when the daemon
+    # writes and sends it (day of the month and local time, for the previous month)
+    client_to: tuple[_Email, ...] = ()
+    client_cc: tuple[_Email, ...] = ()
+    monthly_day: Annotated[int, Field(ge=1, le=28)] = 1
+    monthly_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "07:00"
 
 
 class Settings(_Section):
@@ -413,6 +419,10 @@ provider = "PRISME"              # printed on every document
 provider_address = ""
 provider_contact = ""
 # logo = "logo.png"              # PNG, JPEG or SVG
+# client_to = ["cabinet@example.net"]   # the monthly summary's recipients (IT gets a copy)
+# client_cc = []
+monthly_day = 1                  # the daemon sends last month's summary on this day (1-28)
+monthly_time = "07:00"           # at this local time
 
 # [smtp]                         # uncomment to receive alerts by email
 # host = "smtp.example.net"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from prisme_drift.config import Settings
-from prisme_drift.errors import OperationalError
+from prisme_drift.errors import ConfigError, OperationalError
+from prisme_drift.notify.documents import Attachment, DocumentMail, queue_document, recipients
 from prisme_drift.report.charts import Series, horizontal_bars, stacked_columns
 from prisme_drift.report.i18n import gettext_for, translations
 from prisme_drift.report.monthly import (
@@ -33,6 +35,7 @@ from prisme_drift.report.monthly import (
 )
 from prisme_drift.report.render import FORMATS, RenderOptions, options_from, write_document
 from prisme_drift.scrub import scrub
+from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 #: Figures where a rise is bad news (shown in red), and where it is good news.
@@ -49,6 +52,9 @@ class MonthlyWritten:
     month: str
     files: dict[str, Path]
     figures: dict[str, Any]
+    lang: str = "fr"
+    title: str = ""  # "Novembre 2026"
+    brief: tuple[str, ...] = ()  # the "En bref" sentences, for the email
 
     def as_dict(self) -> dict[str, Any]:
         """What ``--json`` prints."""
@@ -188,8 +194,18 @@ def render_monthly(data: MonthInput, options: RenderOptions) -> MonthlyWritten:
         )
     view = build_monthly(data)
     stem = f"{data.site}-{data.month.label}"
-    files = write_document(stem, "monthly.html", monthly_context(view, options), options)
-    return MonthlyWritten(data.site, data.client, data.month.label, files, figures_json(view))
+    context = monthly_context(view, options)
+    files = write_document(stem, "monthly.html", context, options)
+    return MonthlyWritten(
+        data.site,
+        data.client,
+        data.month.label,
+        files,
+        figures_json(view),
+        options.lang,
+        str(context["month_title"]),
+        tuple(context["sentences"]),
+    )
 
 
 def resolve_month(settings: Settings, text: str | None, now: datetime) -> Month:
@@ -216,3 +232,90 @@ def write_monthly(
     written = render_monthly(month_input(settings, wanted, now), options)
     log.info("[%s] monthly summary %s written", settings.site.name, wanted.label)
     return written
+
+
+# --------------------------------------------------------------------------- --send
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What ``--send`` did: the outbox message, whether this run queued it, its state now."""
+
+    message_id: int
+    new: bool
+    status: str  # pending | sent | failed
+    sent_at: datetime | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    error: str | None = None
+
+
+def require_mail(settings: Settings) -> None:
+    """``--send`` needs an ``[smtp]`` section; ConfigError naming the file otherwise."""
+    if settings.smtp is None:
+        raise ConfigError(
+            f"{settings.source}: --send needs an [smtp] section (docs/alerts.md) and, for the "
+            "client, [report] client_to; nothing was written"
+        )
+
+
+def monthly_mail(settings: Settings, written: MonthlyWritten) -> DocumentMail:
+    """Subject, text, HTML, recipients and the PDF of the monthly summary's email."""
+    lang = written.lang
+    t = translations(lang)
+    params = {
+        "client": settings.site.client or written.site,
+        "site": written.site,
+        "month": written.title,
+        "provider": settings.report.provider,
+        "contact": settings.report.provider_contact,
+    }
+    paragraphs = [
+        t.gettext("monthly.mail.greeting") % params,
+        t.gettext("monthly.mail.intro") % params,
+        *written.brief,
+        t.gettext("monthly.mail.attached") % params,
+        t.gettext("monthly.mail.signature") % params,
+    ]
+    html_body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    to, cc = recipients(settings)
+    pdf = written.files.get("pdf")
+    return DocumentMail(
+        subject=t.gettext("monthly.mail.subject") % params,
+        body="\n\n".join(paragraphs) + "\n",
+        html=f'<!DOCTYPE html><html lang="{lang}"><body>{html_body}</body></html>',
+        to=to,
+        cc=cc,
+        attachments=(Attachment.of(pdf),) if pdf else (),
+    )
+
+
+def send_monthly(settings: Settings, written: MonthlyWritten, now: datetime | None = None) -> Sent:
+    """Queue the summary's email once per site and month, then try to deliver it now (again,
+    if an earlier try failed); the outbox retries it afterwards."""
+    from prisme_drift.notify.sender import deliver_message
+    from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
+    from prisme_drift.store.models import OutboxMessage
+
+    require_mail(settings)
+    if "pdf" not in written.files:
+        raise ConfigError("--send attaches the PDF: keep pdf in --format")
+    mail = monthly_mail(settings, written)
+    engine = shared_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with session_factory(engine).begin() as session:
+            queued = queue_document(
+                session, settings, f"monthly:{written.month}", mail, now or utcnow()
+            )
+        if queued.status in ("pending", "failed"):  # this message only: alerts keep their pace
+            deliver_message(settings, queued.message_id, engine=engine)
+        with session_factory(engine)() as session:
+            message = session.get(OutboxMessage, queued.message_id)
+            assert message is not None
+            status, sent_at, error = message.status, message.sent_at, message.last_error
+    finally:
+        engine.dispose()
+    log.info("[%s] monthly summary %s: outbox %d %s", settings.site.name, written.month,
+             queued.message_id, status)  # fmt: skip
+    return Sent(queued.message_id, queued.new, status, sent_at, mail.to, mail.cc, error)

@@ -60,6 +60,7 @@ from prisme_drift.daemon.maintenance import (
     git_gc,
     sqlite_file,
 )
+from prisme_drift.daemon.monthly import monthly_report_job
 from prisme_drift.daemon.sdnotify import SystemdNotifier
 from prisme_drift.errors import (
     CorruptStoreError,
@@ -658,7 +659,7 @@ class Daemon:
                 self._running -= 1
                 self._idle.notify_all()
 
-    def _body(self, kind: str, argument: str | None) -> JobResult:
+    def _body(self, kind: str, argument: str | None) -> JobResult:  # noqa: PLR0911 (dispatch)
         if kind == plan.POLL:
             return self._poll("daemon")
         if kind == "window":
@@ -671,6 +672,8 @@ class Daemon:
             return self._git_maintenance()
         if kind == plan.WINDOWS:
             return self._refresh_windows()
+        if kind == plan.MONTHLY:
+            return JobResult(*monthly_report_job(self.settings, utcnow()))
         raise PrismeDriftError(f"unknown job kind {kind!r}", site=self.site)
 
     def _wait_idle(self, seconds: float) -> bool:

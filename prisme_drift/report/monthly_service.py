@@ -182,15 +182,27 @@ def monthly_context(view: MonthlyView, options: RenderOptions) -> dict[str, Any]
     }
 
 
+class NoPollError(OperationalError):
+    """No poll at all in the month (exit 7: the monitoring's record of that month is missing).
+
+    ``before_first_poll``: the month ended before the site's first poll (a new site)."""
+
+    def __init__(self, message: str, *, site: str, before_first_poll: bool) -> None:
+        super().__init__(message, site=site)
+        self.before_first_poll = before_first_poll
+
+
 def render_monthly(data: MonthInput, options: RenderOptions) -> MonthlyWritten:
     """Build and write the summary of prepared inputs (no store access: tests and benchmarks)."""
     if not any(data.month.contains(at) for at in data.polls):
         m = data.month
-        raise OperationalError(
+        firsts = [d.first_poll_at for d in data.devices if d.first_poll_at is not None]
+        raise NoPollError(
             f"no poll of site {data.site} in {m.label} ({m.first_day} to {m.last_day}, "
             f"{m.timezone}): there is nothing to report for that month; check --month, or "
             "'prisme-drift status' for when the site was polled",
             site=data.site,
+            before_first_poll=not firsts or min(firsts) >= m.end,
         )
     view = build_monthly(data)
     stem = f"{data.site}-{data.month.label}"

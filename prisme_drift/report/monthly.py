@@ -17,6 +17,7 @@ import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,11 +51,11 @@ class Month:
     def _local(self, year: int, month: int) -> datetime:
         return datetime(year, month, 1, tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         return self._local(self.year, self.month)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         year, month = (self.year + 1, 1) if self.month == 12 else (self.year, self.month + 1)
         return self._local(year, month)
@@ -75,7 +76,7 @@ class Month:
 
     def contains(self, when: datetime | None) -> bool:
         """Whether ``when`` falls in the month."""
-        return when is not None and self.start <= when < self.end
+        return when is not None and self.start <= when < self.end  # cached: called per row
 
     def weeks(self) -> list[tuple[int, datetime, datetime]]:
         """(ISO week number, start, end) of every week touching the month, clipped to it."""
@@ -96,6 +97,12 @@ def parse_month(text: str, timezone: str) -> Month:
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ConfigError(f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11")
     return Month(int(match.group(1)), int(match.group(2)), timezone)
+
+
+def month_of(when: datetime, timezone: str) -> Month:
+    """The calendar month ``when`` falls in, in the site's timezone."""
+    local = when.astimezone(ZoneInfo(timezone))
+    return Month(local.year, local.month, timezone)
 
 
 def default_month(now: datetime, timezone: str) -> Month:

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from prisme_drift.config import Settings
@@ -81,12 +81,16 @@ def _polls(session: Session, site: str, since: datetime, end: datetime) -> tuple
 def _device_polls(
     session: Session, site: str, since: datetime, end: datetime
 ) -> tuple[DevicePollRow, ...]:
-    from prisme_drift.store.models import Device, DevicePoll
+    from prisme_drift.store.models import Device, DevicePoll, Poll
 
+    # through the polls of the period: device_polls is indexed by poll, not by time
+    polls = select(Poll.id).where(
+        Poll.site == site, Poll.started_at >= since, Poll.started_at < end
+    )
     query = (
         select(Device.name, DevicePoll.at, DevicePoll.status)
         .join(Device, Device.id == DevicePoll.device_id)
-        .where(Device.site == site, DevicePoll.at >= since, DevicePoll.at < end)
+        .where(DevicePoll.poll_id.in_(polls))
         .order_by(DevicePoll.at, Device.name)
     )
     return tuple(DevicePollRow(n, at, s) for n, at, s in session.execute(query))
@@ -95,14 +99,16 @@ def _device_polls(
 def _devices(session: Session, site: str) -> tuple[DeviceRow, ...]:
     from prisme_drift.store.models import Device, DevicePoll
 
+    # the first poll of each device: the first of its rows in the device_id index (row order)
     first = (
-        select(DevicePoll.device_id, func.min(DevicePoll.at).label("first"))
-        .group_by(DevicePoll.device_id)
-        .subquery()
+        select(DevicePoll.at)
+        .where(DevicePoll.device_id == Device.id)
+        .order_by(DevicePoll.id)
+        .limit(1)
+        .scalar_subquery()
     )
     query = (
-        select(Device.name, first.c.first, Device.removed_at)
-        .outerjoin(first, first.c.device_id == Device.id)
+        select(Device.name, first, Device.removed_at)
         .where(Device.site == site)
         .order_by(Device.name)
     )

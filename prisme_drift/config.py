@@ -181,7 +181,7 @@ class WebhookSettings(_Section):
     scheme: str = "Bearer"
     """header value "<scheme> <token>"; empty: the token alone"""
     timeout: Annotated[float, Field(gt=0, le=600)] = 10
-    ca_file: Path | None = None
+    ca_file: Annotated[Path | None, Field(examples=["/etc/ssl/private-ca.pem"])] = None
     """a private CA for the receiver's certificate (default: the system's CAs)"""
 
 
@@ -283,6 +283,14 @@ class ReportSettings(_Section):
     provider_contact: str = ""
     logo: Annotated[Path | None, Field(examples=["logo.png"])] = None
     """PNG, JPEG or SVG shown on the first page"""
+    client_to: Annotated[tuple[_Email, ...], Field(examples=[["cabinet@example.net"]])] = ()
+    """the monthly summary's recipients (IT, [smtp] to, gets a copy)"""
+    client_cc: tuple[_Email, ...] = ()
+    """copied on the monthly summary"""
+    monthly_day: Annotated[int, Field(ge=1, le=28)] = 1
+    """the daemon writes and sends last month's summary on this day of the month"""
+    monthly_time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "07:00"
+    """at this local time (HH:MM)"""
 
 
 class Settings(_Section):

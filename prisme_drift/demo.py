@@ -4,7 +4,8 @@ Two simulated Cisco switches, a FortiGate-like firewall and a MikroTik router, c
 clinic (see ``prisme_drift.lab.topology``), listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
-alerts that IT would receive are printed. Last, the site audit is written as PDF and HTML.
+alerts that IT would receive are printed. Last, the site audit and the month's summary are
+written as PDF and HTML.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from prisme_drift.lab.topology import DEMO_DEVICES, demo_devices
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
+from prisme_drift.report.monthly import month_of
+from prisme_drift.report.monthly_service import write_monthly
 from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
 from prisme_drift.state.changes import change_line
@@ -196,6 +199,9 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
     reports = None if keep else Path(tempfile.gettempdir()) / "prisme-drift-demo-reports"
     audit = write_audit(settings, lang=lang, out_dir=reports)
     console.print(f"site audit: {audit.files['pdf']}", soft_wrap=True)
+    month = month_of(first.started_at, settings.site.timezone).label  # the demo's own month
+    monthly = write_monthly(settings, month=month, lang=lang, out_dir=reports)
+    console.print(f"monthly summary: {monthly.files['pdf']}", soft_wrap=True)
     if keep:
         console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
     else:

@@ -12,6 +12,7 @@ from prisme_drift.cli import (  # noqa: F401
     notify,
     offline,
     report,
+    report_monthly,
     site,
     ticket,
 )

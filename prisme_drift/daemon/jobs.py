@@ -28,6 +28,7 @@ from prisme_drift.daemon.maintenance import (
     git_gc,
     sqlite_file,
 )
+from prisme_drift.daemon.monthly import monthly_report_job
 from prisme_drift.daemon.scheduler import JobResult, JobScheduler, one_line
 from prisme_drift.errors import (
     CorruptStoreError,
@@ -138,7 +139,7 @@ class JobBodies:
         """The host's scheduler (created after these bodies, which it runs)."""
         return self.host.jobs
 
-    def run(self, kind: str, argument: str | None) -> JobResult:
+    def run(self, kind: str, argument: str | None) -> JobResult:  # noqa: PLR0911 (dispatch)
         """The body of a job of this kind (a window poll's argument is its ticket edge)."""
         if kind == plan.POLL:
             return self.poll("daemon")
@@ -152,6 +153,8 @@ class JobBodies:
             return self.git_maintenance()
         if kind == plan.WINDOWS:
             return self.refresh_windows()
+        if kind == plan.MONTHLY:
+            return JobResult(*monthly_report_job(self.host.settings, utcnow()))
         raise PrismeDriftError(f"unknown job kind {kind!r}", site=self.site)
 
     def _refused(self) -> JobResult:

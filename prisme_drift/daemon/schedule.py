@@ -12,6 +12,8 @@ id                   what                                            when
 ``window-snapshots`` re-read tickets, plan the window polls          every 5 min (or the poll
                                                                      interval when shorter)
 ``window-<t>-<edge>`` one extra poll at a ticket window's start/end  the edge's time
+``monthly-report``   write (and email) last month's summary          ``[report] monthly_day``
+                                                                     at ``monthly_time``
 ==================== =============================================== ==========================
 
 Catch-up at start: a job whose last success is older than one period (interval jobs), or whose
@@ -43,7 +45,8 @@ BACKUP = "maintenance-backup"
 GIT = "maintenance-git"
 WINDOWS = "window-snapshots"
 WINDOW_PREFIX = "window-"
-FIXED_JOBS = (POLL, OUTBOX, BACKUP, GIT, WINDOWS)
+MONTHLY = "monthly-report"
+FIXED_JOBS = (POLL, OUTBOX, BACKUP, GIT, WINDOWS, MONTHLY)
 
 MIN_GRACE = 60
 WINDOW_REFRESH_MAX = 300.0
@@ -160,7 +163,14 @@ def fixed_plans(
         _cron(BACKUP, schedule.backup_cron, tz, since(BACKUP), now),
         _cron(GIT, schedule.git_maintenance_cron, tz, since(GIT), now),
         _every(WINDOWS, window_refresh_seconds(settings), tz, now),
+        _cron(MONTHLY, monthly_crontab(settings), tz, since(MONTHLY), now),
     ]
+
+
+def monthly_crontab(settings: Settings) -> str:
+    """``[report] monthly_day`` at ``monthly_time``, as a crontab line (site's timezone)."""
+    hour, minute = settings.report.monthly_time.split(":")
+    return f"{int(minute)} {int(hour)} {settings.report.monthly_day} * *"
 
 
 def window_job_id(edge: WindowEdge) -> str:

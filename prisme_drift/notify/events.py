@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     HOSTKEY_CHANGED = "hostkey_changed"
     DEVICE_REMOVED = "device_removed"
     JOB_FAILED = "job_failed"
+    DOCUMENT = "document"  # a client document sent by email (notify/documents.py)
     HEARTBEAT = "heartbeat"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from prisme_drift.config import Settings, SmtpSettings
+from prisme_drift.notify.documents import document_email, is_document
 from prisme_drift.notify.notifier import (
     DeliveryError,
     Notification,
@@ -93,9 +94,14 @@ class EmailNotifier:
 
     def deliver(self, notification: Notification, wording: Wording) -> str:
         """Render and send; returns which server accepted it (and any refused recipient)."""
-        message = build_email(render_notification(notification, wording), self.smtp, notification)
+        rcpts: list[str] | None = None
+        if is_document(notification):  # a client document: rendered when it was written
+            message, rcpts = document_email(notification, self.smtp)
+        else:
+            rendered = render_notification(notification, wording)
+            message = build_email(rendered, self.smtp, notification)
         password = self._password()
-        refused = send_email(self.target, self._tls_context(), message, self.smtp, password)
+        refused = send_email(self.target, self._tls_context(), message, self.smtp, password, rcpts)
         note = f"accepted by {self.target.host}:{self.target.port}"
         if refused:
             note += "; refused recipients: " + ", ".join(sorted(refused))
@@ -126,18 +132,26 @@ def _message_id(notification: Notification, sender: str) -> str:
     return f"<prisme-drift.{notification.site}.{notification.message_id}.{stamp}@{domain}>"
 
 
-def build_email(rendered: Message, smtp: SmtpSettings, notification: Notification) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML second."""
+def base_headers(
+    subject: str, smtp: SmtpSettings, notification: Notification, to: Sequence[str]
+) -> EmailMessage:
+    """An empty message with the headers every prisme-drift email carries."""
     message = EmailMessage(policy=SMTP_POLICY)
-    message["Subject"] = rendered.subject
+    message["Subject"] = subject
     message["From"] = smtp.sender
-    message["To"] = ", ".join(smtp.to)
+    message["To"] = ", ".join(to)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = _message_id(notification, smtp.sender)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
     message["X-Prisme-Drift-Site"] = notification.site
     if notification.message_id is not None:
         message["X-Prisme-Drift-Outbox"] = str(notification.message_id)
+    return message
+
+
+def build_email(rendered: Message, smtp: SmtpSettings, notification: Notification) -> EmailMessage:
+    """A multipart/alternative message: plain text first, HTML second."""
+    message = base_headers(rendered.subject, smtp, notification, smtp.to)
     message.set_content(rendered.body)
     message.add_alternative(rendered.html, subtype="html")
     return message
@@ -152,8 +166,10 @@ def send_email(
     message: EmailMessage,
     smtp: SmtpSettings,
     password: str | None,
+    recipients: Sequence[str] | None = None,
 ) -> dict[str, tuple[int, bytes]]:
-    """Connect, secure, authenticate, send; returns the recipients refused (others accepted)."""
+    """Connect, secure, authenticate, send to ``recipients`` (default ``[smtp] to``); returns
+    the recipients refused (others accepted)."""
     secrets = [password, f"\0{smtp.username}\0{password}"] if password else []
     try:
         with _stage("connect", target):
@@ -165,7 +181,7 @@ def send_email(
                 with _stage("auth", target):
                     client.login(smtp.username, password)
             with _stage("send", target):
-                return client.send_message(message, smtp.sender, list(smtp.to))
+                return client.send_message(message, smtp.sender, list(recipients or smtp.to))
         finally:
             _close(client)
     except DeliveryError as exc:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.notify import outbox
+from prisme_drift.notify.documents import sendable
 from prisme_drift.notify.events import queue_catch_up
 from prisme_drift.notify.notifier import DeliveryError, Notifier
 from prisme_drift.notify.registry import notifiers_for, wording_for
@@ -189,8 +190,11 @@ def _plan(run: _Run, channel: str) -> list[int]:
     at = run.now()
     with run.sessions.begin() as session:
         due = outbox.due_messages(session, site, channel, at)
+        documents = sendable(due)  # a client document is never held back nor digested
+        due = [m for m in due if m.id not in documents]
         recent = outbox.sent_since(session, site, channel, at - outbox.STORM_WINDOW)
         send, fold = outbox.plan_storm([m.id for m in due], recent, limit)
+        send = documents + send
         if fold:
             folded = [m for m in due if m.id in set(fold)]
             digest = outbox.roll_into_digest(session, folded, at, run.settings.notify)
@@ -199,7 +203,7 @@ def _plan(run: _Run, channel: str) -> list[int]:
                 "[%s] storm limit (%d per hour on %s): %d messages rolled into digest %d",
                 site, limit, channel, len(folded), digest.id,
             )  # fmt: skip
-        held = len(due) - len(send) - len(fold)
+        held = len(due) + len(documents) - len(send) - len(fold)
     if held:
         run.report.held += held
         log.info(

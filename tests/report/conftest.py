@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from prisme_drift.report.audit import AuditInput
 from prisme_drift.report.render import RenderOptions
 from tests.report.clinic import clinic
+from tests.report.monthly_history import History, build_history
 
 
 @pytest.fixture
@@ -21,3 +23,14 @@ def clinic_input() -> AuditInput:
 def options(tmp_path: Path) -> RenderOptions:
     """French, Réunion time, both formats, written under tmp_path/out."""
     return RenderOptions(lang="fr", timezone="Indian/Reunion", out_dir=tmp_path / "out")
+
+
+@pytest.fixture(scope="session")
+def monthly_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
+    """A month of real history (tests/report/monthly_history.py, ~40 s of lab polls), built once
+    for every monthly-summary test that needs it."""
+    found, lab = build_history(tmp_path_factory.mktemp("monthly") / "site")
+    try:
+        yield found
+    finally:
+        lab.stop()

@@ -9,6 +9,7 @@ inputs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -438,6 +439,17 @@ def relevant(change: ChangeInput, ticket: Ticket, scope: set[str]) -> bool:
     return near and change.device in scope
 
 
+def _mentions(change: ChangeInput, fact: StateChange) -> bool:
+    """Whether a state change is about what the hunk's lines name (its item appears in them)."""
+    if fact.section == "facts":
+        return change.category == "device"
+    item = str(fact.params.get("item", ""))
+    if not item:
+        return False
+    text = "\n".join((*change.path, *change.removed, *change.added))
+    return re.search(rf"(?<![\w/.]){re.escape(item)}(?![\w/.])", text) is not None
+
+
 def _change_rows(
     data: InterventionInput, diffs: Mapping[str, list[StateChange]]
 ) -> list[ChangeRow]:
@@ -447,12 +459,7 @@ def _change_rows(
     for change in sorted(data.changes, key=lambda c: (c.seen_at, c.device, c.id)):
         if not relevant(change, ticket, scope):
             continue
-        sections = set(CATEGORY_SECTIONS.get(change.category, ()))
-        facts = tuple(
-            c
-            for c in diffs.get(change.device, [])
-            if c.section in sections or (change.category == "device" and c.section == "facts")
-        )
+        facts = tuple(c for c in diffs.get(change.device, []) if _mentions(change, c))
         rows.append(
             ChangeRow(
                 change=change,

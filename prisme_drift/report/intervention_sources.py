@@ -54,8 +54,9 @@ def find_ticket(settings: Settings, session: Session, ticket_id: str) -> Ticket:
     for ticket in loaded.tickets:
         if ticket.id == ticket_id:
             return ticket
-    raise TicketError(f"no ticket {ticket_id!r} on site {settings.site.name}; see 'prisme-drift "
-                      "ticket list'")  # fmt: skip
+    raise TicketError(
+        f"no ticket {ticket_id!r} on site {settings.site.name}; see 'prisme-drift ticket list'"
+    )
 
 
 def scope(ticket: Ticket, inventory: Sequence[dict[str, Any]]) -> tuple[str, ...]:

@@ -56,8 +56,8 @@ def _test_problems(number: int, item: object) -> list[str]:
     where = f"item {number}"
     if not isinstance(item, dict):
         return [f"{where}: a mapping with keys {', '.join(TEST_KEYS)}, not {type(item).__name__}"]
-    problems = [f"{where}: unknown key {k!r}; use {', '.join(TEST_KEYS)}" for k in item
-                if k not in TEST_KEYS]  # fmt: skip
+    allowed = ", ".join(TEST_KEYS)
+    problems = [f"{where}: unknown key {k!r}; use {allowed}" for k in item if k not in TEST_KEYS]
     for key in TEST_KEYS:
         value = item.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):

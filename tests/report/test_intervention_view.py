@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from prisme_drift.authorize.model import TicketKind
@@ -50,10 +51,19 @@ def test_before_and_after_show_the_vlan_and_the_port_that_changed() -> None:
 
 def test_a_change_row_carries_what_it_means_as_values() -> None:
     view = build_intervention(case())
-    vlan_row = next(r for r in view.changes if r.change.id == 1)
-    assert {c.path for c in vlan_row.facts} >= {
-        "vlans[40]",
+    rows = {r.change.id: r for r in view.changes}
+    assert [c.path for c in rows[1].facts] == ["vlans[40]"]  # "vlan 40 / name CFAO"
+    assert rows[2].facts == ()  # Gi1/0/5's description: not Gi1/0/3's VLAN
+    moved = replace(
+        rows[2].change,
+        path=("interface GigabitEthernet1/0/3",),
+        added=("switchport access vlan 40",),
+    )
+    port = case(changes=(moved,))
+    [row] = build_intervention(port).changes
+    assert {c.path for c in row.facts} == {
         "interfaces[GigabitEthernet1/0/3].access_vlan",
+        "vlans[40]",  # the line names VLAN 40 too
     }
 
 

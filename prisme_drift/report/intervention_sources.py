@@ -123,10 +123,14 @@ def _side(repo: BaselineRepo, row: DevicePoll | None, device: str) -> DeviceSide
 
 
 def _edges(polls: list[DevicePoll], ticket: Ticket) -> tuple[DevicePoll | None, DevicePoll | None]:
+    """Avant: the daemon's window-start poll, else the last good poll before the window;
+    Après: the first good poll at or after the window's end (the daemon's window-end poll)."""
     good = [p for p in polls if p.status in GOOD]
-    before = [p for p in good if p.at < ticket.start]
+    inside = [p for p in good if ticket.start <= p.at <= ticket.end]
+    before = [p for p in inside if p.poll.trigger == "window-start"][:1]
+    before = before or [p for p in good if p.at < ticket.start][-1:]
     after = [p for p in good if p.at >= ticket.end]
-    return (before[-1] if before else None), (after[0] if after else None)
+    return (before[0] if before else None), (after[0] if after else None)
 
 
 def _bad_polls(

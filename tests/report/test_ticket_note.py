@@ -148,3 +148,18 @@ def test_unknown_ticket_or_missing_file_changes_nothing(site: Path, tmp_path: Pa
     folder = site.parent / "reports" / "interventions"
     assert not any(folder.rglob("*.jpg")) if folder.exists() else True
     assert audit_notes(site) == []
+
+
+def test_report_intervention_refuses_an_unknown_ticket_and_says_when_nothing_was_polled(
+    site: Path,
+) -> None:
+    unknown = run(site, "report", "intervention", "CHG-404")
+    assert unknown.returncode == 5 and "no ticket 'CHG-404'" in unknown.stderr
+    assert not (site.parent / "reports").exists()
+    done = run(site, "report", "intervention", "CHG-7", "--format", "html", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    html = Path(result["html"]).read_text()
+    assert result["pdf"] is None and Path(result["html"]).name == "cab-CHG-7.html"
+    assert "aucun relevé réussi" in html  # no poll before or after the window
+    assert result["figures"]["rollback"] == {"sw01": "unknown"}

@@ -66,9 +66,10 @@ def wait_until(moment: datetime) -> None:
 
 
 def test_ticket_close_writes_the_intervention_report(
-    lab_site: Callable[..., LabSite], tmp_path: Path
+    lab_site: Callable[..., LabSite], tmp_path: Path, db_url: str
 ) -> None:
-    site = lab_site(["sw01", "sw02"], timeout=60)
+    """On SQLite and on PostgreSQL (the same queries read polls, items and the audit trail)."""
+    site = lab_site(["sw01", "sw02"], timeout=60, database_url=db_url)
     old_serial = site.device("sw01").serial
     assert run_poll(site.settings, deliver=False).exit_code == 0  # the baseline
     start = datetime.now(UTC).replace(microsecond=0)

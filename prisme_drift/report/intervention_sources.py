@@ -37,6 +37,8 @@ from prisme_drift.report.intervention import (
     PollPoint,
     TestInput,
 )
+from prisme_drift.report.notes import thumbnail
+from prisme_drift.report.service import _inventory
 from prisme_drift.state.store import parse_state
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import AuditEntry, Device, DevicePoll, DriftItem, Poll
@@ -186,8 +188,6 @@ def _entries(session: Session, site: str, action: str, subject: str) -> list[Aud
 
 def note_of(entry: AuditEntry, folder: Path) -> NoteInput:
     """A ``ticket note`` audit entry as a note; attachments are read from ``folder``."""
-    from prisme_drift.report.notes import thumbnail
-
     details = entry.details
     return NoteInput(
         at=entry.at,
@@ -217,8 +217,6 @@ def intervention_input(
 ) -> InterventionInput:
     """Everything the intervention report of ``ticket_id`` needs; ``folder`` holds the
     attachments (the site's interventions folder)."""
-    from prisme_drift.report.service import _inventory
-
     site = settings.site.name
     inventory = _inventory(settings)
     engine = shared_engine(settings.database_url)

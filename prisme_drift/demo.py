@@ -4,7 +4,8 @@ Two simulated Cisco switches, a FortiGate-like firewall and a MikroTik router, c
 clinic (see ``prisme_drift.lab.topology``), listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
-alerts that IT would receive are printed. Last, the site audit and the month's summary are
+alerts that IT would receive are printed. Then an approved ticket covers a VLAN change made in
+its window. Last, the site audit, the month's summary and that ticket's intervention report are
 written as PDF and HTML.
 """
 
@@ -22,12 +23,14 @@ import yaml
 from rich.console import Console
 from rich.text import Text
 
+from prisme_drift import demo_intervention as intervention
 from prisme_drift.config import load_settings
 from prisme_drift.lab import Lab
 from prisme_drift.lab.topology import DEMO_DEVICES, demo_devices
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
+from prisme_drift.report.intervention_service import write_intervention
 from prisme_drift.report.monthly import month_of
 from prisme_drift.report.monthly_service import write_monthly
 from prisme_drift.report.service import write_audit
@@ -185,6 +188,11 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         second = run_poll(settings, deliver=False)
         _summary(console, "3. detection", second)
         _state_changes(console, second)
+        port = lab.device(intervention.DEVICE).port
+        ticketed = intervention.ticketed_change(
+            settings, lambda lines: technician_change("cisco_ios", port, password, lines)
+        )
+        _summary(console, f"4. ticket {intervention.TICKET} (VLAN 50, authorized)", ticketed)
     opened = [item for item in second.drift if item.id in second.opened]
     for item in opened:
         message = render_drift_alert(
@@ -202,6 +210,8 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
     month = month_of(first.started_at, settings.site.timezone).label  # the demo's own month
     monthly = write_monthly(settings, month=month, lang=lang, out_dir=reports)
     console.print(f"monthly summary: {monthly.files['pdf']}", soft_wrap=True)
+    cr = write_intervention(settings, intervention.TICKET, lang=lang, out_dir=reports, actor="demo")
+    console.print(f"intervention report: {cr.files['pdf']}", soft_wrap=True)
     if keep:
         console.print(f"site folder: {folder}  (git baseline: {settings.baseline_path})")
     else:
@@ -212,4 +222,5 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         console.print(
             Text(f"demo failed: expected VLAN and NAT drift, found {sorted(found)}", style="red")
         )
-    return 0 if flagged and first.exit_code == 0 else 1
+    authorized = not [i for i in ticketed.drift if i.device == intervention.DEVICE]
+    return 0 if flagged and authorized and first.exit_code == 0 else 1

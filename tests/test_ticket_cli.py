@@ -81,11 +81,14 @@ def test_add_approve_list_show_close(site: Path) -> None:
     assert (
         lines["approval"].startswith("Dr Dupont, 20") and "(ref. mail 25/11)" in lines["approval"]
     )
-    assert run(site, "ticket", "close", "CHG-10").returncode == 0
+    closed = run(site, "ticket", "close", "CHG-10")
+    assert closed.returncode == 0, closed.stderr
+    assert (site.parent / "reports" / "interventions" / "cab-CHG-10.pdf").exists()
     again = run(site, "ticket", "cancel", "CHG-10")
     assert again.returncode == 5 and "already closed" in again.stderr
     verify = run(site, "audit", "verify")
-    assert verify.returncode == 0 and "3 entries" in verify.stdout
+    # add, approve, close, and the intervention report written at close
+    assert verify.returncode == 0 and "4 entries" in verify.stdout
 
 
 def test_approval_refusals_name_every_reason(site: Path) -> None:

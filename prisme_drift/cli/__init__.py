@@ -9,6 +9,7 @@ from prisme_drift.cli import (  # noqa: F401
     daemon,
     drift,
     hostkey,
+    intervention,
     notify,
     offline,
     report,

@@ -233,8 +233,8 @@ def _window(t: Ticket, timezone: str) -> str:
 
 _STATUS_HELP = {
     "close": "Close an approved ticket once its work is done (CLOSED): it no longer "
-    "authorizes anything. Refused (exit 5) if the ticket is unknown or already closed or "
-    "cancelled.",
+    "authorizes anything, and its intervention report is written. Refused (exit 5) if the "
+    "ticket is unknown or already closed or cancelled.",
     "cancel": "Cancel a ticket whose work will not happen (CANCELLED): it no longer "
     "authorizes anything. Refused (exit 5) if the ticket is unknown or already closed or "
     "cancelled.",
@@ -242,18 +242,46 @@ _STATUS_HELP = {
 
 
 def _status_command(name: str, status: TicketStatus) -> None:
-    @ticket.command(name, help=_STATUS_HELP[name])
-    @click.argument("ticket_id")
-    @click.option(
-        "--by", default=None, help="Who, for the audit trail (default: the current user)."
-    )
     @pass_ctx
-    def command(ctx: Context, ticket_id: str, by: str | None) -> None:
+    def command(ctx: Context, ticket_id: str, by: str | None, with_report: bool = False) -> None:
         settings = ctx.settings()
         with _registry(settings) as (registry, audit):
             registry.save(set_status(registry.get(ticket_id), status))
             audit.append(by or default_actor(), f"ticket.{name}", ticket_id, {})
         out.print(f"ticket {ticket_id} {status}")
+        if with_report:
+            _intervention_report(settings, ticket_id, by)
+
+    if status == TicketStatus.CLOSED:
+        command = click.option(
+            "--report/--no-report",
+            "with_report",
+            default=True,
+            help="Write the intervention report (default) or not.",
+        )(command)
+    command = click.option(
+        "--by", default=None, help="Who, for the audit trail (default: the current user)."
+    )(command)
+    ticket.command(name, help=_STATUS_HELP[name])(click.argument("ticket_id")(command))
+
+
+def _intervention_report(settings: Settings, ticket_id: str, by: str | None) -> None:
+    """``ticket close`` writes the intervention report (a later one is a new version)."""
+    # imported here: WeasyPrint and the report stack cost start-up time other commands skip
+    from prisme_drift.errors import PrismeDriftError
+    from prisme_drift.report.intervention_service import write_intervention
+
+    try:
+        written = write_intervention(settings, ticket_id, actor=by)
+    except PrismeDriftError:
+        click.echo(
+            f"ticket {ticket_id} is closed, but its intervention report was not written; "
+            f"fix the problem below, then run 'prisme-drift report intervention {ticket_id}'",
+            err=True,
+        )
+        raise
+    for path in written.files.values():
+        out.print(f"intervention report: {path}")
 
 
 _status_command("close", TicketStatus.CLOSED)

@@ -34,3 +34,11 @@ def test_demo_writes_the_site_audit(tmp_path: Path) -> None:
         assert device in text
     # the technician's VLAN 40 (CFAO-TEMP) is in the VLAN table
     assert "CFAO-TEMP" in text.split("4. VLAN", 1)[1].split("Incohérences", 1)[0]
+    # ... and the intervention report of the ticketed change (VLAN 50 on sw-accueil)
+    match = re.search(r"^intervention report: (\S+\.pdf)$", done.stdout, re.M)
+    assert match, done.stdout[-2000:]
+    cr = Path(match.group(1))
+    assert cr == folder / "reports" / "interventions" / "cabinet-demo-CHG-DEMO-1.pdf"
+    cr_text = " ".join("\n".join(p.extract_text() for p in PdfReader(cr).pages).split())
+    assert "Compte rendu d'intervention" in cr_text and "Ajout : VLAN 50" in cr_text
+    assert "autorisé (CHG-" in cr_text and "courriel du 28/11" in cr_text  # the id may wrap

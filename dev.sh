@@ -3,7 +3,7 @@
 #   ./dev.sh demo    create .venv, install prisme-drift, run 'prisme-drift demo' on the built-in lab
 #   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
 #                    run the whole test suite (pytest's "no tests collected" counts as a failure)
-#   ./dev.sh lint    ruff and mypy --strict
+#   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
 # Extra arguments go to the command (./dev.sh test -k vlan, ./dev.sh demo --lang en).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -72,6 +72,7 @@ case "$cmd" in
         setup
         "$VENV/bin/ruff" check .
         "$VENV/bin/mypy"
+        "$VENV/bin/lint-imports" --no-cache
         ;;
     *)
         sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'

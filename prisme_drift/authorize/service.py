@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from prisme_drift.authorize.glpi import GlpiSource
-from prisme_drift.authorize.model import DeviceRef, Ticket
+from prisme_drift.authorize.model import Ticket
 from prisme_drift.authorize.policy import vet
 from prisme_drift.authorize.sources import Loaded, TicketSource, YamlFolderSource, merge
 from prisme_drift.config import Settings
+from prisme_drift.models import DeviceRef
 
 
 def glpi_source(settings: Settings) -> GlpiSource | None:

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from prisme_drift.models import Category
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.regex import compiled
 from prisme_drift.profiles.schema import CategoryRule
-
-
-@lru_cache(maxsize=4096)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def _rule_matches(rule: CategoryRule, line: str, ancestors: Sequence[str]) -> bool:
     """``line`` must match; ``parent`` must match an enclosing line or the section line itself
     (so ``config system dns`` is ``addressing`` like everything inside it)."""
-    if rule.line is not None and not _rx(rule.line).search(line):
+    if rule.line is not None and not compiled(rule.line).search(line):
         return False
     if rule.parent is not None:
-        return any(_rx(rule.parent).search(a.strip()) for a in (*ancestors, line))
+        return any(compiled(rule.parent).search(a.strip()) for a in (*ancestors, line))
     return True
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from prisme_drift.classify.hier import load
 from prisme_drift.classify.node import Node
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.regex import compiled
 from prisme_drift.profiles.schema import BlockRule
 
 Parser = Callable[[str, Profile], Node]
@@ -28,11 +28,6 @@ _QUOTE = re.compile(r'(?<!\\)"')
 # ``strip_sequence_numbers``): an inserted rule is then one added line, not a renumbering
 _SEQUENCE = re.compile(r"^\d+\s+(?=\S)")
 _MAX_QUOTED_LINES = 2000
-
-
-@lru_cache(maxsize=1024)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 # -- hier_config ----------------------------------------------------------------------------
@@ -45,7 +40,7 @@ def parse_hier_config(text: str, profile: Profile) -> Node:
         text = str(getattr(hnode, "text", ""))
         if sequenced:
             text = _SEQUENCE.sub("", text)
-        numbered = any(_rx(p).search(text) for p in profile.sequenced_sections)
+        numbered = any(compiled(p).search(text) for p in profile.sequenced_sections)
         return Node(text, [convert(c, numbered) for c in getattr(hnode, "children", ())])
 
     return Node("", [convert(child, False) for child in root.children])
@@ -54,7 +49,7 @@ def parse_hier_config(text: str, profile: Profile) -> Node:
 # -- indentation and keyword blocks ---------------------------------------------------------
 def block_rule(text: str, profile: Profile) -> BlockRule | None:
     """The block ``text`` opens, if any."""
-    return next((b for b in profile.blocks if _rx(b.opener).search(text)), None)
+    return next((b for b in profile.blocks if compiled(b.opener).search(text)), None)
 
 
 def _odd_quotes(text: str) -> bool:
@@ -144,7 +139,7 @@ def group_chain(line: str, profile: Profile) -> list[tuple[str, str]]:
     """
     spans: set[tuple[int, int]] = set()
     for pattern in profile.flat_groups:
-        match = _rx(pattern).search(line)
+        match = compiled(pattern).search(line)
         if match and match.group("group"):
             spans.add(match.span("group"))
     chain: list[tuple[str, str]] = []

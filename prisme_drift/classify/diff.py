@@ -8,7 +8,6 @@ changed is two (``vlan`` and ``interface``), each authorized or not on its own.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from prisme_drift.classify.categories import categorize
+from prisme_drift.classify.node import in_ordered_section
 from prisme_drift.classify.tree import Node, parse_compared
 from prisme_drift.models import Category, Hunk, Snapshot
 from prisme_drift.profiles import Profile
@@ -76,11 +76,6 @@ def _nested_changes(
         _nested_changes(child, (*chain, child.text), depth + 1, root, profile, out)
 
 
-def _ordered(node: Node, profile: Profile) -> bool:
-    text = node.match_text
-    return bool(text) and any(re.search(p, text) for p in profile.ordered_sections)
-
-
 def _diff_ordered(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:
     """Children whose order is meaningful (ACL entries): a sequence diff, moves included."""
     a_text = [c.text for c in a.children]
@@ -101,7 +96,7 @@ def _diff_ordered(a: Node, b: Node, context: tuple[str, ...], profile: Profile) 
 
 def _diff_nodes(a: Node, b: Node, context: tuple[str, ...], profile: Profile) -> list[_Change]:
     """Changes that turn ``a``'s children into ``b``'s; order-free unless the profile says not."""
-    if _ordered(a, profile):
+    if in_ordered_section(a, profile):
         return _diff_ordered(a, b, context, profile)
     a_count = Counter(c.text for c in a.children)
     b_count = Counter(c.text for c in b.children)

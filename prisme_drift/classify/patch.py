@@ -7,10 +7,8 @@ ordered section, disappear from the diff.
 
 from __future__ import annotations
 
-import re
-
 from prisme_drift.classify.dialects import new_node, render
-from prisme_drift.classify.node import Node
+from prisme_drift.classify.node import Node, in_ordered_section
 from prisme_drift.classify.tree import parse_many, sections_independent
 from prisme_drift.models import Category, Hunk, Snapshot
 from prisme_drift.normalize.sections import differing, header, join, merged_stanzas
@@ -80,10 +78,6 @@ def _merge(target: Node, new: Node) -> None:
         _merge(existing, child)
 
 
-def _ordered(node: Node, path: tuple[str, ...], profile: Profile) -> bool:
-    return bool(path) and any(re.search(p, node.match_text) for p in profile.ordered_sections)
-
-
 def _take_sequence(target: Node, source: Node | None) -> None:
     """An ordered section takes observed's sequence; entries it shares keep their own content."""
     if source is None:
@@ -102,7 +96,7 @@ def _apply(tree: Node, seen: Node, hunks: list[Hunk], profile: Profile) -> None:
         target = _find(tree, hunk.path, profile, create=True)
         if target is None:
             continue
-        if _ordered(target, hunk.path, profile):
+        if hunk.path and in_ordered_section(target, profile):
             _take_sequence(target, _find(seen, hunk.path, profile, create=False))
             continue
         for gone in _subtrees(hunk.removed, profile):

@@ -7,10 +7,9 @@ policy is deleted before the address or VIP it uses.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from prisme_drift.classify.node import Node
+from prisme_drift.classify.node import Node, in_ordered_section
 from prisme_drift.classify.sequence import moves, pairs
 from prisme_drift.profiles import Profile
 
@@ -39,9 +38,6 @@ class _Writer:
         self.profile = profile
         self.unit = " " * max(profile.render_indent, 1)
 
-    def _ordered(self, node: Node) -> bool:
-        return any(re.search(p, node.text) for p in self.profile.ordered_sections)
-
     def _leaves(self, want: Node, have: Node, pad: str) -> Iterator[str]:
         want_leaves = [c.text for c in want.children if not _is_block(c)]
         have_leaves = [c.text for c in have.children if not _is_block(c)]
@@ -66,7 +62,7 @@ class _Writer:
                 out.extend(_wrap(w, self.forward(w, h, depth + 1), pad))
             elif h is not None and not h.text.startswith("edit "):
                 out.extend(_wrap(h, self.forward(_empty(h), h, depth + 1), pad))
-        if self._ordered(want):
+        if in_ordered_section(want, self.profile):
             out.extend(self._moves(blocks_w, blocks_h, pad))
         return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from prisme_drift.classify.node import Node
+from prisme_drift.classify.node import Node, in_ordered_section
 from prisme_drift.classify.sequence import moves, pairs
 from prisme_drift.normalize.lists import split_words
 from prisme_drift.profiles import Profile
@@ -19,10 +19,6 @@ _NEGATE = {"set": "delete", "deactivate": "activate", "protect": "unprotect"}
 _SIMPLE_VALUE = re.compile(r'^[\w.:/@+-]+$|^".*"$')
 # RouterOS attributes that place an entry rather than describe it
 _PLACEMENT = ("place-before",)
-
-
-def _ordered(node: Node, profile: Profile) -> bool:
-    return any(re.search(p, node.match_text) for p in profile.ordered_sections)
 
 
 # -- JunOS ----------------------------------------------------------------------------------
@@ -50,7 +46,7 @@ class _SetWriter:
                 self.deletes.append(f"delete {h.key}")
             elif h is not None:
                 self.deletes.append(_negate(h.text))
-        if want.synthetic and _ordered(want, self.profile):
+        if want.synthetic and in_ordered_section(want, self.profile):
             self._insert(want, have)
 
     def _insert(self, want: Node, have: Node) -> None:
@@ -165,7 +161,7 @@ def _section(want: Node, have: Node, profile: Profile) -> list[str]:
     renamed = _same_names(want_lines, have_lines, path)
     out = _removals(want_lines, have_lines, path, renamed)
     out += _restorations(want, have_lines, renamed, profile)
-    if _ordered(want, profile):
+    if in_ordered_section(want, profile):
         out += _reorder(want_lines, have_lines, path)
     return out
 
@@ -196,7 +192,7 @@ def _same_names(want: list[str], have: list[str], path: str) -> dict[str, str]:
 def _placement(
     following: list[str], have: list[str], path: str, want: Node, profile: Profile
 ) -> str:
-    if not _ordered(want, profile):
+    if not in_ordered_section(want, profile):
         return ""
     anchor = next((t for t in following if t in have and _verb(t, path) == "add"), None)
     return f" place-before={_find(anchor, path)}" if anchor else ""

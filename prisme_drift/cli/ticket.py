@@ -13,7 +13,7 @@ import click
 from pydantic import ValidationError
 from rich.table import Table
 
-from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
 from prisme_drift.authorize.policy import policy_problems
 from prisme_drift.authorize.registry import (
     AuditLog,
@@ -30,7 +30,7 @@ from prisme_drift.authorize.verdicts import authorizes
 from prisme_drift.cli.app import EXIT_OK, EXIT_OPERATIONAL, Context, cli, out, pass_ctx
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
-from prisme_drift.models import Category
+from prisme_drift.models import Category, DeviceRef
 from prisme_drift.statedir import ensure_state
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.timefmt import local_time, parse_time

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from prisme_drift.errors import ProfileError
 from prisme_drift.normalize.lists import canonical_range, sorted_items
 from prisme_drift.normalize.sections import merge_duplicate_sections
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
+from prisme_drift.profiles.regex import compiled
 from prisme_drift.profiles.schema import GroupedRegex
 
 Canonicalizer = Callable[[list[str], Profile], list[str]]
 _SEQUENCE = re.compile(r"^(\s+)\d+\s+(?=\S)")
-
-
-@lru_cache(maxsize=512)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def strip_trailing_whitespace(lines: list[str], profile: Profile) -> list[str]:
@@ -65,7 +60,7 @@ def collapse_spaces(lines: list[str], profile: Profile) -> list[str]:
 
 def _rewrite(line: str, rules: tuple[GroupedRegex, ...], fix: Callable[[str, str], str]) -> str:
     for rule in rules:
-        match = _rx(rule.pattern).search(line)
+        match = compiled(rule.pattern).search(line)
         if match is None or match.group("group") is None:
             continue
         start, end = match.span("group")
@@ -100,7 +95,7 @@ def sort_lists(lines: list[str], profile: Profile) -> list[str]:
 
 def _merge_into_previous(out: list[str], line: str, profile: Profile) -> bool:
     for pattern in profile.list_merges:
-        match = _rx(pattern).fullmatch(line)
+        match = compiled(pattern).fullmatch(line)
         if match and out and out[-1].startswith(match["head"] + " "):
             out[-1] = f"{out[-1]},{match['items']}"
             return True
@@ -129,7 +124,7 @@ def _unnumbered(line: str) -> str:
 
 
 def _in_sequenced(line: str, profile: Profile) -> bool:
-    return any(_rx(p).search(line) for p in profile.sequenced_sections)
+    return any(compiled(p).search(line) for p in profile.sequenced_sections)
 
 
 def strip_sequence_numbers(lines: list[str], profile: Profile) -> list[str]:

@@ -7,15 +7,10 @@ patterns stay narrow (anchored, specific), and whole blocks only when the device
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
-
-
-@lru_cache(maxsize=256)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+from prisme_drift.profiles.regex import compiled
 
 
 def _drop_blocks(lines: list[str], profile: Profile) -> list[str]:
@@ -26,17 +21,17 @@ def _drop_blocks(lines: list[str], profile: Profile) -> list[str]:
             if end.search(line):
                 end = None
             continue
-        block = next((b for b in profile.noise_blocks if _rx(b.begin).search(line)), None)
+        block = next((b for b in profile.noise_blocks if compiled(b.begin).search(line)), None)
         if block is None:
             kept.append(line)
-        elif not _rx(block.end).search(line):
-            end = _rx(block.end)
+        elif not compiled(block.end).search(line):
+            end = compiled(block.end)
     return kept
 
 
 def _substitute(line: str, profile: Profile) -> str:
     for rule in profile.substitutions:
-        line = _rx(rule.pattern).sub(rule.replacement, line)
+        line = compiled(rule.pattern).sub(rule.replacement, line)
     return line
 
 
@@ -50,7 +45,7 @@ def drop_noise(text: str, profile: Profile) -> str:
     if profile.noise:
         noise = any_of(profile.noise)
         if noise is None:
-            pattern = _rx("|".join(f"(?:{p})" for p in profile.noise))
+            pattern = compiled("|".join(f"(?:{p})" for p in profile.noise))
             lines = [line for line in lines if not pattern.search(line)]
         else:
             dropped = set(noise.keep(lines))

@@ -13,13 +13,13 @@ import re
 import secrets as _secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from prisme_drift.errors import NormalizeError
 from prisme_drift.normalize.framing import logical_lines
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
+from prisme_drift.profiles.regex import compiled
 from prisme_drift.profiles.schema import SecretBlock, SecretRule
 
 RESALTED_MARKER = "<secret:resalted>"
@@ -60,11 +60,6 @@ class FingerprintKey:
         return cls(data)
 
 
-@lru_cache(maxsize=1024)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def _marker_for(rule: SecretRule | SecretBlock, value: str, key: FingerprintKey) -> str:
     return RESALTED_MARKER if rule.resalted else key.mark(value)
 
@@ -72,7 +67,7 @@ def _marker_for(rule: SecretRule | SecretBlock, value: str, key: FingerprintKey)
 def _redact_with(rule: SecretRule, line: str, key: FingerprintKey) -> str:
     """Every match of one rule, replaced right to left so earlier spans stay valid."""
     spans: list[tuple[int, int, str]] = []
-    for match in _rx(rule.pattern).finditer(line):
+    for match in compiled(rule.pattern).finditer(line):
         value = match.group("secret")
         if value is None or not value.strip('"') or value.strip('"').startswith("<secret:"):
             continue
@@ -85,7 +80,7 @@ def _redact_with(rule: SecretRule, line: str, key: FingerprintKey) -> str:
 
 def _redact_line(line: str, ancestors: list[str], profile: Profile, key: FingerprintKey) -> str:
     for rule in profile.secrets:
-        if rule.within is not None and not any(_rx(rule.within).search(a) for a in ancestors):
+        if rule.within is not None and not any(compiled(rule.within).search(a) for a in ancestors):
             continue
         line = _redact_with(rule, line, key)
     return line
@@ -111,8 +106,8 @@ class _Ancestry:
 def _block_start(line: str, profile: Profile) -> SecretBlock | None:
     """The secret block ``line`` opens, unless it also closes it on the same line."""
     for rule in profile.secret_blocks:
-        match = _rx(rule.begin).search(line)
-        if match and not _rx(rule.end).search(line[match.end() :]):
+        match = compiled(rule.begin).search(line)
+        if match and not compiled(rule.end).search(line[match.end() :]):
             return rule
     return None
 
@@ -132,7 +127,7 @@ def _walk(lines: list[str], profile: Profile, key: FingerprintKey) -> Iterator[s
     body: list[str] = []
     for number, line in enumerate(lines):
         if block is not None:
-            if _rx(block.end).search(line):
+            if compiled(block.end).search(line):
                 yield _block_marker(block, body, line, key)
                 yield _redact_line(line, [], profile, key)
                 block, body = None, []

@@ -25,7 +25,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from prisme_drift.config import Settings
-from prisme_drift.drift import item_view
+from prisme_drift.drift.items import item_view
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import DeviceStatus
 from prisme_drift.normalize import FingerprintKey, redact

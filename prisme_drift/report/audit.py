@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from prisme_drift.devicestate import DeviceState
 from prisme_drift.errors import ConfigError
 from prisme_drift.report import analysis
 from prisme_drift.report.rules import (
@@ -26,7 +27,6 @@ from prisme_drift.report.rules import (
     matches,
 )
 from prisme_drift.report.topology import Diagram, Link, Node, layout
-from prisme_drift.state.model import DeviceState
 
 COVERAGE_WINDOW = timedelta(hours=24)
 STATE_LISTS = (

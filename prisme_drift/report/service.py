@@ -90,8 +90,9 @@ def _configs(settings: Settings, names: list[str]) -> dict[str, str]:
 
 
 def _mandates(settings: Settings, devices: list[dict[str, Any]]) -> dict[str, tuple[Mandate, ...]]:
-    from prisme_drift.authorize.model import DeviceRef, TicketStatus
+    from prisme_drift.authorize.model import TicketStatus
     from prisme_drift.authorize.service import all_tickets
+    from prisme_drift.models import DeviceRef
 
     restricted = [d for d in devices if d["restricted"]]
     if not restricted:

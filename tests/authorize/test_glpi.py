@@ -20,10 +20,10 @@ import pytest
 from pydantic import ValidationError
 
 from prisme_drift.authorize.glpi import GlpiSettings, GlpiSource, parse_expiry, plain_text
-from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
 from prisme_drift.authorize.policy import vet
 from prisme_drift.authorize.sources import Loaded, Refusal
-from prisme_drift.models import Category
+from prisme_drift.models import Category, DeviceRef
 
 PAYLOADS = Path(__file__).parent / "glpi_payloads"
 REUNION = timezone(timedelta(hours=4))

@@ -17,7 +17,8 @@ from prisme_drift.classify import diff_snapshots
 from prisme_drift.classify.remediation import remediation_lines
 from prisme_drift.drift.items import open_items
 from prisme_drift.drift.reconcile import DeviceResult, DriftReconciler
-from prisme_drift.notify.events import EventKind, Removal, record_event
+from prisme_drift.notify.events import EventKind, record_event
+from prisme_drift.notify.poll_events import Removal
 from prisme_drift.poll.baselines import approve
 from prisme_drift.poll.judge import Judged
 from prisme_drift.profiles import get_profile

@@ -21,7 +21,7 @@ from prisme_drift.errors import PrismeDriftError
 from prisme_drift.inventory import build_nornir, device_refs, load_credentials
 from prisme_drift.models import DeviceOutcome, DeviceStatus, Fetch, PollReport
 from prisme_drift.normalize import FingerprintKey
-from prisme_drift.notify.events import DeviceTransition, record_poll_events
+from prisme_drift.notify.poll_events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.poll.baselines import record_baselines
 from prisme_drift.poll.items import drift_for_device, remove_missing, report_refusals

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from prisme_drift.config import Settings
 from prisme_drift.errors import OperationalError
-from prisme_drift.report.audit import AuditInput, AuditView, DeviceInfo, Mandate, build_audit
+from prisme_drift.report.audit import build_audit
+from prisme_drift.report.audit_model import AuditInput, AuditView, DeviceInfo, Mandate
 from prisme_drift.report.charts import horizontal_bars
 from prisme_drift.report.i18n import gettext_for
 from prisme_drift.report.render import FORMATS, RenderOptions, options_from, write_document
@@ -111,7 +112,8 @@ def _mandates(settings: Settings, devices: list[dict[str, Any]]) -> dict[str, tu
 
 def _fingerprint(settings: Settings) -> Callable[[str], str] | None:
     """The site's secret marker function, without creating a key a report has no use for."""
-    from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
+    from prisme_drift.normalize.secrets import FingerprintKey
+    from prisme_drift.statefiles import KEY_FILE
 
     path = settings.state_path / KEY_FILE
     if not path.exists():

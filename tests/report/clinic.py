@@ -30,7 +30,7 @@ from prisme_drift.devicestate import (
     User,
     Vlan,
 )
-from prisme_drift.report.audit import AuditInput, DeviceInfo
+from prisme_drift.report.audit_model import AuditInput, DeviceInfo
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 SERIALS = {

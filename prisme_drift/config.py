@@ -24,13 +24,11 @@ from pydantic import (
 from prisme_drift.authorize.glpi import GlpiSettings
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
+from prisme_drift.timefmt import DEFAULT_TIMEZONE
 from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
 DEFAULT_NAME = "prisme-drift.toml"
-#: One default for ``[site] timezone``, whether ``init`` writes it or the key is left out: the
-#: product's users (PRISME and its clinics) are in La Réunion. docs/configuration.md says so.
-DEFAULT_TIMEZONE = "Indian/Reunion"
 
 
 class _Section(BaseModel):

@@ -21,9 +21,9 @@ from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
 from prisme_drift.profiles.regex import compiled
 from prisme_drift.profiles.schema import SecretBlock, SecretRule
+from prisme_drift.statefiles import KEY_FILE
 
 RESALTED_MARKER = "<secret:resalted>"
-KEY_FILE = "fingerprint.key"
 
 
 @dataclass(frozen=True)

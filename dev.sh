@@ -3,7 +3,7 @@
 #   ./dev.sh demo    create .venv, install prisme-drift with its lab, run 'prisme-drift demo' on it
 #   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
 #                    run the whole test suite (pytest's "no tests collected" counts as a failure)
-#   ./dev.sh lint    ruff and mypy --strict
+#   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
 #   ./dev.sh docs    build the documentation site (mkdocs-material) into site/, --strict
 # Extra arguments go to the command (./dev.sh test -k vlan, ./dev.sh demo --lang en).
 set -euo pipefail
@@ -79,6 +79,7 @@ case "$cmd" in
         setup
         "$VENV/bin/ruff" check .
         "$VENV/bin/mypy"
+        "$VENV/bin/lint-imports" --no-cache
         ;;
     *)
         sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'

@@ -31,7 +31,7 @@ LAB_DATA = ROOT / "prisme_drift" / "lab" / "data"
 
 
 def _switch_state(name: str, index: int, uplink: str, role_vlans: list[int]) -> Any:
-    from prisme_drift.state.model import DeviceState, Facts, Interface, Neighbor, Snmp, Vlan
+    from prisme_drift.devicestate import DeviceState, Facts, Interface, Neighbor, Snmp, Vlan
 
     # contiguous blocks, as clinics patch them: 1-30 staff, 31-40 imaging, 41-46 third VLAN
     ports = [
@@ -77,12 +77,7 @@ def generate(folder: Path, count: int) -> None:
     from prisme_drift.baseline.store import OBSERVED, BaselineRepo
     from prisme_drift.config import load_settings
     from prisme_drift.demo import write_hosts
-    from prisme_drift.models import Snapshot
-    from prisme_drift.normalize import normalize
-    from prisme_drift.normalize.secrets import FingerprintKey
-    from prisme_drift.profiles import get_profile
-    from prisme_drift.site import init_site
-    from prisme_drift.state.model import (
+    from prisme_drift.devicestate import (
         DeviceState,
         Facts,
         Interface,
@@ -91,6 +86,11 @@ def generate(folder: Path, count: int) -> None:
         PortForward,
         Ssid,
     )
+    from prisme_drift.models import Snapshot
+    from prisme_drift.normalize import normalize
+    from prisme_drift.normalize.secrets import FingerprintKey
+    from prisme_drift.profiles import get_profile
+    from prisme_drift.site import init_site
     from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
     from prisme_drift.store.models import Device
 

@@ -25,13 +25,11 @@ from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
 from prisme_drift.settings_glpi import GlpiSettings
+from prisme_drift.timefmt import DEFAULT_TIMEZONE
 from prisme_drift.validators import TimezoneName
 
 ENV_VAR = "PRISME_DRIFT_CONFIG"
 DEFAULT_NAME = "prisme-drift.toml"
-#: One default for ``[site] timezone``, whether ``init`` writes it or the key is left out: the
-#: product's users (PRISME and its clinics) are in La Réunion. docs/configuration.md says so.
-DEFAULT_TIMEZONE = "Indian/Reunion"
 #: Polls run this often when neither ``poll_every`` nor ``poll_cron`` is set.
 DEFAULT_POLL_EVERY = "15m"
 

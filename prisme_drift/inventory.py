@@ -20,9 +20,10 @@ from nornir.core.inventory import Host
 from prisme_drift.config import Settings
 from prisme_drift.errors import InventoryError, ProfileError
 from prisme_drift.inventory_schema import check_defaults, check_entries
+from prisme_drift.models import DeviceRef
 from prisme_drift.profiles import SITE_PROFILES, get_profile, known_platforms, use_site_profiles
 from prisme_drift.scrub import remember
-from prisme_drift.secretpaths import unset_credentials_directory
+from prisme_drift.secretpaths import read_secret, unset_credentials_directory
 from prisme_drift.yamlio import load_yaml
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def _credentials_from_dir(path: Path) -> dict[str, dict[str, Any]]:
     for item in sorted(path.iterdir()):
         if not item.is_file():
             continue
-        secret = item.read_text(encoding="utf-8").rstrip("\r\n")
+        secret = read_secret(item)
         if item.name == "default":
             out["defaults"] = {"password": secret}
         elif item.name.startswith("group-"):
@@ -260,16 +261,14 @@ def build_nornir(settings: Settings) -> Nornir:
     return nr
 
 
-def device_refs(nr: Nornir) -> dict[str, Any]:
+def device_refs(nr: Nornir) -> dict[str, DeviceRef]:
     """What verdicts need of each host: name, groups, manufacturer perimeter.
 
     A host (or one of its groups) marks a manufacturer perimeter with
     ``data: {restricted: {manufacturer: "Dentsply Sirona"}}``: changes there need a ticket
     carrying a written mandate.
     """
-    from prisme_drift.authorize.model import DeviceRef
-
-    refs: dict[str, Any] = {}
+    refs: dict[str, DeviceRef] = {}
     for name, host in nr.inventory.hosts.items():
         restricted = host.get("restricted")
         manufacturer = None

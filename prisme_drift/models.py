@@ -39,6 +39,18 @@ class DeviceStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class DeviceRef:
+    """What verdicts need to know of a device: its name, groups and manufacturer perimeter.
+
+    Built from the inventory (``inventory.device_refs``), read by the ticket verdicts.
+    """
+
+    name: str
+    groups: tuple[str, ...] = ()
+    restricted: str | None = None  # the manufacturer holding maintenance rights
+
+
+@dataclass(frozen=True)
 class Fetch:
     """What collection brought back from one device (raw, not yet redacted)."""
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from prisme_drift.classify import diff_configs
 from prisme_drift.classify.remediation import remediation_lines
-from prisme_drift.errors import ConfigError
+from prisme_drift.errors import ConfigError, ProfileError
 from prisme_drift.normalize import FingerprintKey, normalize
 from prisme_drift.profiles import get_profile
 
@@ -25,8 +25,6 @@ def _read(path: Path) -> str:
 
 
 def _profile(platform: str) -> Any:
-    from prisme_drift.errors import ProfileError
-
     try:
         return get_profile(platform)
     except ProfileError as exc:

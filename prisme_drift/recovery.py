@@ -54,8 +54,9 @@ from prisme_drift.errors import (
 from prisme_drift.sitelock import site_lock
 from prisme_drift.statedir import ensure_state
 from prisme_drift.store.check import sqlite_file, sqlite_quick_check
-from prisme_drift.store.engine import ensure_schema, mask_url, session_factory, shared_engine
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 from prisme_drift.store.models import Poll
+from prisme_drift.store.urls import mask_url
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Paths of secret files through systemd's ``$CREDENTIALS_DIRECTORY``.
+"""Secret files: their paths through systemd's ``$CREDENTIALS_DIRECTORY``, and how they read.
 
 Under the ``prisme-drift@`` unit, ``LoadCredential=`` copies each secret into a private folder
 and sets ``$CREDENTIALS_DIRECTORY``; settings can then say ``"$CREDENTIALS_DIRECTORY/smtp"``.
@@ -35,3 +35,11 @@ def unset_credentials_directory(path: Path, key: str) -> str | None:
         "(the prisme-drift@ unit, docs/deployment.md) and is not set here; give the file's "
         f"real path in {key} instead, or run the command under the unit"
     )
+
+
+def read_secret(path: Path) -> str:
+    """The secret held alone in ``path``: its text without the trailing line end(s) an editor or
+    ``echo`` adds; every other character, spaces included, is part of the secret. The one rule
+    for every secret file (device passwords, SMTP password, webhook and GLPI tokens); OSError
+    as ``read_text`` raises it, for the caller to name its setting."""
+    return path.read_text(encoding="utf-8").rstrip("\r\n")

@@ -22,7 +22,8 @@ from pydantic.fields import FieldInfo
 from tomlkit.container import Container
 from tomlkit.items import Comment, Table, Trivia
 
-from prisme_drift.config import DEFAULT_POLL_EVERY, DEFAULT_TIMEZONE, Settings
+from prisme_drift.config import DEFAULT_POLL_EVERY, Settings
+from prisme_drift.timefmt import DEFAULT_TIMEZONE
 
 #: A key's comment starts at this column, as people aligned them by hand.
 COMMENT_COLUMN = 33

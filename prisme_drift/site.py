@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
@@ -14,21 +13,16 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from prisme_drift.authorize.registry import AuditLog
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
-from prisme_drift.collect.hostkeys import KNOWN_HOSTS
-from prisme_drift.config import DEFAULT_NAME, DEFAULT_TIMEZONE, Settings, load_settings
+from prisme_drift.config import DEFAULT_NAME, Settings, load_settings
 from prisme_drift.errors import ConfigError, RefusedError
-from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
 from prisme_drift.settings_file import render_default
-from prisme_drift.sitelock import running_daemon_pid, site_lock
-from prisme_drift.statedir import make_private_dir, missing_state
+from prisme_drift.sitelock import running_daemon_pid
+from prisme_drift.statedir import make_private_dir
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory, shared_engine
 from prisme_drift.store.jobstate import Snapshot, read_site_snapshot
 from prisme_drift.store.models import Device, DriftItem, Poll
-from prisme_drift.timefmt import iso
-
-log = logging.getLogger(__name__)
+from prisme_drift.timefmt import DEFAULT_TIMEZONE, iso
 
 HOSTS_EXAMPLE = """\
 # Nornir SimpleInventory. An existing Nornir inventory works as is.
@@ -181,47 +175,6 @@ def _move_into(staging: Path, directory: Path, names: list[str]) -> None:
         return
     for name in names:
         os.rename(staging / name, directory / name)
-
-
-# -- state folder re-creation -----------------------------------------------------------------
-
-RECREATE_WARNINGS = (
-    "SSH host keys are learned again on first use: compare the fingerprints the next run "
-    "logs ('host key learned on first use') with the devices' own before trusting them",
-    "a new secret-fingerprint key makes every redacted secret look changed once: check those "
-    "drift items, then accept them ('prisme-drift drift accept ID --by ... --reason ...'); "
-    "restoring the old state/fingerprint.key from a backup avoids this",
-)
-
-
-def recreate_state(settings: Settings, by: str, reason: str) -> list[Path]:
-    """``init --recreate-state``: a new state folder for a site whose state was lost, on
-    purpose and audit-logged; returns what was created. Refused when nothing is missing."""
-    if not by.strip() or not reason.strip():
-        raise RefusedError("re-creating the state needs --by NAME and --reason TEXT (audit trail)")
-    state = settings.state_path
-    if missing_state(settings) is None and (state / KEY_FILE).is_file():
-        raise RefusedError(f"the state folder {state} is complete; nothing to re-create")
-    existed = {p for p in (state, state / KEY_FILE, state / KNOWN_HOSTS) if p.exists()}
-    make_private_dir(state)
-    with site_lock(state, "init --recreate-state"):
-        FingerprintKey.load_or_create(state)
-        engine = shared_engine(settings.database_url)
-        try:
-            ensure_schema(engine)
-            with session_factory(engine).begin() as session:
-                audit = AuditLog(session, settings.site.name, state)
-                audit.append(
-                    by,
-                    "state.recreate",
-                    str(state),
-                    {"reason": reason, "warnings": list(RECREATE_WARNINGS)},
-                )
-            audit.committed()
-        finally:
-            engine.dispose()
-    log.warning("[%s] state folder %s re-created by %s: %s", settings.site.name, state, by, reason)
-    return [p for p in (state, state / KEY_FILE) if p not in existed]
 
 
 def daemon_status(recorded: Snapshot, state_dir: Path) -> dict[str, Any]:

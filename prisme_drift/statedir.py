@@ -17,7 +17,7 @@ from pathlib import Path
 from prisme_drift.baseline import OBSERVED
 from prisme_drift.config import Settings
 from prisme_drift.errors import StateMissingError
-from prisme_drift.normalize.secrets import KEY_FILE
+from prisme_drift.statefiles import KEY_FILE
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,20 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["as_utc", "iso", "local_time", "parse_iso", "parse_time", "utcnow", "zone"]
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "as_utc",
+    "iso",
+    "local_time",
+    "parse_iso",
+    "parse_time",
+    "utcnow",
+    "zone",
+]
+
+#: One default for ``[site] timezone``, whether ``init`` writes it or the key is left out: the
+#: product's users (PRISME and its clinics) are in La Réunion. docs/configuration.md says so.
+DEFAULT_TIMEZONE = "Indian/Reunion"
 
 # RFC 9557 suffix: 2026-12-01T10:00[Europe/Paris] names the zone the time is given in.
 _ZONE_SUFFIX = re.compile(r"^(?P<time>[^\[\]]+)\[(?P<zone>[A-Za-z0-9_+\-/]+)\]$")

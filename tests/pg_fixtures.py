@@ -33,7 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from prisme_drift.store.engine import ensure_schema, make_engine, mask_url, session_factory
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.urls import mask_url
 
 PG_URL_ENV = "PRISME_TEST_PG_URL"
 HOW_TO_START = (

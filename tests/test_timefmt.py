@@ -15,9 +15,9 @@ import yaml
 from prisme_drift.authorize import DeviceRef, judge
 from prisme_drift.authorize.model import Approval, Ticket, TicketStatus
 from prisme_drift.cli.site import init
-from prisme_drift.config import DEFAULT_TIMEZONE, SiteSettings
+from prisme_drift.config import SiteSettings
 from prisme_drift.models import Category
-from prisme_drift.timefmt import iso, local_time, parse_time
+from prisme_drift.timefmt import DEFAULT_TIMEZONE, iso, local_time, parse_time
 
 ROOT = Path(__file__).resolve().parents[1]
 MOMENT = datetime(2026, 12, 1, 5, 14, 3, 987654, tzinfo=UTC)

@@ -2,13 +2,13 @@
 
 from prisme_drift.authorize.model import (
     Approval,
-    DeviceRef,
     Ticket,
     TicketKind,
     TicketStatus,
     Verdict,
 )
 from prisme_drift.authorize.verdicts import judge, upcoming_windows
+from prisme_drift.models import DeviceRef
 
 __all__ = [
     "Approval",

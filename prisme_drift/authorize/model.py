@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from prisme_drift.models import Category
+from prisme_drift.models import Category, DeviceRef
 from prisme_drift.timefmt import local_time
 
 
@@ -125,14 +125,6 @@ class Ticket(_Frozen):
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return self.model_dump(mode="json")
-
-
-class DeviceRef(_Frozen):
-    """What verdicts need to know of a device: its name, groups and manufacturer perimeter."""
-
-    name: str
-    groups: tuple[str, ...] = ()
-    restricted: str | None = None  # the manufacturer holding maintenance rights
 
 
 class Verdict(_Frozen):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from prisme_drift.authorize.model import DeviceRef, Ticket
+from prisme_drift.authorize.model import Ticket
 from prisme_drift.authorize.sources import Loaded, Refusal
 from prisme_drift.authorize.verdicts import authorizes
+from prisme_drift.models import DeviceRef
 
 
 def scope_devices(ticket: Ticket, refs: dict[str, DeviceRef]) -> list[DeviceRef]:

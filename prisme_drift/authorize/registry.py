@@ -20,10 +20,11 @@ from prisme_drift.authorize.audit import (
     verify_chain,
     write_head,
 )
-from prisme_drift.authorize.model import Approval, DeviceRef, Ticket, TicketStatus
+from prisme_drift.authorize.model import Approval, Ticket, TicketStatus
 from prisme_drift.authorize.policy import policy_problems
 from prisme_drift.authorize.sources import Loaded, parse_ticket
 from prisme_drift.errors import ConfigError, RefusedError
+from prisme_drift.models import DeviceRef
 from prisme_drift.store.models import AuditEntry, TicketRow
 from prisme_drift.timefmt import utcnow
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from prisme_drift.authorize.glpi import GlpiSource
-from prisme_drift.authorize.model import DeviceRef, Ticket
+from prisme_drift.authorize.model import Ticket
 from prisme_drift.authorize.policy import vet
+from prisme_drift.authorize.registry import TicketRegistry
 from prisme_drift.authorize.sources import Loaded, TicketSource, YamlFolderSource, merge
 from prisme_drift.config import Settings
+from prisme_drift.models import DeviceRef
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
 
 def glpi_source(settings: Settings) -> GlpiSource | None:
@@ -45,9 +48,6 @@ def load_tickets(
 
 def all_tickets(settings: Settings) -> list[Ticket]:
     """Tickets from every source, the database included (for schedulers that need windows)."""
-    from prisme_drift.authorize.registry import TicketRegistry
-    from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
-
     engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)

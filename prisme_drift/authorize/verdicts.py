@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from prisme_drift.authorize.model import DeviceRef, Ticket, TicketStatus, Verdict
-from prisme_drift.models import Category
+from prisme_drift.authorize.model import Ticket, TicketStatus, Verdict
+from prisme_drift.models import Category, DeviceRef
 
 
 def window_meets(ticket: Ticket, after: datetime | None, seen: datetime) -> bool:

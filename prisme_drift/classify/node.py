@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from prisme_drift.profiles import Profile
+from prisme_drift.profiles.regex import compiled
+
 
 @dataclass
 class Node:
@@ -44,3 +47,10 @@ class Node:
         """Every real line of the subtree, in order (for flat, set-style dialects)."""
         own = [] if self.synthetic else [self]
         return own + [leaf for child in self.children for leaf in child.leaves()]
+
+
+def in_ordered_section(node: Node, profile: Profile) -> bool:
+    """Whether ``node`` opens a section whose entries' order is meaningful (ACL entries, firewall
+    policies): the profile's ``ordered_sections`` patterns, matched against its ``match_text``."""
+    text = node.match_text
+    return bool(text) and any(compiled(p).search(text) for p in profile.ordered_sections)

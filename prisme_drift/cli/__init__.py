@@ -6,6 +6,7 @@ area adds a module here, imports it below, and a line to docs/cli.md.
 """
 
 from prisme_drift.cli import (  # noqa: F401
+    audit,
     daemon,
     drift,
     hostkey,

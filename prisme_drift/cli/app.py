@@ -23,14 +23,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from prisme_drift import __version__
-from prisme_drift.config import Settings, find_config, load_settings
 from prisme_drift.errors import (
     ConfigError,
     CorruptStoreError,
@@ -44,6 +43,9 @@ from prisme_drift.errors import (
     operational_error,
 )
 from prisme_drift.scrub import guard_handlers, scrub
+
+if TYPE_CHECKING:  # the settings schema loads when a command reads them, not for --help
+    from prisme_drift.config import Settings
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DRIFT, EXIT_DEVICE = 0, 1, 2, 3, 4
 EXIT_REFUSED, EXIT_BUSY, EXIT_OPERATIONAL = 5, 6, 7
@@ -83,6 +85,9 @@ class Context:
         self.config = config
 
     def settings(self) -> Settings:
+        """The site's settings, loaded from ``-c``, the environment or the current folder."""
+        from prisme_drift.config import find_config, load_settings
+
         Context.loaded = load_settings(find_config(self.config))
         return Context.loaded
 

@@ -10,7 +10,6 @@ from rich.table import Table
 from rich.text import Text
 
 from prisme_drift.cli.app import EXIT_DEVICE, EXIT_OK, Context, cli, out, pass_ctx, styled
-from prisme_drift.config import find_config
 from prisme_drift.timefmt import local_time
 
 
@@ -23,6 +22,7 @@ def daemon(ctx: Context) -> None:
     settings and inventory; SIGTERM stops cleanly. Exit 2 on a configuration error, 6 if
     another daemon runs for the site.
     """
+    from prisme_drift.config import find_config
     from prisme_drift.daemon.journal import setup_logging
     from prisme_drift.daemon.supervisor import run_daemon
 

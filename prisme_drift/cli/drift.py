@@ -26,7 +26,7 @@ def drift() -> None:
 @pass_ctx
 def drift_list(ctx: Context, as_json: bool, include_closed: bool, device: str | None) -> None:
     """Open drift items (all items with --all)."""
-    from prisme_drift.drift import list_items
+    from prisme_drift.drift.items import list_items
 
     settings = ctx.settings()
     items = list_items(settings, include_closed=include_closed, device=device)
@@ -43,7 +43,7 @@ def drift_list(ctx: Context, as_json: bool, include_closed: bool, device: str | 
 @pass_ctx
 def drift_show(ctx: Context, item_id: int, as_json: bool) -> None:
     """One drift item in full, with its remediation hint."""
-    from prisme_drift.drift import get_item
+    from prisme_drift.drift.items import get_item
 
     settings = ctx.settings()
     item = get_item(settings, item_id)
@@ -74,7 +74,7 @@ def drift_show(ctx: Context, item_id: int, as_json: bool) -> None:
 @pass_ctx
 def drift_accept(ctx: Context, item_id: int, by: str, reason: str) -> None:
     """Accept a change after the fact: the approved baseline moves forward by it."""
-    from prisme_drift.drift import accept_item
+    from prisme_drift.drift.accept import accept_item
 
     item = accept_item(ctx.settings(), item_id, by, reason)
     out.print(f"drift item {item.id} on {item.device} accepted by {by}; approved baseline moved")

@@ -11,7 +11,8 @@ import click
 from prisme_drift.authorize.registry import default_actor
 from prisme_drift.cli.app import Context, out, pass_ctx
 from prisme_drift.cli.report import report
-from prisme_drift.cli.ticket import _registry, ticket
+from prisme_drift.cli.ticket import ticket
+from prisme_drift.cli.ticket_edits import open_registry
 from prisme_drift.errors import ConfigError
 
 
@@ -66,7 +67,7 @@ def ticket_note(
     folder = interventions_folder(settings)
     stored = []
     try:
-        with _registry(settings) as (registry, audit):
+        with open_registry(settings) as (registry, audit):
             found = find_ticket(settings, registry.session, ticket_id)
             stored = store_attachments(
                 folder, report_stem(settings.site.name, found.id), attachments

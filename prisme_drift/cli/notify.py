@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -16,8 +17,10 @@ from prisme_drift.cli.app import (
     out,
     pass_ctx,
 )
-from prisme_drift.config import Settings
 from prisme_drift.timefmt import local_time
+
+if TYPE_CHECKING:
+    from prisme_drift.config import Settings
 
 
 def _no_channel(settings: Settings) -> click.exceptions.Exit:

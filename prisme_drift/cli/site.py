@@ -11,11 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from prisme_drift.cli.app import EXIT_DRIFT, EXIT_OK, Context, cli, err, out, pass_ctx, styled
-from prisme_drift.config import DEFAULT_TIMEZONE, Settings
 from prisme_drift.models import DriftView, PollReport
-from prisme_drift.timefmt import local_time
+from prisme_drift.timefmt import DEFAULT_TIMEZONE, local_time
 
 if TYPE_CHECKING:
+    from prisme_drift.config import Settings
     from prisme_drift.notify.sender import DeliveryReport
 
 
@@ -66,7 +66,7 @@ def init(
 def _recreate_state(directory: Path, by: str | None, reason: str) -> None:
     from prisme_drift.authorize.registry import default_actor
     from prisme_drift.config import DEFAULT_NAME, load_settings
-    from prisme_drift.site import RECREATE_WARNINGS, recreate_state
+    from prisme_drift.recreate import RECREATE_WARNINGS, recreate_state
 
     settings = load_settings(directory / DEFAULT_NAME)
     created = recreate_state(settings, by or default_actor(), reason)

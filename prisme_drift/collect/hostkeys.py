@@ -18,8 +18,8 @@ from pathlib import Path
 import paramiko
 
 from prisme_drift.errors import CollectError
+from prisme_drift.statefiles import KNOWN_HOSTS
 
-KNOWN_HOSTS = "known_hosts"
 _LOCK = threading.Lock()
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from prisme_drift.errors import PrismeDriftError, RefusedError, SiteBusyError
 from prisme_drift.scrub import remember
-from prisme_drift.secretpaths import unset_credentials_directory
+from prisme_drift.secretpaths import read_secret, unset_credentials_directory
 
 
 class NotifyError(PrismeDriftError):
@@ -109,14 +109,13 @@ def read_secret_file(path: Path, what: str, key: str) -> str:
             f"cannot read the {what} file {path}", kind="config", fix=unset
         ) from None
     try:
-        text = path.read_text(encoding="utf-8")
+        value = read_secret(path)
     except OSError as exc:
         raise DeliveryError(
             f"cannot read the {what} file {path}: {exc.strerror or exc}",
             kind="config",
             fix=f"create it (mode 0600) or correct {key} in the settings",
         ) from None
-    value = text.rstrip("\r\n")
     if not value:
         raise DeliveryError(
             f"the {what} file {path} is empty", kind="config", fix=f"write the {what} in it"

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.notify import outbox
+from prisme_drift.notify.catchup import queue_catch_up
 from prisme_drift.notify.documents import sendable
-from prisme_drift.notify.events import queue_catch_up
 from prisme_drift.notify.notifier import DeliveryError, Notifier
 from prisme_drift.notify.registry import notifiers_for, wording_for
 from prisme_drift.scrub import scrub

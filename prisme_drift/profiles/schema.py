@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+from prisme_drift.devicestate import section_fields
 from prisme_drift.models import Category
-from prisme_drift.state.model import section_fields
 
 
 def _compiles(pattern: str) -> str:

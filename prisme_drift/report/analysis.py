@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prisme_drift.devicestate import DeviceState, Interface
 from prisme_drift.report.topology import short_port
-from prisme_drift.state.model import DeviceState, Interface
 
 States = Mapping[str, DeviceState]
 ANY = frozenset({"all", "any", "0.0.0.0/0", "0.0.0.0 0.0.0.0", "::/0"})

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prisme_drift.authorize.model import Ticket, TicketKind
+from prisme_drift.devicestate import ITEM_KEYS, STRING_SECTIONS, DeviceState, StateChange
 from prisme_drift.state.changes import state_changes
-from prisme_drift.state.model import ITEM_KEYS, STRING_SECTIONS, DeviceState, StateChange
 
 #: Changes on the ticket's devices this close to the window, but outside it, are shown apart.
 OUTSIDE_MARGIN = timedelta(hours=24)

@@ -21,11 +21,12 @@ from git.exc import GitCommandError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from prisme_drift.authorize.model import DeviceRef, Ticket
+from prisme_drift.authorize.model import Ticket
 from prisme_drift.authorize.registry import TicketError, TicketRegistry
 from prisme_drift.authorize.service import glpi_source, load_tickets
 from prisme_drift.baseline.store import BaselineRepo, device_paths, state_path
 from prisme_drift.config import Settings
+from prisme_drift.models import DeviceRef
 from prisme_drift.report.intervention import (
     GOOD,
     OUTSIDE_MARGIN,

@@ -14,13 +14,26 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from prisme_drift.authorize.model import TicketStatus
+from prisme_drift.authorize.service import all_tickets
+from prisme_drift.baseline.store import OBSERVED, BaselineRepo, device_paths
 from prisme_drift.config import Settings
 from prisme_drift.errors import OperationalError
-from prisme_drift.report.audit import AuditInput, AuditView, DeviceInfo, Mandate, build_audit
+from prisme_drift.inventory import build_nornir, device_refs
+from prisme_drift.models import DeviceRef
+from prisme_drift.normalize.secrets import FingerprintKey
+from prisme_drift.report.audit import build_audit
+from prisme_drift.report.audit_model import AuditInput, AuditView, DeviceInfo, Mandate
 from prisme_drift.report.charts import horizontal_bars
 from prisme_drift.report.i18n import gettext_for
 from prisme_drift.report.render import FORMATS, RenderOptions, options_from, write_document
 from prisme_drift.report.rules import SEVERITIES, load_rules
+from prisme_drift.state.store import load_site_state
+from prisme_drift.statefiles import KEY_FILE
+from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
+from prisme_drift.store.models import Device
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +57,6 @@ class Written:
 
 
 def _inventory(settings: Settings) -> list[dict[str, Any]]:
-    from prisme_drift.inventory import build_nornir, device_refs
-
     nr = build_nornir(settings)
     refs = device_refs(nr)
     return [
@@ -62,11 +73,6 @@ def _inventory(settings: Settings) -> list[dict[str, Any]]:
 
 
 def _poll_rows(settings: Settings) -> dict[str, tuple[datetime | None, str | None]]:
-    from sqlalchemy import select
-
-    from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
-    from prisme_drift.store.models import Device
-
     engine = shared_engine(settings.database_url)
     ensure_schema(engine)
     with session_factory(engine)() as session:
@@ -75,8 +81,6 @@ def _poll_rows(settings: Settings) -> dict[str, tuple[datetime | None, str | Non
 
 
 def _configs(settings: Settings, names: list[str]) -> dict[str, str]:
-    from prisme_drift.baseline.store import OBSERVED, BaselineRepo, device_paths
-
     site = settings.site.name
     found = {}
     with BaselineRepo(settings.baseline_path, site) as repo:
@@ -90,9 +94,6 @@ def _configs(settings: Settings, names: list[str]) -> dict[str, str]:
 
 
 def _mandates(settings: Settings, devices: list[dict[str, Any]]) -> dict[str, tuple[Mandate, ...]]:
-    from prisme_drift.authorize.model import DeviceRef, TicketStatus
-    from prisme_drift.authorize.service import all_tickets
-
     restricted = [d for d in devices if d["restricted"]]
     if not restricted:
         return {}
@@ -110,8 +111,6 @@ def _mandates(settings: Settings, devices: list[dict[str, Any]]) -> dict[str, tu
 
 def _fingerprint(settings: Settings) -> Callable[[str], str] | None:
     """The site's secret marker function, without creating a key a report has no use for."""
-    from prisme_drift.normalize.secrets import KEY_FILE, FingerprintKey
-
     path = settings.state_path / KEY_FILE
     if not path.exists():
         return None
@@ -120,8 +119,6 @@ def _fingerprint(settings: Settings) -> Callable[[str], str] | None:
 
 def audit_input(settings: Settings, now: datetime | None = None) -> AuditInput:
     """Everything the audit needs, from the site's inventory, database, baseline and tickets."""
-    from prisme_drift.state.store import load_site_state
-
     devices = _inventory(settings)
     polls = _poll_rows(settings)
     names = [d["name"] for d in devices]

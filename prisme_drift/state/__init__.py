@@ -1,6 +1,6 @@
 """Structured device state: model, getters, profile extractors, storage and deepdiff changes."""
 
-from prisme_drift.state.model import (
+from prisme_drift.devicestate import (
     SECTIONS,
     DeviceState,
     DhcpPool,

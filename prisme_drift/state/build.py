@@ -11,11 +11,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from prisme_drift.devicestate import SECTIONS, DeviceState, Facts
 from prisme_drift.profiles import Profile
 from prisme_drift.state.derive import Record, build_sections
 from prisme_drift.state.extract import command_records, extract_records
 from prisme_drift.state.getters import GETTER_SECTIONS, GetterResults
-from prisme_drift.state.model import SECTIONS, DeviceState, Facts
 
 #: Collection facts (NAPALM get_facts keys / profile fact rules) -> Facts fields.
 FACT_NAMES = {

@@ -14,7 +14,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from prisme_drift.state.model import (
+from prisme_drift.devicestate import (
     ITEM_KEYS,
     SECTIONS,
     STRING_SECTIONS,

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from prisme_drift.state.model import (
+from prisme_drift.devicestate import (
     ITEM_KEYS,
     ITEM_MODELS,
     STRING_SECTIONS,

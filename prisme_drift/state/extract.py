@@ -13,21 +13,16 @@ import logging
 import re
 import shlex
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Any
 
 from prisme_drift.classify.tree import Node, parse
 from prisme_drift.profiles import Profile
+from prisme_drift.profiles.regex import compiled
 from prisme_drift.profiles.schema import Extractor, FieldRule, StateCommand
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
-
-
-@lru_cache(maxsize=512)
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 # -- converters -------------------------------------------------------------------------------
@@ -147,7 +142,7 @@ def _matches(
     """Every node matched by the full path of patterns, with the groups of all levels."""
     head, rest = patterns[0], patterns[1:]
     for node in nodes:
-        m = _rx(head).search(_node_text(node))
+        m = compiled(head).search(_node_text(node))
         if not m:
             continue
         found = {**groups, **{k: v for k, v in m.groupdict().items() if v is not None}}
@@ -163,7 +158,7 @@ def _matched_value(m: re.Match[str]) -> str:
 
 def _follow(via: str, value: str, everything: list[str]) -> str | None:
     """The value a reference leads to: the first line ``via`` (with the value) matches."""
-    pattern = _rx(via.replace("{value}", re.escape(_unquote(value))))
+    pattern = compiled(via.replace("{value}", re.escape(_unquote(value))))
     return next((_matched_value(m) for x in everything if (m := pattern.search(x))), None)
 
 
@@ -171,7 +166,7 @@ def _field(rule: FieldRule, lines: list[str], everything: list[str]) -> tuple[bo
     """(matched, value) of one field rule over the record's lines."""
     values = []
     for line in lines:
-        m = _rx(rule.line).search(line)
+        m = compiled(rule.line).search(line)
         if not m:
             continue
         raw: Any = rule.value
@@ -212,9 +207,9 @@ def _record(extractor: Extractor, node: Node, groups: Record, everything: list[s
 
 def _kept(extractor: Extractor, node: Node) -> bool:
     lines = _text_lines(node)
-    if extractor.where and not any(_rx(extractor.where).search(x) for x in lines):
+    if extractor.where and not any(compiled(extractor.where).search(x) for x in lines):
         return False
-    return not (extractor.unless and any(_rx(extractor.unless).search(x) for x in lines))
+    return not (extractor.unless and any(compiled(extractor.unless).search(x) for x in lines))
 
 
 def _explode(extractor: Extractor, record: Record) -> list[Record]:
@@ -257,7 +252,7 @@ def output_tree(output: str, spec: StateCommand) -> Node:
     for line in output.replace("\r\n", "\n").split("\n"):
         if not line.strip():
             continue
-        if spec.record is None or _rx(spec.record).search(line) or not root.children:
+        if spec.record is None or compiled(spec.record).search(line) or not root.children:
             root.children.append(Node(line.strip()))
         else:
             root.children[-1].children.append(Node(line.strip()))

@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from prisme_drift.baseline import OBSERVED, BaselineRepo
+from prisme_drift.devicestate import DeviceState, StateChange
 from prisme_drift.errors import BaselineError
 from prisme_drift.models import Snapshot
 from prisme_drift.profiles import get_profile
 from prisme_drift.state.build import build_state
 from prisme_drift.state.changes import same_state, state_changes
 from prisme_drift.state.getters import GetterResults
-from prisme_drift.state.model import DeviceState, StateChange
 from prisme_drift.state.store import load_state
 
 log = logging.getLogger(__name__)

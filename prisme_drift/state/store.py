@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
 from prisme_drift.config import Settings
+from prisme_drift.devicestate import DeviceState, StateChange
 from prisme_drift.errors import BaselineError
 from prisme_drift.state.changes import state_changes
-from prisme_drift.state.model import DeviceState, StateChange
 
 log = logging.getLogger(__name__)
 

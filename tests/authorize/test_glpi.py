@@ -23,11 +23,11 @@ from pydantic import ValidationError
 
 from prisme_drift.authorize.glpi import GlpiClient, GlpiSource, parse_expiry, plain_text
 from prisme_drift.authorize.glpi.client import read_token
-from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind, TicketStatus
+from prisme_drift.authorize.model import Ticket, TicketKind, TicketStatus
 from prisme_drift.authorize.policy import vet
 from prisme_drift.authorize.sources import Loaded, Refusal
 from prisme_drift.errors import ConfigError, GlpiConfigError, GlpiError, OperationalError
-from prisme_drift.models import Category
+from prisme_drift.models import Category, DeviceRef
 from prisme_drift.settings_glpi import GlpiSettings
 from tests.notify.conftest import TlsFiles
 

@@ -173,7 +173,7 @@ def test_ticket_closed_before_the_window_ends_is_not_another_devices_ticket() ->
 
 
 def test_transitional_expiry_not_silenced_by_a_definitive_ticket_closed_before() -> None:
-    from prisme_drift.authorize.reconcile import made_definitive
+    from prisme_drift.drift.transitional import made_definitive
     from prisme_drift.store.models import DriftItem
 
     transitional = ticket(

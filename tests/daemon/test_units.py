@@ -18,7 +18,6 @@ from types import SimpleNamespace
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
-from prisme_drift import poll as poll_module
 from prisme_drift.baseline import OBSERVED, BaselineRepo
 from prisme_drift.config import load_settings
 from prisme_drift.daemon import schedule
@@ -36,6 +35,7 @@ from prisme_drift.daemon.sdnotify import SystemdNotifier, socket_address, watchd
 from prisme_drift.daemon.supervisor import Daemon
 from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError, StoreError
+from prisme_drift.poll import run as poll_run
 from prisme_drift.poll import run_poll
 from prisme_drift.recovery import (
     clear_stale_git_state,
@@ -390,7 +390,7 @@ def test_recovery_repairs_a_poll_killed_between_git_and_database(
     def killed(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("kill -9 here: git is committed, the database is not")
 
-    monkeypatch.setattr(poll_module, "_drift_for_device", killed)
+    monkeypatch.setattr(poll_run, "drift_for_device", killed)
     with pytest.raises(RuntimeError):
         run_poll(site.settings, deliver=False)
     monkeypatch.undo()

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
-from prisme_drift.drift import accept_item, list_items
+from prisme_drift.drift.accept import accept_item
+from prisme_drift.drift.items import list_items
 from prisme_drift.models import DeviceStatus
 from prisme_drift.poll import run_poll
 from tests.conftest import LabSite

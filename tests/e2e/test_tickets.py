@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from prisme_drift.drift import list_items
+from prisme_drift.drift.items import list_items
 from prisme_drift.poll import run_poll
 from tests.conftest import LabSite
 

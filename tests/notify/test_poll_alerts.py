@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from prisme_drift.drift import accept_item
+from prisme_drift.drift.accept import accept_item
 from prisme_drift.notify.sender import deliver_due, list_outbox
 from prisme_drift.poll import run_poll
 from prisme_drift.store.engine import make_engine, session_factory

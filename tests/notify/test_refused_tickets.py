@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from prisme_drift.drift import list_items
+from prisme_drift.drift.items import list_items
 from prisme_drift.poll import run_poll
 from tests.conftest import LabSite
 from tests.e2e.test_tickets import VLAN_40, write_ticket

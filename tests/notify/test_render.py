@@ -10,9 +10,9 @@ import pytest
 
 from prisme_drift.config import NotifySettings
 from prisme_drift.normalize import FingerprintKey
-from prisme_drift.notify.events import _redacted
 from prisme_drift.notify.notifier import EventView, Notification, Wording
 from prisme_drift.notify.outbox import backoff, plan_storm
+from prisme_drift.notify.poll_events import _redacted
 from prisme_drift.notify.render import render_notification, subject_for
 from prisme_drift.scrub import scrub
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from prisme_drift.report.audit import AuditInput, DeviceInfo
-from prisme_drift.state.model import (
+from prisme_drift.devicestate import (
     DeviceState,
     DhcpPool,
     Facts,
@@ -31,6 +30,7 @@ from prisme_drift.state.model import (
     User,
     Vlan,
 )
+from prisme_drift.report.audit_model import AuditInput, DeviceInfo
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 SERIALS = {

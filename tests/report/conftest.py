@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from prisme_drift.report.audit import AuditInput
+from prisme_drift.report.audit_model import AuditInput
 from prisme_drift.report.render import RenderOptions
 from tests.report.clinic import clinic
 from tests.report.monthly_history import History, build_history

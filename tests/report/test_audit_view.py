@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from prisme_drift.report.audit import AuditInput, Mandate, build_audit, site_graph
+from prisme_drift.devicestate import MgmtAccess
+from prisme_drift.report.audit import build_audit, site_graph
+from prisme_drift.report.audit_model import AuditInput, Mandate
 from prisme_drift.report.rules import load_rules
-from prisme_drift.state.model import MgmtAccess
 from tests.report.clinic import NOW, SERIALS, VLAN_IDS
 
 

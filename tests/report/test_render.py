@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from prisme_drift.config import load_settings
 from prisme_drift.errors import ConfigError, OperationalError
-from prisme_drift.report.audit import AuditInput
+from prisme_drift.report.audit_model import AuditInput
 from prisme_drift.report.render import RenderOptions, options_from, parse_formats
 from prisme_drift.report.service import render_audit
 from prisme_drift.site import init_site

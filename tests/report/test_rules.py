@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from prisme_drift.errors import ConfigError
-from prisme_drift.report.audit import AuditInput, build_audit
+from prisme_drift.report.audit import build_audit
+from prisme_drift.report.audit_model import AuditInput
 from prisme_drift.report.rules import PACKAGE_RULES, load_rules
 
 

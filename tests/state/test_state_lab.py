@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-import prisme_drift.poll as poll_module
+import prisme_drift.poll.state as poll_state
 from prisme_drift.baseline import APPROVED, OBSERVED
 from prisme_drift.demo import technician_change
 from prisme_drift.models import PollReport
@@ -227,7 +227,7 @@ def test_state_sessions_hold_no_database_transaction(
 ) -> None:
     """Getters wait on the network: meanwhile another process must be able to write."""
     run_poll(clinic.settings, deliver=False)
-    real = poll_module.collect_getters
+    real = poll_state.collect_getters
     database = make_url(clinic.settings.database_url).database
     assert database is not None
     seen: list[list[str]] = []
@@ -242,7 +242,7 @@ def test_state_sessions_hold_no_database_transaction(
         seen.append(sorted(args[2]))
         return real(*args)
 
-    monkeypatch.setattr(poll_module, "collect_getters", write_then_collect)
+    monkeypatch.setattr(poll_state, "collect_getters", write_then_collect)
     report = run_poll(clinic.settings, deliver=False, state=True)
     assert seen == [["fw-cabinet", "rt-wan", "sw-accueil", "sw-imagerie"]]
     assert report.exit_code == 0

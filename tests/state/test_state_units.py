@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from prisme_drift.devicestate import DeviceState, Facts, Neighbor, Vlan
 from prisme_drift.models import Snapshot
 from prisme_drift.profiles import Profile, get_profile
 from prisme_drift.state.build import build_state
 from prisme_drift.state.changes import same_state, state_changes
 from prisme_drift.state.getters import GetterResults
-from prisme_drift.state.model import DeviceState, Facts, Neighbor, Vlan
 from prisme_drift.state.refresh import Candidate, _due
 
 SWITCH = """hostname sw01

@@ -10,13 +10,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from prisme_drift.errors import StoreError
-from prisme_drift.store.engine import (
-    current_revision,
-    ensure_schema,
-    make_engine,
-    mask_url,
-    session_factory,
-)
+from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
+from prisme_drift.store.migrate import current_revision
+from prisme_drift.store.urls import mask_url
 
 SECRET = "S3cr3t-Pa55"
 

@@ -10,14 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from prisme_drift.errors import StoreError
-from prisme_drift.store.engine import (
-    current_revision,
-    downgrade,
-    ensure_schema,
-    head_revision,
-    make_engine,
-    upgrade,
-)
+from prisme_drift.store.engine import ensure_schema, make_engine
+from prisme_drift.store.migrate import current_revision, downgrade, head_revision, upgrade
 from prisme_drift.store.models import Base
 
 #: The newest shipped revision; a new migration moves it (and may add to TABLES).

@@ -1,6 +1,6 @@
 """Alembic environment of the prisme-drift state database.
 
-prisme-drift runs the migrations itself (``prisme_drift.store.engine.upgrade``) and hands its
+prisme-drift runs the migrations itself (``prisme_drift.store.migrate.upgrade``) and hands its
 connection over in ``config.attributes["connection"]``; that connection is already inside a
 locked transaction, which Alembic then leaves to the caller to commit.
 

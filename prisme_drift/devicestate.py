@@ -1,5 +1,8 @@
 """The structured state of one device: frozen values, canonical JSON, ``None`` = unknown.
 
+At the bottom of the layers (beside ``models``): profiles validate their extractors against it,
+the ``state`` stage builds it, reports read it.
+
 A section a source could not give stays ``None`` (or its ``sources`` entry says ``unknown`` /
 ``carried``): readers must never take a missing value for a removed one.
 """

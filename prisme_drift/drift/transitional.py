@@ -1,37 +1,24 @@
-"""Verdicts applied to a device's hunks during a poll.
+"""Transitional changes: their planned end, and their expiry.
 
-New hunks are judged against the tickets; open unauthorized items are judged again (a ticket
-approved after the fact may cover the moment they appeared). Authorized hunks are returned so
-that the approved baseline moves forward by exactly them. A hunk that undoes a change made
-under a transitional ticket is the planned end of that change, authorized by the same ticket.
-Transitional changes still present after their expiry open their own item.
+A hunk that undoes a change made under a transitional ticket is the planned end of that change,
+authorized by the same ticket. Transitional changes still present after their expiry, with no
+definitive ticket taking them over, open their own item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prisme_drift.authorize.model import DeviceRef, Ticket, TicketKind
-from prisme_drift.authorize.verdicts import authorizes, judge
-from prisme_drift.models import Category, Hunk
+from prisme_drift.authorize.model import Ticket, TicketKind
+from prisme_drift.authorize.verdicts import authorizes
+from prisme_drift.models import Category, DeviceRef, Hunk
 from prisme_drift.store.models import DriftItem
 
 TRANSITIONAL_PREFIX = "transitional:"
-
-
-@dataclass
-class Outcome:
-    """What reconciling one device's hunks decided."""
-
-    moved: list[tuple[Hunk, str]] = field(default_factory=list)  # (hunk, ticket id)
-    opened: list[DriftItem] = field(default_factory=list)
-    closed: list[DriftItem] = field(default_factory=list)
-    authorized: list[DriftItem] = field(default_factory=list)
 
 
 def undoes(hunk: Hunk, item: DriftItem) -> bool:
@@ -58,25 +45,6 @@ def transitional_items(
         DriftItem.ticket_id.in_(ids),
     )
     return list(session.scalars(query))
-
-
-NewVerdict = tuple[str, str | None, str | None, DriftItem | None]
-
-
-def judge_new(
-    hunk: Hunk,
-    device: DeviceRef,
-    after: datetime | None,
-    seen: datetime,
-    tickets: Iterable[Ticket],
-    in_place: list[DriftItem],
-) -> NewVerdict:
-    """(verdict, reason, ticket id, transitional item it undoes) for a hunk seen first now."""
-    for item in in_place:
-        if undoes(hunk, item):
-            return "authorized", None, item.ticket_id, item
-    v = judge(hunk.category, device, after, seen, tickets)
-    return v.verdict, v.reason, v.ticket_id, None
 
 
 def expired_transitionals(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from prisme_drift.authorize.model import Approval, Ticket, TicketKind, TicketStatus
+from prisme_drift.devicestate import DeviceState, Facts, Interface, Neighbor, Vlan
 from prisme_drift.models import Category
 from prisme_drift.report.intervention import (
     AttachmentInput,
@@ -22,7 +23,6 @@ from prisme_drift.report.intervention import (
     PollPoint,
     TestInput,
 )
-from prisme_drift.state.model import DeviceState, Facts, Interface, Neighbor, Vlan
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 END = START + timedelta(hours=2)

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from prisme_drift.authorize.model import Category, Ticket
 from prisme_drift.authorize.registry import approve
-from prisme_drift.cli.ticket import _inventory_refs, _registry
+from prisme_drift.cli.ticket_edits import inventory_refs, open_registry
 from prisme_drift.poll import run_poll
 from tests.conftest import LabSite
 
@@ -54,8 +54,8 @@ def add_approved_ticket(site: LabSite, start: datetime, end: datetime) -> None:
         end=end,
         rollback="no vlan 40; interface Gi1/0/3: switchport access vlan 1",
     )
-    refs = _inventory_refs(site.settings)
-    with _registry(site.settings) as (registry, audit):
+    refs = inventory_refs(site.settings)
+    with open_registry(site.settings) as (registry, audit):
         registry.add(draft)
         registry.save(approve(draft, refs, "Dr Dupont", REF))
         audit.append("test", "ticket.approve", draft.id, {"ref": REF})

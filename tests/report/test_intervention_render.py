@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from prisme_drift.devicestate import ITEM_MODELS, SECTIONS, Facts
 from prisme_drift.report.i18n import LANGUAGES, read_catalog
 from prisme_drift.report.intervention import CATEGORY_SECTIONS, FIELDS, SECTION_ORDER
 from prisme_drift.report.intervention_service import render_intervention
 from prisme_drift.report.render import RenderOptions
-from prisme_drift.state.model import ITEM_MODELS, SECTIONS, Facts
 from tests.report.intervention_case import NEW_SERIAL, OLD_SERIAL, case
 
 #: Keys the template builds from data, which extraction cannot see.

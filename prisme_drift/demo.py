@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import secrets
 import signal
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import yaml
 from rich.console import Console
@@ -117,6 +120,7 @@ def technician_change(device_type: str, port: int, password: str, lines: list[st
 
 
 def _step(console: Console, step: str, text: str) -> None:
+    _checkpoint()
     console.print(Text.assemble((step, "bold"), " ", text))
 
 
@@ -125,18 +129,41 @@ def _summary(console: Console, step: str, report: PollReport) -> None:
     _step(console, step, f"poll {report.poll_id}: {statuses}")
 
 
+_interrupted = threading.Event()
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _interrupted.set()
     raise KeyboardInterrupt
+
+
+def _checkpoint() -> None:
+    """Raise again an interrupt that landed where Python ignores exceptions (a garbage-collector
+    or weakref callback prints "Exception ignored" and carries on)."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
 
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so that the lab stops and the temporary site is removed."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    """Ctrl-C and SIGTERM unwind the demo, so that the lab stops and the temporary site is
+    removed; an interrupt swallowed by a callback is raised again at the next step."""
+    _interrupted.clear()
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    hook = sys.unraisablehook
+
+    def swallowed(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return  # raised again at the next checkpoint, without a traceback
+        hook(unraisable)
+
+    sys.unraisablehook = swallowed
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = hook
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _state_changes(console: Console, report: PollReport) -> None:
@@ -205,11 +232,14 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         console.print(message.body, markup=False)
     # the audit outlives a temporary site: it goes to a fixed folder of the temp directory
     reports = None if keep else Path(tempfile.gettempdir()) / "prisme-drift-demo-reports"
+    _checkpoint()
     audit = write_audit(settings, lang=lang, out_dir=reports)
     console.print(f"site audit: {audit.files['pdf']}", soft_wrap=True)
     month = month_of(first.started_at, settings.site.timezone).label  # the demo's own month
+    _checkpoint()
     monthly = write_monthly(settings, month=month, lang=lang, out_dir=reports)
     console.print(f"monthly summary: {monthly.files['pdf']}", soft_wrap=True)
+    _checkpoint()
     cr = write_intervention(settings, intervention.TICKET, lang=lang, out_dir=reports, actor="demo")
     console.print(f"intervention report: {cr.files['pdf']}", soft_wrap=True)
     if keep:

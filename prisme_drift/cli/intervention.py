@@ -8,11 +8,9 @@ from pathlib import Path
 
 import click
 
-from prisme_drift.authorize.registry import default_actor
 from prisme_drift.cli.app import Context, out, pass_ctx
 from prisme_drift.cli.report import report
 from prisme_drift.cli.ticket import ticket
-from prisme_drift.cli.ticket_edits import open_registry
 from prisme_drift.errors import ConfigError
 
 
@@ -46,6 +44,9 @@ def ticket_note(
 ) -> None:
     """Add tests, attachments, the technician or a remark to a ticket's intervention report
     (recorded in the audit trail; attachments are copied beside the reports)."""
+    # imported here: the registry and the report stack cost start-up time '--help' skips
+    from prisme_drift.authorize.registry import default_actor
+    from prisme_drift.cli.ticket_edits import open_registry
     from prisme_drift.report.intervention_sources import NOTE_ACTION, find_ticket
     from prisme_drift.report.notes import (
         check_attachments,

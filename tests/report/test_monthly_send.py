@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,9 +31,9 @@ def _site(history: History, folder: Path, server: SmtpServer) -> Path:
     """A copy of the month's site whose settings send to ``server``."""
     shutil.copytree(history.site.folder, folder)
     config = folder / "prisme-drift.toml"
-    text = config.read_text().replace(
-        "[report]", f'[report]\nclient_to = ["{CLIENT}"]\nclient_cc = ["{ASSISTANT}"]', 1
-    )
+    text = re.sub(r"(?m)^client_to = .*$", f'client_to = ["{CLIENT}"]', config.read_text())
+    text = re.sub(r"(?m)^client_cc = .*$", f'client_cc = ["{ASSISTANT}"]', text)
+    assert CLIENT in text and ASSISTANT in text  # the generated settings file names both keys
     config.write_text(text + "\n" + server.toml(folder))
     return config
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from prisme_drift.cli.app import Context, out, pass_ctx
-from prisme_drift.cli.report import report
+from prisme_drift.cli.report import document_options, report
 from prisme_drift.cli.ticket import ticket
 from prisme_drift.errors import ConfigError
 
@@ -92,19 +92,7 @@ def ticket_note(
 
 @report.command("intervention")
 @click.argument("ticket_id")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write into (default: [report] output + '/interventions').",
-)
-@click.option(
-    "--format", "formats", default="pdf,html", show_default=True, help="pdf, html or both."
-)
-@click.option(
-    "--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language)."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print {site, pdf, html, figures} as JSON.")
+@document_options(out_default="[report] output + '/interventions'")
 @pass_ctx
 def intervention(
     ctx: Context, ticket_id: str, out_dir: Path | None, formats: str, lang: str | None,

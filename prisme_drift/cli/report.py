@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from prisme_drift.cli.app import Context, cli, out, pass_ctx
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @cli.group()
@@ -15,20 +19,46 @@ def report() -> None:
     """Write client documents (PDF and HTML): the site audit."""
 
 
+def document_options(
+    out_default: str = "[report] output, 'reports/' in the site folder",
+    json_shape: str = "{site, pdf, html, figures}",
+) -> Callable[[F], F]:
+    """The options every document command shares: --out, --format, --lang, --json."""
+
+    def decorate(command: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--out",
+                    "out_dir",
+                    type=click.Path(file_okay=False, path_type=Path),
+                    help=f"Folder to write into (default: {out_default}).",
+                ),
+                click.option(
+                    "--format",
+                    "formats",
+                    default="pdf,html",
+                    show_default=True,
+                    help="pdf, html or both.",
+                ),
+                click.option(
+                    "--lang",
+                    type=click.Choice(["fr", "en"]),
+                    help="Language (default: [report] language).",
+                ),
+                click.option(
+                    "--json", "as_json", is_flag=True, help=f"Print {json_shape} as JSON."
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @report.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write into (default: [report] output, 'reports/' in the site folder).",
-)
-@click.option(
-    "--format", "formats", default="pdf,html", show_default=True, help="pdf, html or both."
-)
-@click.option(
-    "--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language)."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print {site, pdf, html, figures} as JSON.")
+@document_options()
 @pass_ctx
 def audit(
     ctx: Context, out_dir: Path | None, formats: str, lang: str | None, as_json: bool

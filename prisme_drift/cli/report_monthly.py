@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from prisme_drift.cli.app import Context, err, out, pass_ctx
-from prisme_drift.cli.report import report
+from prisme_drift.cli.report import document_options, report
 from prisme_drift.errors import ConfigError
 from prisme_drift.timefmt import iso, local_time
 
@@ -19,21 +19,7 @@ if TYPE_CHECKING:
 
 @report.command()
 @click.option("--month", help="YYYY-MM (default: the previous month in the site's timezone).")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write into (default: [report] output, 'reports/' in the site folder).",
-)
-@click.option(
-    "--format", "formats", default="pdf,html", show_default=True, help="pdf, html or both."
-)
-@click.option(
-    "--lang", type=click.Choice(["fr", "en"]), help="Language (default: [report] language)."
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print {site, client, month, pdf, html, figures}."
-)
+@document_options(json_shape="{site, client, month, pdf, html, figures}")
 @click.option(
     "--send",
     is_flag=True,

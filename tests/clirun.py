@@ -6,9 +6,10 @@ prisme_drift``) where the test is about the process itself: signals, start-up, `
 daemon, or the process's own environment.
 
 Each call starts from what a fresh process would see: no remembered secret, no settings loaded,
-the built-in profiles only, no logging handler (the command sets up its own, on the captured
-stderr). What a command changes in the process (logging, the environment, the working folder,
-signal handlers, the remembered secrets, the site profiles) is put back afterwards.
+the built-in profiles only, no shared database engine and no schema known to be at head, no
+logging handler (the command sets up its own, on the captured stderr). What a command changes
+in the process (logging, the environment, the working folder, signal handlers, the remembered
+secrets, the site profiles, the shared engines: disposed) is put back afterwards.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from typing import Any
 
 from prisme_drift import profiles, scrub
 from prisme_drift.cli import app, main
+from prisme_drift.store import engine as store_engine
+from prisme_drift.store import migrate
 
 #: Loggers a command sets a level on (cli.app._setup_logging, scrub.guard_handlers).
 _TUNED_LOGGERS = (
@@ -62,6 +65,8 @@ def _process_state_restored() -> Iterator[None]:
     saved_levels = {name: logging.getLogger(name).level for name in _TUNED_LOGGERS}
     saved_secrets = set(scrub._REMEMBERED)
     saved_profiles = profiles._SITE.chosen
+    saved_engines = dict(store_engine._SHARED)
+    saved_at_head = list(migrate._AT_HEAD)
     saved_signals = {s: signal.getsignal(s) for s in _SIGNALS}
     saved_environ = dict(os.environ)
     saved_cwd = os.getcwd()
@@ -69,6 +74,8 @@ def _process_state_restored() -> Iterator[None]:
     root.handlers = []
     scrub._REMEMBERED.clear()
     profiles._SITE.chosen = (None, ())
+    store_engine._SHARED.clear()
+    migrate._AT_HEAD.clear()
     app.Context.loaded = None
     try:
         yield
@@ -83,6 +90,12 @@ def _process_state_restored() -> Iterator[None]:
         scrub._REMEMBERED.clear()
         scrub._REMEMBERED.update(saved_secrets)
         profiles._SITE.chosen = saved_profiles
+        for engine in store_engine._SHARED.values():
+            engine.dispose()
+        store_engine._SHARED.clear()
+        store_engine._SHARED.update(saved_engines)
+        migrate._AT_HEAD.clear()
+        migrate._AT_HEAD.update(saved_at_head)
         for signum, previous in saved_signals.items():
             if previous is not None:  # None: not set from Python, nothing to put back
                 signal.signal(signum, previous)

@@ -60,6 +60,9 @@ case "$cmd" in
             PRISME_TEST_PG_URL="$(bash .ci/pg-start)"
             export PRISME_TEST_PG_URL
         fi
+        # the suite starts real prisme-drift processes (daemon, signals, exit codes): with
+        # PYTHONDONTWRITEBYTECODE set, each would compile the whole package again
+        unset PYTHONDONTWRITEBYTECODE
         set +e
         "$VENV/bin/python" -m pytest "$@"
         rc=$?

@@ -20,6 +20,25 @@ from prisme_drift.site import init_site
 pytest_plugins = ["tests.pg_fixtures"]
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """``prisme-drift demo --dir FOLDER`` (French, the default) and what it printed."""
+
+    folder: Path
+    result: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def french_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One French demo for every test that reads what it printed or wrote (the alert, the
+    audit, the monthly summary, the intervention report): a demo polls its lab several times
+    and renders three PDFs. Tests read its folder, they never change it."""
+    from tests.clirun import run_cli
+
+    folder = tmp_path_factory.mktemp("french-demo") / "demo"
+    return DemoRun(folder, run_cli("demo", "--dir", folder))
+
+
 @dataclass
 class LabSite:
     """A site folder, its settings and the lab its inventory points to."""

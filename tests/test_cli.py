@@ -1,4 +1,5 @@
-"""The command line as a technician uses it: real processes, real exit codes, JSON contracts."""
+"""The command line as a technician uses it: exit codes, JSON contracts, and real processes
+where the process itself is under test (start-up from ``python -m``, signals, ``TMPDIR``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LabSite
+from tests.clirun import run_cli
+from tests.conftest import DemoRun, LabSite
 
 IOS_A = """hostname sw01
 vlan 10
@@ -25,22 +27,26 @@ end
 """
 
 
-def cli(
-    *args: str, config: Path | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
+def process(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m prisme_drift [-c config] args...`` in a real process."""
     prefix = ["-c", str(config)] if config else []
     return subprocess.run(
         [sys.executable, "-m", "prisme_drift", *prefix, *args],
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=120,
         check=False,
     )
 
 
+def cli(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The same command run in this process (tests/clirun.py)."""
+    return run_cli(*args, config=config)
+
+
 def test_init_creates_a_site_and_refuses_to_overwrite(tmp_path: Path) -> None:
     site = tmp_path / "cabinet-dupont"
-    first = cli("init", str(site), "--client", "Cabinet Dupont")
+    first = process("init", str(site), "--client", "Cabinet Dupont")
     assert first.returncode == 0, first.stderr
     for name in (
         "prisme-drift.toml",
@@ -53,7 +59,7 @@ def test_init_creates_a_site_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert (site / "credentials.yaml").stat().st_mode & 0o777 == 0o600
     assert 'name = "cabinet-dupont"' in (site / "prisme-drift.toml").read_text()
     before = (site / "prisme-drift.toml").read_text()
-    again = cli("init", str(site))
+    again = process("init", str(site))
     assert again.returncode == 2
     assert "already exists" in again.stderr
     assert (site / "prisme-drift.toml").read_text() == before
@@ -62,7 +68,7 @@ def test_init_creates_a_site_and_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_bad_settings_exit_2_naming_file_and_keys(tmp_path: Path) -> None:
     config = tmp_path / "prisme-drift.toml"
     config.write_text('[site]\nname = "ok"\n[collect]\nworkers = "many"\ntimeout = -1\n')
-    result = cli("run", config=config)
+    result = process("run", config=config)
     assert result.returncode == 2
     assert str(config) in result.stderr
     assert "[collect.workers]" in result.stderr and "[collect.timeout]" in result.stderr
@@ -199,8 +205,8 @@ def test_compare_and_normalize_offline(tmp_path: Path) -> None:
 
 
 @pytest.mark.lab
-def test_demo_exits_0_and_prints_the_french_alert(tmp_path: Path) -> None:
-    result = cli("demo", "--dir", str(tmp_path / "demo"))
+def test_demo_exits_0_and_prints_the_french_alert(french_demo: DemoRun) -> None:
+    result = french_demo.result
     assert result.returncode == 0, result.stdout + result.stderr
     assert "modification non autorisée sur sw-imagerie (VLAN)" in result.stdout
     assert "modification non autorisée sur fw-cabinet (NAT)" in result.stdout

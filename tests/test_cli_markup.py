@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 
 from prisme_drift.daemon.jobstate import JobStateStore
 from prisme_drift.timefmt import utcnow
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 PROMPT, KEY = "[admin@rb01] >", "[smtp]"
@@ -26,13 +26,7 @@ SITE_TIME = re.compile(r"\b20\d\d-\d\d-\d\d \d\d:\d\d:\d\d \+04:00\b")
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("-c", str(config), *args)
 
 
 def column(table: str, header: str) -> str:

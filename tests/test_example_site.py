@@ -3,10 +3,8 @@ baselines/, and prisme-drift.toml.example, whose ``check`` says what is left to 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from prisme_drift.inventory import build_nornir, device_refs
 from prisme_drift.lab.topology import DEMO_DEVICES
 from prisme_drift.profiles import get_profile
 from prisme_drift.settings_file import render_example
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "prisme-drift.toml.example"
@@ -36,11 +35,7 @@ def copy_root_site(folder: Path) -> Path:
 
 
 def prisme(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "prisme_drift", "-c", str(config), *args]
-    env = {k: v for k, v in os.environ.items() if k != "PRISME_DRIFT_CONFIG"}
-    return subprocess.run(
-        command, check=False, capture_output=True, text=True, timeout=120, env=env
-    )
+    return run_cli(*args, config=config, env={"PRISME_DRIFT_CONFIG": None})
 
 
 def test_the_example_settings_file_is_generated_from_the_schema() -> None:

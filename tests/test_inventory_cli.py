@@ -9,37 +9,25 @@ from __future__ import annotations
 import socket
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=ROOT,
-    )
+def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("-c", str(config), *args, cwd=ROOT)
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A fresh site folder as ``init`` writes it (every inventory entry commented out)."""
     folder = tmp_path / "cabinet"
-    done = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "init", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    done = run_cli("init", str(folder), cwd=ROOT)
     assert done.returncode == 0, done.stderr
     return folder
 

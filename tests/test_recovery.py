@@ -19,23 +19,17 @@ from typing import Any
 import pytest
 
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite, SmallDisk
 from tests.daemon.conftest import ROOT, finished_polls, git, git_leftovers, query
 
 pytestmark = pytest.mark.lab
 
 
-def cli(site: LabSite, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """``prisme-drift -c SITE ARGS`` as a technician runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        cwd=ROOT,
-        **kwargs,
-    )
+def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
+    """``prisme-drift -c SITE ARGS`` as a technician runs it (in this process: tests/clirun.py;
+    the writers killed with -9 below are real processes)."""
+    return run_cli(*args, config=site.config_file, cwd=ROOT)
 
 
 def run_json(site: LabSite) -> tuple[int, dict[str, Any], str]:

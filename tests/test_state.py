@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.daemon.conftest import ROOT
 
@@ -25,6 +26,10 @@ from tests.daemon.conftest import ROOT
 def prisme(
     *args: str, config: Path | None = None, umask: int | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``prisme-drift [-c config] args...``; in a real process when ``umask`` is given (the
+    process's own umask is under test), else in this process (tests/clirun.py)."""
+    if umask is None:
+        return run_cli(*args, config=config, cwd=ROOT)
     prefix = ["-c", str(config)] if config else []
     return subprocess.run(
         [sys.executable, "-m", "prisme_drift", *prefix, *args],
@@ -33,7 +38,7 @@ def prisme(
         timeout=180,
         check=False,
         cwd=ROOT,
-        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
+        preexec_fn=lambda: os.umask(umask),
     )
 
 

@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.clirun import run_cli
+
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, config=config)
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     folder = tmp_path / "cab"
-    result = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "init", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_cli("init", folder)
     assert result.returncode == 0, result.stderr
     (folder / "inventory" / "hosts.yaml").write_text(
         yaml.safe_dump(

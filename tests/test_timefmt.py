@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from prisme_drift.cli.site import init
 from prisme_drift.config import SiteSettings
 from prisme_drift.models import Category
 from prisme_drift.timefmt import DEFAULT_TIMEZONE, iso, local_time, parse_time
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 MOMENT = datetime(2026, 12, 1, 5, 14, 3, 987654, tzinfo=UTC)
@@ -100,24 +100,13 @@ def test_a_window_in_two_zones_is_compared_as_instants() -> None:
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("-c", str(config), *args)
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     folder = tmp_path / "cab"
-    made = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "init", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    made = run_cli("init", str(folder))
     assert made.returncode == 0, made.stderr
     hosts = {"sw01": {"hostname": "192.0.2.1", "platform": "ios"}}
     (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -27,14 +27,7 @@ NEW_VLAN = ["vlan 40", " name CFAO-TEMP", "exit"]
 
 
 def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
+    return run_cli("-c", str(site.config_file), *args, cwd=ROOT)
 
 
 def json_of(site: LabSite, *args: str) -> Any:

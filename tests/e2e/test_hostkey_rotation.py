@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -24,15 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,  # as under cron or ssh without a terminal
-    )
+    # stdin is empty and not a terminal, as under cron or ssh without a terminal
+    return run_cli(*args, config=site.config_file, cwd=ROOT)
 
 
 def as_json(result: subprocess.CompletedProcess[str]) -> Any:

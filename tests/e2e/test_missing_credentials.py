@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -24,14 +24,7 @@ SETTING = 'credentials = "credentials.yaml"'
 
 
 def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
+    return run_cli("-c", str(site.config_file), *args, cwd=ROOT)
 
 
 def check_rows(site: LabSite) -> tuple[int, dict[str, dict[str, object]]]:

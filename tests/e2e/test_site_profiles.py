@@ -7,7 +7,6 @@ The lab's IOS personality is served under a platform name no built-in profile kn
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from prisme_drift.poll import run_poll
 from prisme_drift.profiles import BUILTIN, use_site_profiles
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -52,14 +52,7 @@ def acme(text: str) -> str:
 
 
 def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
+    return run_cli("-c", str(site.config_file), *args, cwd=ROOT)
 
 
 def test_a_new_platform_from_the_site_is_polled_and_classified(

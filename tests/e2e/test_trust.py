@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -20,18 +21,27 @@ SECRET_LINES = ["snmp-server community S3cretComm RO", "username bob secret 0 Pl
 SECRET_VALUES = ["S3cretComm", "PlainPass1"]
 
 
-def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    """``prisme-drift [args]`` on the site's settings, in a subprocess (real logging set-up)."""
+def _argv(site: LabSite, args: tuple[str, ...]) -> list[str]:
     options = [a for a in args if a.startswith("-v")]
     command = [a for a in args if not a.startswith("-v")]
+    return [*options, "-c", str(site.config_file), *command]
+
+
+def process(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
+    """``prisme-drift [args]`` on the site's settings, in a subprocess (real logging set-up)."""
     return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", *options, "-c", str(site.config_file), *command],
+        [sys.executable, "-m", "prisme_drift", *_argv(site, args)],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
         timeout=120,
     )
+
+
+def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (tests/clirun.py: the command's own logging set-up)."""
+    return run_cli(*_argv(site, args), cwd=ROOT)
 
 
 def state_files(site: LabSite) -> list[str]:
@@ -48,7 +58,7 @@ def test_vv_run_logs_library_debug_but_no_device_secret_nor_password(
 ) -> None:
     site = lab_site(["sw01"])
     site.device("sw01").configure(SECRET_LINES)
-    run = cli(site, "-vv", "run")
+    run = process(site, "-vv", "run")
     assert run.returncode == 0, run.stderr[-3000:]
     assert leaked(run.stderr + run.stdout, site) == []
     assert "DEBUG paramiko.transport" in run.stderr  # -vv does show the libraries' debug

@@ -4,13 +4,13 @@ polls of the lab and a real SMTP server / webhook receiver on loopback."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
 from prisme_drift.notify.sender import deliver_due, list_outbox
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.notify.conftest import NOTIFY_QUIET, SmtpServer, WebhookServer, add_settings
 
@@ -20,13 +20,7 @@ NEW_VLAN = ["vlan 40", " name CFAO-TEMP", "exit"]
 
 
 def _cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    return run_cli("-c", str(site.config_file), *args)
 
 
 def test_item_opened_before_smtp_is_emailed_once_when_smtp_is_added(

@@ -4,10 +4,8 @@ path used outside systemd, and a message that waits for its retry time."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.notify.conftest import SMTP_PASSWORD, SmtpServer
 
@@ -23,16 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(config: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "CREDENTIALS_DIRECTORY"}
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-        cwd=ROOT,
-        env={**environ, **env},
-    )
+    """``prisme-drift -c config args...`` with ``env`` and without CREDENTIALS_DIRECTORY."""
+    return run_cli(*args, config=config, cwd=ROOT, env={"CREDENTIALS_DIRECTORY": None, **env})
 
 
 def test_credentials_directory_outside_systemd_is_explained(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from prisme_drift.config import Settings, load_settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.notify.check import check_channels
+from tests.clirun import run_cli
 from tests.notify.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 
 
@@ -157,13 +157,7 @@ def test_authentication_over_plain_smtp_is_refused(tmp_path: Path) -> None:
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("-c", str(config), *args)
 
 
 def test_notify_test_command(tmp_path: Path, smtp_server: Callable[..., SmtpServer]) -> None:

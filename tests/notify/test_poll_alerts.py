@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +15,7 @@ from prisme_drift.notify.sender import deliver_due, list_outbox
 from prisme_drift.poll import run_poll
 from prisme_drift.store.engine import make_engine, session_factory
 from prisme_drift.store.models import Event
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.notify.conftest import SMTP_PASSWORD, SmtpServer, add_settings
 
@@ -211,13 +211,7 @@ def test_heartbeat_once_per_period(notify_site: Factory) -> None:
 
 
 def _cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    return run_cli("-c", str(site.config_file), *args)
 
 
 def test_run_and_outbox_commands(notify_site: Factory) -> None:

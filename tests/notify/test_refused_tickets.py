@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +12,7 @@ import yaml
 
 from prisme_drift.drift.items import list_items
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.e2e.test_tickets import VLAN_40, write_ticket
 from tests.notify.conftest import SmtpServer
@@ -23,13 +23,7 @@ Factory = Callable[..., tuple[LabSite, SmtpServer]]
 
 
 def _cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    return run_cli("-c", str(site.config_file), *args)
 
 
 def test_yaml_ticket_naming_an_unknown_device_is_refused_once_then_works_when_fixed(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from pypdf import PdfReader
 from prisme_drift.lab import Lab
 from prisme_drift.lab.topology import demo_devices
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite, make_site
 
 pytestmark = pytest.mark.lab
@@ -37,10 +36,8 @@ def polled_clinic(tmp_path: Path) -> Iterator[LabSite]:
 
 
 def _cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "prisme_drift", "-c", str(site.folder / "prisme-drift.toml")]
-    env = {k: v for k, v in os.environ.items() if k != "PRISME_DRIFT_CONFIG"}
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=120, env=env, check=False
+    return run_cli(
+        *args, config=site.folder / "prisme-drift.toml", env={"PRISME_DRIFT_CONFIG": None}
     )
 
 

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from tests.conftest import DemoRun
+
 pytestmark = pytest.mark.lab
 
 
-def test_demo_writes_the_monthly_summary(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    done = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "demo", "--dir", str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def test_demo_writes_the_monthly_summary(french_demo: DemoRun) -> None:
+    folder, done = french_demo.folder, french_demo.result
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     match = re.search(r"^monthly summary: (\S+\.pdf)$", done.stdout, re.M)
     assert match, done.stdout[-2000:]

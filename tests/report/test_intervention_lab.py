@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from prisme_drift.authorize.model import Category, Ticket
 from prisme_drift.authorize.registry import approve
 from prisme_drift.cli.ticket_edits import inventory_refs, open_registry
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -33,13 +33,7 @@ REF = "mail-Dr-Dupont-28-11"
 
 
 def cli(site: LabSite, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli("-c", str(site.config_file), *args)
 
 
 def add_approved_ticket(site: LabSite, start: datetime, end: datetime) -> None:

@@ -4,9 +4,7 @@ figures in the text, a quiet month, a month without polls, reproducibility."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,22 +22,15 @@ from prisme_drift.report.monthly import (
 )
 from prisme_drift.report.monthly_service import render_monthly, write_monthly
 from prisme_drift.report.render import RenderOptions
+from tests.clirun import run_cli
 from tests.report.monthly_history import MONTH, History
 
 NOW = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)
 
 
 def _cli(history: History, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "prisme_drift", "-c", str(history.site.config_file)]
-    env = {k: v for k, v in os.environ.items() if k != "PRISME_DRIFT_CONFIG"}
-    return subprocess.run(
-        [*command, "report", "monthly", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
+    config = history.site.config_file
+    return run_cli("report", "monthly", *args, config=config, env={"PRISME_DRIFT_CONFIG": None})
 
 
 def _text(pdf: Path) -> str:

@@ -5,16 +5,15 @@ processes, relay outages and retries."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
 from tests.notify import conftest as notify_fixtures
 from tests.notify.conftest import SmtpServer
 from tests.report.monthly_history import MONTH, History
@@ -39,12 +38,8 @@ def _site(history: History, folder: Path, server: SmtpServer) -> Path:
 
 
 def _send(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PRISME_DRIFT_CONFIG"}
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), "report", "monthly",
-         "--month", MONTH, "--send", *args],
-        capture_output=True, text=True, timeout=180, env=env, check=False,
-    )  # fmt: skip
+    send = ("report", "monthly", "--month", MONTH, "--send")
+    return run_cli(*send, *args, config=config, env={"PRISME_DRIFT_CONFIG": None})
 
 
 def test_the_pdf_reaches_the_client_once(

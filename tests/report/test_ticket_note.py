@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from PIL import Image
+
+from tests.clirun import run_cli
 
 TESTS = [
     {
@@ -24,25 +25,14 @@ TESTS = [
 
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli("-c", str(config), *args)
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A site with one device and one draft ticket CHG-7."""
     folder = tmp_path / "cab"
-    done = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "init", str(folder), "--site", "cab"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli("init", str(folder), "--site", "cab")
     assert done.returncode == 0, done.stderr
     hosts = {"sw01": {"hostname": "192.0.2.1", "platform": "ios", "groups": ["switches"]}}
     (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts))

@@ -6,6 +6,12 @@ acceptance). Commits are built with plumbing on a private index file and publish
 compare-and-swap ``update-ref``, so a crash at any point leaves both branches where they were.
 The repository is bare: nobody edits a work tree by mistake, and ``git show observed:site/x.cfg``
 or a clone reads everything.
+
+Reads are batched: the first read of a branch lists the site's files on it once (``git ls-tree``,
+path -> blob), then every file is one request to GitPython's persistent ``git cat-file --batch``.
+Walking the tree per device parsed the site's whole tree again for each read, a poll quadratic
+in the number of devices. A BaselineRepo sees each branch as it was at its first read, plus its
+own commits: writers hold the site lock, so nothing else moves the branches under a poll.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ class BaselineRepo:
         self.path = path
         self.site = site
         self._repo: Repo | None = None
+        self._files: dict[str, dict[str, str]] = {}  # branch -> path -> blob, filled on demand
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -96,6 +103,7 @@ class BaselineRepo:
         if self._repo is not None:
             self._repo.close()
             self._repo = None
+        self._files.clear()
 
     @property
     def repo(self) -> Repo:
@@ -111,8 +119,33 @@ class BaselineRepo:
         except GitCommandError:
             return None
 
+    def _branch_files(self, branch: str) -> dict[str, str]:
+        """The site's files on a branch, path -> blob id ({} before the branch's first commit)."""
+        files = self._files.get(branch)
+        if files is None:
+            files = {}
+            tip = self.head(branch)
+            if tip is not None:
+                out = str(
+                    self.repo.git.ls_tree("-r", "-z", "--full-tree", tip, "--", f"{self.site}/")
+                )
+                for record in out.split("\0"):
+                    meta, _, path = record.partition("\t")
+                    if path and meta.split()[1] == "blob":
+                        files[path] = meta.split()[2]
+            self._files[branch] = files
+        return files
+
+    def _blob_text(self, blob: str) -> str:
+        data: bytes = self.repo.git.get_object_data(blob)[3]  # the persistent cat-file --batch
+        return data.decode("utf-8")
+
     def read_file(self, rev: str, path: str) -> str | None:
-        """A file's text at a revision, or None where it does not exist."""
+        """A file's text at a revision (a branch name or a commit), or None where it does not
+        exist."""
+        if rev in BRANCHES and path.startswith(f"{self.site}/"):
+            blob = self._branch_files(rev).get(path)
+            return None if blob is None else self._blob_text(blob)
         try:
             blob = self.repo.commit(rev).tree / path
         except (KeyError, ValueError, GitCommandError):
@@ -122,8 +155,6 @@ class BaselineRepo:
 
     def read(self, branch: str, device: str, platform: str) -> Snapshot | None:
         """A device's snapshot on a branch, or None if that branch has none."""
-        if self.head(branch) is None:
-            return None
         cfg_path, facts_path = device_paths(self.site, device)
         config = self.read_file(branch, cfg_path)
         if config is None:
@@ -134,8 +165,6 @@ class BaselineRepo:
 
     def read_state(self, rev: str, device: str) -> str | None:
         """A device's structured state (JSON text) at a branch or commit, or None if none."""
-        if rev in BRANCHES and self.head(rev) is None:
-            return None
         return self.read_file(rev, state_path(self.site, device))
 
     def state_devices(self, branch: str) -> list[str]:
@@ -193,7 +222,8 @@ class BaselineRepo:
                 files[facts_path] = snap.facts_json()
                 if snap.state is not None:  # None: keep the state already committed, if any
                     files[state_path(self.site, device)] = snap.state
-            for path, blob in zip(files, self._hash_blobs(list(files.values())), strict=True):
+            blobs = dict(zip(files, self._hash_blobs(list(files.values())), strict=True))
+            for path, blob in blobs.items():
                 git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
             tree = git.write_tree(env=env)
         if parent and tree == git.rev_parse(f"{parent}^{{tree}}"):
@@ -219,6 +249,8 @@ class BaselineRepo:
                 f"branch {branch} moved while committing (another writer?): {exc.stderr.strip()}",
                 site=self.site,
             ) from exc
+        if branch in self._files:  # the new tip is the old one plus these files
+            self._files[branch].update(blobs)
         log.info("[%s] %s: commit %s (%s)", self.site, branch, new[:10], message.splitlines()[0])
         return new
 

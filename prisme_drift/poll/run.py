@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from prisme_drift.authorize.poll_auth import PollAuthorizer
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
@@ -24,8 +25,9 @@ from prisme_drift.normalize import FingerprintKey
 from prisme_drift.notify.poll_events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.poll.baselines import record_baselines
+from prisme_drift.poll.facts import FactsPlan
 from prisme_drift.poll.items import drift_for_device, remove_missing, report_refusals
-from prisme_drift.poll.judge import device_row, judge_fetch, update_device
+from prisme_drift.poll.judge import device_rows, judge_fetch, update_device
 from prisme_drift.poll.state import run_state_sessions, structured_state
 from prisme_drift.recovery import site_writer
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
@@ -51,8 +53,9 @@ def run_poll(
     """Poll every device of the site once and reconcile drift; the site lock is held throughout
     (``recovery.site_writer``: state check and crash recovery first).
 
-    Structured state is rebuilt where the configuration changed, once a day, at ticket window
-    edges (``trigger`` ``window-...``) and for every device with ``state``.
+    Structured state, and the facts of the configuration poll, are fetched where the
+    configuration changed, once a day, at ticket window edges (``trigger`` ``window-...``) and
+    for every device with ``state`` (``poll.facts``).
 
     The poll's events go to the outbox in its transaction; with ``deliver``, due notifications
     are then sent (after the lock is released; a delivery problem never fails the poll).
@@ -81,14 +84,17 @@ def _poll_locked(
 ) -> PollReport:
     site = settings.site.name
     nr = build_nornir(settings)
-    options = _collect_options(settings)
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
+    plan = FactsPlan.load(settings, key, nr.inventory.hosts, force=force_state, now=started)
+    options = replace(_collect_options(settings), facts_wanted=plan.wants)
     fetches = collect_all(nr, options, on_result)
     if cancel is not None and cancel.is_set():
         raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)
     # the state sessions run before the database transaction: network waits never hold it
-    state_results = run_state_sessions(fetches, settings, key, force_state, started, nr, options)
+    state_results = run_state_sessions(
+        fetches, settings, key, force_state, started, nr, options, plan.normalized
+    )
     if cancel is not None and cancel.is_set():
         raise PollCancelled("poll cancelled after the structured state sessions", site=site)
     sessions = session_factory(engine)  # type: ignore[arg-type]
@@ -96,8 +102,11 @@ def _poll_locked(
         poll = Poll(site=site, started_at=started, trigger=trigger)
         session.add(poll)
         session.flush()
-        rows = {name: device_row(session, site, f) for name, f in sorted(fetches.items())}
-        judged = [judge_fetch(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
+        rows = device_rows(session, site, fetches)
+        judged = [
+            judge_fetch(fetches[n], rows[n], repo, settings, key, plan.normalized)
+            for n in sorted(fetches)
+        ]
         structured_state(judged, repo, settings, force_state, started, state_results)
         observed_commit, approved_commit = record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))

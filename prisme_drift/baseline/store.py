@@ -8,7 +8,8 @@ The repository is bare: nobody edits a work tree by mistake, and ``git show obse
 or a clone reads everything.
 
 Reads are batched: the first read of a branch lists the site's files on it once (``git ls-tree``,
-path -> blob), then every file is one request to GitPython's persistent ``git cat-file --batch``.
+path -> blob) and reads all their blobs with one ``git cat-file --batch`` (observed and approved
+share most blobs: each is read and held once).
 Walking the tree per device parsed the site's whole tree again for each read, a poll quadratic
 in the number of devices. A BaselineRepo sees each branch as it was at its first read, plus its
 own commits: writers hold the site lock, so nothing else moves the branches under a poll.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -60,6 +62,7 @@ class BaselineRepo:
         self.site = site
         self._repo: Repo | None = None
         self._files: dict[str, dict[str, str]] = {}  # branch -> path -> blob, filled on demand
+        self._blobs: dict[str, bytes] = {}  # blob -> content, of the branches read so far
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -104,6 +107,7 @@ class BaselineRepo:
             self._repo.close()
             self._repo = None
         self._files.clear()
+        self._blobs.clear()
 
     @property
     def repo(self) -> Repo:
@@ -134,11 +138,41 @@ class BaselineRepo:
                     if path and meta.split()[1] == "blob":
                         files[path] = meta.split()[2]
             self._files[branch] = files
+            self._read_blobs([b for b in files.values() if b not in self._blobs])
         return files
 
+    def _read_blobs(self, blobs: list[str]) -> None:
+        """Read many blobs with one ``git cat-file --batch``."""
+        if not blobs:
+            return
+        command = ["git", "--git-dir", str(self.repo.git_dir), "cat-file", "--batch"]
+        out = subprocess.run(  # noqa: S603 - fixed git command line, no shell
+            command,
+            input="".join(f"{b}\n" for b in blobs).encode("ascii"),
+            capture_output=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise BaselineError(
+                f"git cat-file failed in {self.path}: {out.stderr.decode(errors='replace')}",
+                site=self.site,
+            )
+        data, at = out.stdout, 0
+        while at < len(data):
+            end = data.index(b"\n", at)
+            header = data[at:end].split()
+            at = end + 1
+            if len(header) != 3:  # "<id> missing": left to the single read, which says so
+                continue
+            size = int(header[2])
+            self._blobs[header[0].decode("ascii")] = data[at : at + size]
+            at += size + 1
+
     def _blob_text(self, blob: str) -> str:
-        data: bytes = self.repo.git.get_object_data(blob)[3]  # the persistent cat-file --batch
-        return data.decode("utf-8")
+        data = self._blobs.get(blob)
+        if data is None:
+            data = self.repo.git.get_object_data(blob)[3]  # the persistent cat-file --batch
+        return bytes(data).decode("utf-8")
 
     def read_file(self, rev: str, path: str) -> str | None:
         """A file's text at a revision (a branch name or a commit), or None where it does not
@@ -251,6 +285,7 @@ class BaselineRepo:
             ) from exc
         if branch in self._files:  # the new tip is the old one plus these files
             self._files[branch].update(blobs)
+            self._blobs.update({blobs[p]: text.encode("utf-8") for p, text in files.items()})
         log.info("[%s] %s: commit %s (%s)", self.site, branch, new[:10], message.splitlines()[0])
         return new
 

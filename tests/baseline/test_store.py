@@ -102,13 +102,14 @@ def test_reads_are_batched_per_branch_and_leave_no_git_process(
         repo.commit(OBSERVED, snaps, "poll 1", NOW)
         repo.commit(APPROVED, dict(list(snaps.items())[:20]), "baseline", NOW)
     spawned: list[str] = []
-    real = git.cmd.safer_popen
+    real = subprocess.Popen
 
     def popen(args: list[str], *rest: object, **kw: object) -> object:
         spawned.append(" ".join(map(str, args)))
         return real(args, *rest, **kw)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(git.cmd, "safer_popen", popen)
+    monkeypatch.setattr(git.cmd, "safer_popen", popen)  # GitPython's commands
+    monkeypatch.setattr(subprocess, "Popen", popen)  # and any other
     with BaselineRepo(path, "site1") as repo:
         for name in snaps:
             observed = repo.read(OBSERVED, name, "ios")
@@ -123,5 +124,4 @@ def test_reads_are_batched_per_branch_and_leave_no_git_process(
         assert moved is not None and moved.config.endswith("vlan 9\n")
         reads = [c for c in spawned if "commit-tree" not in c]
         assert len(reads) <= 16, reads  # was one rev-parse per read: 90 and more
-        assert _git_children()  # the persistent cat-file --batch while the repo is open
-    assert _git_children() == []  # closed with the repo
+    assert _git_children() == []  # no git helper left once the repo is closed

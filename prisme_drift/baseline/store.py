@@ -203,10 +203,7 @@ class BaselineRepo:
 
     def state_devices(self, branch: str) -> list[str]:
         """The devices that have a structured state on a branch, sorted."""
-        if self.head(branch) is None:
-            return []
-        out = str(self.repo.git.ls_tree("--name-only", f"refs/heads/{branch}", f"{self.site}/"))
-        names = [line.rsplit("/", 1)[-1] for line in out.splitlines()]
+        names = [path.rsplit("/", 1)[-1] for path in self._branch_files(branch)]
         return sorted(n[: -len(STATE_SUFFIX)] for n in names if n.endswith(STATE_SUFFIX))
 
     def log(self, branch: str, device: str | None = None, limit: int = 20) -> list[dict[str, str]]:

@@ -10,6 +10,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from prisme_drift.authorize.poll_auth import PollAuthorizer
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
@@ -26,7 +29,12 @@ from prisme_drift.notify.poll_events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.poll.baselines import record_baselines
 from prisme_drift.poll.facts import FactsPlan
-from prisme_drift.poll.items import drift_for_device, remove_missing, report_refusals
+from prisme_drift.poll.items import (
+    drift_for_device,
+    open_by_device,
+    remove_missing,
+    report_refusals,
+)
 from prisme_drift.poll.judge import device_rows, judge_fetch, update_device
 from prisme_drift.poll.state import run_state_sessions, structured_state
 from prisme_drift.recovery import site_writer
@@ -99,9 +107,7 @@ def _poll_locked(
         raise PollCancelled("poll cancelled after the structured state sessions", site=site)
     sessions = session_factory(engine)  # type: ignore[arg-type]
     with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
-        poll = Poll(site=site, started_at=started, trigger=trigger)
-        session.add(poll)
-        session.flush()
+        poll = _new_poll(session, site, started, trigger)
         rows = device_rows(session, site, fetches)
         judged = [
             judge_fetch(fetches[n], rows[n], repo, settings, key, plan.normalized)
@@ -116,6 +122,7 @@ def _poll_locked(
         opened: list[int] = []
         closed: list[int] = [i.id for r in removals for i in r.items]
         transitions: list[DeviceTransition] = []
+        items = open_by_device(session, site)  # after the removals: each device's own items
         for j in judged:
             row = rows[j.fetch.device]
             previous_success = update_device(row, j, started)
@@ -136,7 +143,9 @@ def _poll_locked(
             )
             if j.snapshot is None:
                 continue
-            o, c = drift_for_device(session, repo, row, j, poll, previous_success, reconciler)
+            o, c = drift_for_device(
+                session, repo, row, j, poll, previous_success, reconciler, items.get(row.id, [])
+            )
             opened += o
             closed += c
         record_poll_events(session, settings, poll, transitions, removals)  # same transaction
@@ -183,6 +192,14 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _new_poll(session: Session, site: str, started: datetime, trigger: str) -> Poll:
+    """The poll's row, flushed (its id names the commits)."""
+    poll = Poll(site=site, started_at=started, trigger=trigger)
+    session.add(poll)
+    session.flush()
+    return poll
 
 
 def _collect_options(settings: Settings) -> CollectOptions:

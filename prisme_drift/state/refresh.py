@@ -85,10 +85,6 @@ def refresh_due(changed: bool, has_state: bool, stamp: str | None, now: datetime
         return True
 
 
-def _due(c: Candidate, previous: DeviceState | None, stamp: str | None, now: datetime) -> bool:
-    return refresh_due(c.changed, previous is not None, stamp, now)
-
-
 def _previous(repo: BaselineRepo, device: str) -> DeviceState | None:
     try:
         return load_state(repo, device, OBSERVED)
@@ -100,15 +96,17 @@ def _previous(repo: BaselineRepo, device: str) -> DeviceState | None:
 def _due_now(
     repo: BaselineRepo, candidates: Sequence[Candidate], force: bool, now: datetime, state_dir: Path
 ) -> tuple[list[Candidate], dict[str, DeviceState | None]]:
-    """The candidates whose state is due, and every candidate's previous state."""
+    """The candidates whose state is due, and their previous states (read for those only: an
+    unchanged poll parses no state)."""
     stamps = read_stamps(state_dir)
-    previous = {c.snapshot.device: _previous(repo, c.snapshot.device) for c in candidates}
+    on_file = set(repo.state_devices(OBSERVED))
     due = [
         c
         for c in candidates
-        if force or _due(c, previous[c.snapshot.device], stamps.get(c.snapshot.device), now)
+        if force
+        or refresh_due(c.changed, c.snapshot.device in on_file, stamps.get(c.snapshot.device), now)
     ]
-    return due, previous
+    return due, {c.snapshot.device: _previous(repo, c.snapshot.device) for c in due}
 
 
 def session_devices(

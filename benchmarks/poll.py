@@ -26,8 +26,29 @@ With ``--state`` (or ``--state-only``): the structured state's cost, counted on 
 commands typed per device on a first poll (configuration + facts + state getters), on an
 unchanged poll (the configuration's alone) and with ``run --state`` (getters forced).
 
-Figures on the 2-core machine of 2026-12-03 (shared with other jobs: load average 5-8, so
-wall times are pessimistic) are in the project's benchmarks table (README).
+Figures on the 2-core machine of 2026-12-03 (shared with other jobs, load average 1-5), one
+run each, the lab on the same two cores:
+
+    benchmarks/poll.py --devices 100 --workers 10 --polls 2
+    mode         wall s   dev/s   CPU s  CPU ms/dev  peak RSS MiB  cmds/dev
+    bare           3.86    25.9    1.41        14.1            76       4.0
+    first         21.22     4.7    9.74        97.4           146      18.0
+    unchanged      4.72    21.2    2.34        23.4           141       4.0
+    unchanged/bare: wall x1.22, CPU x1.66, RSS x1.86
+
+    benchmarks/poll.py --devices 1000 --workers 50 --polls 2
+    bare          28.19    35.5   17.82        17.8           100       3.6
+    first        188.64     5.3  149.81       149.8           225      17.8
+    unchanged     30.02    33.3   24.19        24.2           196       3.9
+    unchanged/bare: wall x1.07, CPU x1.36, RSS x1.96
+
+    benchmarks/poll.py --devices 20 --workers 10 --polls 2
+    bare           0.80    24.9    0.27        13.5            74       4.0
+    unchanged      0.95    21.0    0.41        20.4           135       4.0
+
+CPU per device of an unchanged poll: 20.4 ms (20 devices), 23.4 (100), 24.2 (1,000): x1.19
+from 20 to 1,000. Before issue 14 (same machine, 100 devices): unchanged poll 14.81 s wall,
+about 110 ms CPU per device, 7 commands per device (facts at every poll).
 """
 
 from __future__ import annotations

@@ -92,10 +92,11 @@ def _poll_locked(
 ) -> PollReport:
     site = settings.site.name
     nr = build_nornir(settings)
+    options = _collect_options(settings)  # a bad credentials file stops here: nothing written
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
     plan = FactsPlan.load(settings, key, nr.inventory.hosts, force=force_state, now=started)
-    options = replace(_collect_options(settings), facts_wanted=plan.wants)
+    options = replace(options, facts_wanted=plan.wants)
     fetches = collect_all(nr, options, on_result)
     if cancel is not None and cancel.is_set():
         raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)

@@ -1,23 +1,54 @@
 #!/usr/bin/env python3
-"""Benchmark: one full ``run`` over N lab devices, against a bare NAPALM get_config loop.
+"""Benchmark: an unchanged ``run`` over N lab devices, against a bare NAPALM get_config loop.
 
-    .venv/bin/python benchmarks/poll.py [--devices 100] [--workers 10] [--polls 2]
+    .venv/bin/python benchmarks/poll.py [--devices 100] [--workers 10] [--polls 1]
+    .venv/bin/python benchmarks/poll.py --devices 1000 --workers 50
+    .venv/bin/python benchmarks/poll.py --devices 20 --state-only
 
-The lab (N simulated IOS switches on 127.0.0.1) runs in its own process, so the CPU and memory
-figures are the client's only. Each measured mode also runs in a fresh child process, so that its
-peak RSS is its own:
+The lab (N simulated IOS switches on 127.0.0.1, one asyncssh listener per device, all in one
+process) runs in its own process, so the CPU and memory figures are the client's only. Each
+measured mode runs in a fresh child process, so that its peak RSS is its own:
 
-- ``bare``: NAPALM ``get_config(retrieve="running")`` for every device, with a thread pool of the
-  same size as the pipeline's workers (the least any poller has to do);
-- ``pipeline``: ``run_poll`` on a site folder (Nornir, fetch guard, facts, normalization, git,
-  classification, database), first poll (baseline) and then ``--polls - 1`` unchanged polls.
+- ``bare``: NAPALM ``get_config(retrieve="running")`` for every device, with a thread pool of
+  the same size as the pipeline's workers: exactly what an unchanged poll fetches (no facts,
+  no state getters on an unchanged poll; the lab counts the commands of both, printed as
+  ``cmds/dev``, and they must be equal);
+- ``first``: the first ``run_poll`` on a new site folder (baseline, facts, state getters);
+- ``unchanged``: ``--polls`` more ``run_poll`` on the same folder, in a new process (Nornir,
+  host keys, fetch guard, normalization, git, classification, database, state planning).
 
-Prints wall time, devices per second, CPU seconds, peak RSS, and the pipeline/bare ratios.
+CPU is user + system of the process and its git children, counted around the measured work
+(imports excluded, on both sides). Prints wall time, devices per second, CPU, CPU per device,
+peak RSS, commands per device and the unchanged/bare ratios, then the issue-14 goals.
+CPU per device is flat when the figure at 1,000 devices is within 1.2x of the one at 20.
 
-Then the cost of the structured state (``--state-only`` runs just this part), counted on the
-lab side: commands typed per device on a first poll (configuration + state getters), on an
-unchanged poll (must be the configuration's alone: zero getter command) and on a poll with
-``run --state`` (getters forced), with the wall time of each.
+With ``--state`` (or ``--state-only``): the structured state's cost, counted on the lab side:
+commands typed per device on a first poll (configuration + facts + state getters), on an
+unchanged poll (the configuration's alone) and with ``run --state`` (getters forced).
+
+Figures on the 2-core machine of 2026-12-03 (shared with other jobs, load average 1-5), one
+run each, the lab on the same two cores:
+
+    benchmarks/poll.py --devices 100 --workers 10 --polls 2
+    mode         wall s   dev/s   CPU s  CPU ms/dev  peak RSS MiB  cmds/dev
+    bare           3.86    25.9    1.41        14.1            76       4.0
+    first         21.22     4.7    9.74        97.4           146      18.0
+    unchanged      4.72    21.2    2.34        23.4           141       4.0
+    unchanged/bare: wall x1.22, CPU x1.66, RSS x1.86
+
+    benchmarks/poll.py --devices 1000 --workers 50 --polls 2
+    bare          28.19    35.5   17.82        17.8           100       3.6
+    first        188.64     5.3  149.81       149.8           225      17.8
+    unchanged     30.02    33.3   24.19        24.2           196       3.9
+    unchanged/bare: wall x1.07, CPU x1.36, RSS x1.96
+
+    benchmarks/poll.py --devices 20 --workers 10 --polls 2
+    bare           0.80    24.9    0.27        13.5            74       4.0
+    unchanged      0.95    21.0    0.41        20.4           135       4.0
+
+CPU per device of an unchanged poll: 20.4 ms (20 devices), 23.4 (100), 24.2 (1,000): x1.19
+from 20 to 1,000. Before issue 14 (same machine, 100 devices): unchanged poll 14.81 s wall,
+about 110 ms CPU per device, 7 commands per device (facts at every poll).
 """
 
 from __future__ import annotations
@@ -40,24 +71,48 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def raise_fd_limit() -> None:
+    """As many file descriptors as allowed: 1,000 devices are 1,000 listeners and sessions."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def serve_lab(count: int, password: str, conn: Any) -> None:
     """Child process: run the lab until told to stop; send the device ports first."""
+    raise_fd_limit()
     from prisme_drift.lab import Lab, LabDevice
 
     devices = [
-        LabDevice(name=f"sw{n:03d}", platform="ios", username="admin", password=password)
+        LabDevice(name=f"sw{n:04d}", platform="ios", username="admin", password=password)
         for n in range(count)
     ]
     with Lab(devices) as lab:
         conn.send({d.name: d.port for d in lab.devices})
         while conn.recv() == "commands":  # anything else: stop
-            conn.send({d.name: d.commands() for d in lab.devices})
+            conn.send({d.name: len(d.commands()) for d in lab.devices})
 
 
-def usage() -> tuple[float, int]:
-    """CPU seconds (user + system) and peak RSS in MiB of this process."""
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return ru.ru_utime + ru.ru_stime, int(ru.ru_maxrss / 1024)
+def typed(lab: Any) -> int:
+    """Commands typed on every lab device so far, in total."""
+    lab.send("commands")
+    return sum(lab.recv().values())
+
+
+def cpu_now() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def peak_rss_mib() -> int:
+    """This process's own peak RSS (``VmHWM``: ``ru_maxrss`` survives exec on Linux, and
+    would report the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def bare(ports: dict[str, int], password: str, workers: int) -> dict[str, Any]:
@@ -75,49 +130,51 @@ def bare(ports: dict[str, int], password: str, workers: int) -> dict[str, Any]:
         finally:
             device.close()
 
+    cpu = cpu_now()
     started = time.monotonic()
     with ThreadPoolExecutor(workers) as pool:
         sizes = list(pool.map(one, ports.values()))
-    wall = time.monotonic() - started
-    cpu, rss = usage()
     return {
-        "mode": "bare",
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "peak_rss_mib": rss,
-        "ok": sum(1 for s in sizes if s > 0),
+        "wall_s": time.monotonic() - started,
+        "cpu_s": cpu_now() - cpu,
+        "peak_rss_mib": peak_rss_mib(),
+        "statuses": {"ok": sum(1 for s in sizes if s > 0)},
     }
 
 
-def pipeline(ports: dict[str, int], password: str, workers: int, polls: int) -> dict[str, Any]:
+def pipeline(folder: Path, polls: int) -> dict[str, Any]:
     from prisme_drift.config import load_settings
-    from prisme_drift.demo import enable_credentials, write_hosts
     from prisme_drift.poll import run_poll
+
+    settings = load_settings(folder / "prisme-drift.toml")
+    walls, cpus = [], []
+    statuses: dict[str, int] = {}
+    for _ in range(polls):
+        cpu = cpu_now()
+        started = time.monotonic()
+        report = run_poll(settings, deliver=False)
+        walls.append(time.monotonic() - started)
+        cpus.append(cpu_now() - cpu)
+        for d in report.devices:
+            statuses[str(d.status)] = statuses.get(str(d.status), 0) + 1
+    return {
+        "wall_s": min(walls),
+        "cpu_s": min(cpus),
+        "walls_s": walls,
+        "peak_rss_mib": peak_rss_mib(),
+        "statuses": statuses,
+    }
+
+
+def make_site(ports: dict[str, int], password: str, workers: int) -> Path:
+    from prisme_drift.demo import enable_credentials, write_hosts
     from prisme_drift.site import init_site
 
     folder = Path(tempfile.mkdtemp(prefix="prisme-bench-"))
     init_site(folder, site="bench")
     write_hosts(folder, {name: ("ios", port) for name, port in ports.items()}, password)
-    toml = folder / "prisme-drift.toml"
-    enable_credentials(toml, timeout=120, workers=workers)
-    settings = load_settings(toml)
-    walls = []
-    statuses: dict[str, int] = {}
-    for _ in range(polls):
-        started = time.monotonic()
-        report = run_poll(settings)
-        walls.append(time.monotonic() - started)
-        for d in report.devices:
-            statuses[str(d.status)] = statuses.get(str(d.status), 0) + 1
-    cpu, rss = usage()
-    return {
-        "mode": "pipeline",
-        "wall_s": walls[0],
-        "later_walls_s": walls[1:],
-        "cpu_s": cpu,
-        "peak_rss_mib": rss,
-        "statuses": statuses,
-    }
+    enable_credentials(folder / "prisme-drift.toml", timeout=300, workers=workers)
+    return folder
 
 
 #: Commands only the NAPALM ios state getters type (the configuration poll never does).
@@ -130,74 +187,109 @@ GETTER_COMMANDS = {
 }
 
 
-def state_cost(lab: Any, ports: dict[str, int], password: str, workers: int) -> None:
-    """Commands per device and wall time: first poll, unchanged poll, ``run --state`` poll."""
+def state_cost(count: int, password: str, workers: int) -> None:
+    """Commands per device and wall time: first poll, unchanged poll, ``run --state`` poll.
+
+    Runs its own lab (it needs every command, not counts)."""
     from prisme_drift.config import load_settings
-    from prisme_drift.demo import enable_credentials, write_hosts
+    from prisme_drift.lab import Lab, LabDevice
     from prisme_drift.poll import run_poll
-    from prisme_drift.site import init_site
 
-    folder = Path(tempfile.mkdtemp(prefix="prisme-bench-state-"))
-    init_site(folder, site="bench")
-    write_hosts(folder, {name: ("ios", port) for name, port in ports.items()}, password)
-    enable_credentials(folder / "prisme-drift.toml", timeout=120, workers=workers)
-    settings = load_settings(folder / "prisme-drift.toml")
-    n = len(ports)
-    print(f"structured state cost, {n} IOS devices (commands counted by the lab):")
-    print(f"{'poll':22} {'wall s':>8} {'cmds/dev':>9} {'getter cmds/dev':>16}")
-    for label, force in (("first (baseline)", False), ("unchanged", False), ("run --state", True)):
-        lab.send("commands")
-        before = lab.recv()
-        started = time.monotonic()
-        run_poll(settings, deliver=False, state=force)
-        wall = time.monotonic() - started
-        lab.send("commands")
-        after = lab.recv()
-        typed = [c for name in after for c in after[name][len(before[name]) :]]
-        getters = sum(1 for c in typed if c in GETTER_COMMANDS)
-        print(f"{label:22} {wall:8.2f} {len(typed) / n:9.1f} {getters / n:16.1f}")
+    devices = [
+        LabDevice(name=f"st{n:04d}", platform="ios", username="admin", password=password)
+        for n in range(count)
+    ]
+    with Lab(devices) as lab:
+        folder = make_site({d.name: d.port for d in lab.devices}, password, workers)
+        settings = load_settings(folder / "prisme-drift.toml")
+        n = len(devices)
+        print(f"structured state cost, {n} IOS devices (commands counted by the lab):")
+        print(f"{'poll':22} {'wall s':>8} {'cmds/dev':>9} {'getter cmds/dev':>16}")
+        for label, force in (
+            ("first (baseline)", False),
+            ("unchanged", False),
+            ("run --state", True),
+        ):
+            before = {d.name: len(d.commands()) for d in lab.devices}
+            started = time.monotonic()
+            run_poll(settings, deliver=False, state=force)
+            wall = time.monotonic() - started
+            new = [c for d in lab.devices for c in d.commands()[before[d.name] :]]
+            getters = sum(1 for c in new if c in GETTER_COMMANDS)
+            print(f"{label:22} {wall:8.2f} {len(new) / n:9.1f} {getters / n:16.1f}")
 
 
-def child(
-    mode: str, args: argparse.Namespace, ports: dict[str, int], password: str
-) -> dict[str, Any]:
-    payload = json.dumps(
-        {
-            "mode": mode,
-            "ports": ports,
-            "password": password,
-            "workers": args.workers,
-            "polls": args.polls,
-        }
-    )
+def child(spec: dict[str, Any]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child"],
-        input=payload,
+        input=json.dumps(spec),
         text=True,
         capture_output=True,
-        check=True,
+        check=False,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"{spec['mode']} failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def run_child() -> None:
+    raise_fd_limit()
     spec = json.loads(sys.stdin.read())
-    import logging
-
     logging.basicConfig(level=logging.ERROR)
     if spec["mode"] == "bare":
         result = bare(spec["ports"], spec["password"], spec["workers"])
     else:
-        result = pipeline(spec["ports"], spec["password"], spec["workers"], spec["polls"])
+        result = pipeline(Path(spec["folder"]), spec["polls"])
     print(json.dumps(result))
 
 
+def measure(lab: Any, n: int, spec: dict[str, Any]) -> dict[str, Any]:
+    before = typed(lab)
+    result = child(spec)
+    result["mode"] = spec["mode"]
+    result["cmds_per_dev"] = (typed(lab) - before) / n / spec.get("polls", 1)
+    return result
+
+
+def print_results(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+    n = args.devices
+    print(f"devices: {n}  workers: {args.workers}  (lab in a separate process)")
+    header = f"{'mode':10} {'wall s':>8} {'dev/s':>7} {'CPU s':>7} {'CPU ms/dev':>11}"
+    print(header + f" {'peak RSS MiB':>13} {'cmds/dev':>9}  statuses")
+    for r in results:
+        print(
+            f"{r['mode']:10} {r['wall_s']:8.2f} {n / r['wall_s']:7.1f} {r['cpu_s']:7.2f} "
+            f"{1000 * r['cpu_s'] / n:11.1f} {r['peak_rss_mib']:13d} {r['cmds_per_dev']:9.1f}"
+            f"  {r['statuses']}"
+        )
+    b, u = results[0], results[-1]
+    wall, cpu = u["wall_s"] / b["wall_s"], u["cpu_s"] / b["cpu_s"]
+    print(
+        f"unchanged/bare: wall x{wall:.2f}, CPU x{cpu:.2f}, "
+        f"RSS x{u['peak_rss_mib'] / b['peak_rss_mib']:.2f} "
+        f"(unchanged: best of {args.polls} poll(s), walls "
+        + ", ".join(f"{w:.2f}" for w in u["walls_s"])
+        + ")"
+    )
+    print("goals (issue 14):")
+    print(f"  unchanged <= 1.2x bare (wall, CPU; at 100 devices): x{wall:.2f}, x{cpu:.2f}")
+    print(
+        f"  1,000 devices, 50 workers: unchanged < 60 s wall ({u['wall_s']:.1f} s), "
+        f"peak RSS < 250 MiB ({u['peak_rss_mib']} MiB)"
+    )
+    print(
+        f"  flat CPU per device: compare {1000 * u['cpu_s'] / n:.1f} ms/dev here with the "
+        "figure of --devices 20 (within 1.2x)"
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--workers", type=int, default=10)
-    parser.add_argument("--polls", type=int, default=2, help="pipeline polls (first = baseline)")
+    parser.add_argument("--polls", type=int, default=1, help="unchanged polls (best is shown)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--state", action="store_true", help="also the structured state's cost")
     parser.add_argument(
         "--state-only", action="store_true", help="only measure the structured state's cost"
     )
@@ -205,40 +297,30 @@ def main() -> None:
     if args.child:
         run_child()
         return
+    raise_fd_limit()
+    logging.basicConfig(level=logging.ERROR)
     password = secrets.token_urlsafe(10)
+    if args.state_only:
+        state_cost(args.devices, password, args.workers)
+        return
     parent, child_conn = mp.Pipe()
     lab = mp.Process(target=serve_lab, args=(args.devices, password, child_conn), daemon=True)
     lab.start()
     ports = parent.recv()
+    n = args.devices
     try:
-        if args.state_only:
-            logging.basicConfig(level=logging.ERROR)
-            state_cost(parent, ports, password, args.workers)
-            return
-        results = [child("bare", args, ports, password), child("pipeline", args, ports, password)]
-        state_cost(parent, ports, password, args.workers)
+        folder = make_site(ports, password, args.workers)
+        base = {"ports": ports, "password": password, "workers": args.workers}
+        results = [measure(parent, n, {**base, "mode": "bare"})]
+        results.append(measure(parent, n, {"mode": "first", "folder": str(folder), "polls": 1}))
+        spec = {"mode": "unchanged", "folder": str(folder), "polls": args.polls}
+        results.append(measure(parent, n, spec))
     finally:
         parent.send("stop")
-        lab.join(10)
-    n = args.devices
-    print(f"devices: {n}  workers: {args.workers}  (lab in a separate process)")
-    print(f"{'mode':10} {'wall s':>8} {'dev/s':>8} {'CPU s':>8} {'peak RSS MiB':>13}")
-    for r in results:
-        print(
-            f"{r['mode']:10} {r['wall_s']:8.2f} {n / r['wall_s']:8.1f} {r['cpu_s']:8.2f} "
-            f"{r['peak_rss_mib']:13d}"
-        )
-    b, p = results
-    print(
-        f"pipeline/bare: wall x{p['wall_s'] / b['wall_s']:.2f}, CPU x{p['cpu_s'] / b['cpu_s']:.2f}"
-        f" (pipeline CPU covers all {args.polls} polls),"
-        f" RSS x{p['peak_rss_mib'] / b['peak_rss_mib']:.2f}"
-    )
-    print(f"bare fetched {b['ok']}/{n}; pipeline statuses, {args.polls} polls: {p['statuses']}")
-    if p["later_walls_s"]:
-        print(
-            "later (unchanged) polls, wall s: " + ", ".join(f"{w:.2f}" for w in p["later_walls_s"])
-        )
+        lab.join(30)
+    print_results(args, results)
+    if args.state:
+        state_cost(args.devices, password, args.workers)
 
 
 if __name__ == "__main__":

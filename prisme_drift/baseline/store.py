@@ -6,6 +6,13 @@ acceptance). Commits are built with plumbing on a private index file and publish
 compare-and-swap ``update-ref``, so a crash at any point leaves both branches where they were.
 The repository is bare: nobody edits a work tree by mistake, and ``git show observed:site/x.cfg``
 or a clone reads everything.
+
+Reads are batched: the first read of a branch lists the site's files on it once (``git ls-tree``,
+path -> blob) and reads all their blobs with one ``git cat-file --batch`` (observed and approved
+share most blobs: each is read and held once).
+Walking the tree per device parsed the site's whole tree again for each read, a poll quadratic
+in the number of devices. A BaselineRepo sees each branch as it was at its first read, plus its
+own commits: writers hold the site lock, so nothing else moves the branches under a poll.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,6 +61,8 @@ class BaselineRepo:
         self.path = path
         self.site = site
         self._repo: Repo | None = None
+        self._files: dict[str, dict[str, str]] = {}  # branch -> path -> blob, filled on demand
+        self._blobs: dict[str, bytes] = {}  # blob -> content, of the branches read so far
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -96,6 +106,8 @@ class BaselineRepo:
         if self._repo is not None:
             self._repo.close()
             self._repo = None
+        self._files.clear()
+        self._blobs.clear()
 
     @property
     def repo(self) -> Repo:
@@ -111,8 +123,63 @@ class BaselineRepo:
         except GitCommandError:
             return None
 
+    def _branch_files(self, branch: str) -> dict[str, str]:
+        """The site's files on a branch, path -> blob id ({} before the branch's first commit)."""
+        files = self._files.get(branch)
+        if files is None:
+            files = {}
+            tip = self.head(branch)
+            if tip is not None:
+                out = str(
+                    self.repo.git.ls_tree("-r", "-z", "--full-tree", tip, "--", f"{self.site}/")
+                )
+                for record in out.split("\0"):
+                    meta, _, path = record.partition("\t")
+                    if path and meta.split()[1] == "blob":
+                        files[path] = meta.split()[2]
+            self._files[branch] = files
+            self._read_blobs([b for b in files.values() if b not in self._blobs])
+        return files
+
+    def _read_blobs(self, blobs: list[str]) -> None:
+        """Read many blobs with one ``git cat-file --batch``."""
+        if not blobs:
+            return
+        command = ["git", "--git-dir", str(self.repo.git_dir), "cat-file", "--batch"]
+        out = subprocess.run(  # noqa: S603 - fixed git command line, no shell
+            command,
+            input="".join(f"{b}\n" for b in blobs).encode("ascii"),
+            capture_output=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise BaselineError(
+                f"git cat-file failed in {self.path}: {out.stderr.decode(errors='replace')}",
+                site=self.site,
+            )
+        data, at = out.stdout, 0
+        while at < len(data):
+            end = data.index(b"\n", at)
+            header = data[at:end].split()
+            at = end + 1
+            if len(header) != 3:  # "<id> missing": left to the single read, which says so
+                continue
+            size = int(header[2])
+            self._blobs[header[0].decode("ascii")] = data[at : at + size]
+            at += size + 1
+
+    def _blob_text(self, blob: str) -> str:
+        data = self._blobs.get(blob)
+        if data is None:
+            data = self.repo.git.get_object_data(blob)[3]  # the persistent cat-file --batch
+        return bytes(data).decode("utf-8")
+
     def read_file(self, rev: str, path: str) -> str | None:
-        """A file's text at a revision, or None where it does not exist."""
+        """A file's text at a revision (a branch name or a commit), or None where it does not
+        exist."""
+        if rev in BRANCHES and path.startswith(f"{self.site}/"):
+            blob = self._branch_files(rev).get(path)
+            return None if blob is None else self._blob_text(blob)
         try:
             blob = self.repo.commit(rev).tree / path
         except (KeyError, ValueError, GitCommandError):
@@ -122,8 +189,6 @@ class BaselineRepo:
 
     def read(self, branch: str, device: str, platform: str) -> Snapshot | None:
         """A device's snapshot on a branch, or None if that branch has none."""
-        if self.head(branch) is None:
-            return None
         cfg_path, facts_path = device_paths(self.site, device)
         config = self.read_file(branch, cfg_path)
         if config is None:
@@ -134,16 +199,11 @@ class BaselineRepo:
 
     def read_state(self, rev: str, device: str) -> str | None:
         """A device's structured state (JSON text) at a branch or commit, or None if none."""
-        if rev in BRANCHES and self.head(rev) is None:
-            return None
         return self.read_file(rev, state_path(self.site, device))
 
     def state_devices(self, branch: str) -> list[str]:
         """The devices that have a structured state on a branch, sorted."""
-        if self.head(branch) is None:
-            return []
-        out = str(self.repo.git.ls_tree("--name-only", f"refs/heads/{branch}", f"{self.site}/"))
-        names = [line.rsplit("/", 1)[-1] for line in out.splitlines()]
+        names = [path.rsplit("/", 1)[-1] for path in self._branch_files(branch)]
         return sorted(n[: -len(STATE_SUFFIX)] for n in names if n.endswith(STATE_SUFFIX))
 
     def log(self, branch: str, device: str | None = None, limit: int = 20) -> list[dict[str, str]]:
@@ -193,7 +253,8 @@ class BaselineRepo:
                 files[facts_path] = snap.facts_json()
                 if snap.state is not None:  # None: keep the state already committed, if any
                     files[state_path(self.site, device)] = snap.state
-            for path, blob in zip(files, self._hash_blobs(list(files.values())), strict=True):
+            blobs = dict(zip(files, self._hash_blobs(list(files.values())), strict=True))
+            for path, blob in blobs.items():
                 git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
             tree = git.write_tree(env=env)
         if parent and tree == git.rev_parse(f"{parent}^{{tree}}"):
@@ -219,6 +280,9 @@ class BaselineRepo:
                 f"branch {branch} moved while committing (another writer?): {exc.stderr.strip()}",
                 site=self.site,
             ) from exc
+        if branch in self._files:  # the new tip is the old one plus these files
+            self._files[branch].update(blobs)
+            self._blobs.update({blobs[p]: text.encode("utf-8") for p, text in files.items()})
         log.info("[%s] %s: commit %s (%s)", self.site, branch, new[:10], message.splitlines()[0])
         return new
 

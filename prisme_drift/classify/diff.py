@@ -157,7 +157,7 @@ def diff_facts(approved: dict[str, Any], observed: dict[str, Any]) -> list[Hunk]
     known = [k for k in DEVICE_FACTS if k in approved and k in observed]
     before = {k: approved[k] for k in known}
     after = {k: observed[k] for k in known}
-    if not DeepDiff(before, after, ignore_order=True):
+    if before == after or not DeepDiff(before, after, ignore_order=True):  # equal: no DeepDiff
         return []
     keys = [k for k in known if before[k] != after[k]]
     removed = tuple(_fact_text(k, before[k]) for k in keys)

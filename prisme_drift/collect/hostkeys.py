@@ -2,6 +2,12 @@
 
 Netmiko and NAPALM accept any host key by default (``ssh_strict=False``), which makes a
 man-in-the-middle invisible. We learn a device's key once, then connect strictly against it.
+
+The known_hosts file is parsed once per version of the file (its inode, size and modification
+time), not once per device: every device of a poll looks its keys up in memory, and the strict
+connection (Netmiko's paramiko client) gets that device's pinned keys from memory too
+(``install_memory_host_keys``). Parsing the whole file per device made a poll quadratic in the
+number of devices.
 """
 
 from __future__ import annotations
@@ -14,13 +20,99 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paramiko
+from netmiko.base_connection import BaseConnection
 
 from prisme_drift.errors import CollectError
 from prisme_drift.statefiles import KNOWN_HOSTS
 
 _LOCK = threading.Lock()
+_SAVING = threading.Lock()  # one writer of known_hosts at a time (read, add, replace)
+#: Parsed known_hosts files: path -> (stat signature, keys). Read-only once cached: a change
+#: builds new keys and replaces the entry (lookups in other threads never see them mutate).
+_PARSED: dict[Path, tuple[tuple[int, int, int], ParsedKeys]] = {}
+_MEMORY_PATCHED = "_prisme_drift_memory_host_keys"
+
+
+class ParsedKeys:
+    """A parsed known_hosts file with an index by host entry (a lookup is a dict access)."""
+
+    def __init__(self, keys: paramiko.HostKeys) -> None:
+        self.keys = keys
+        self._index: dict[str, dict[str, paramiko.PKey]] = {}
+        self._hashed = False
+        for line in keys._entries:
+            for name in line.hostnames:
+                self._hashed = self._hashed or name.startswith("|1|")
+                self._index.setdefault(name, {})[line.key.get_name()] = line.key
+
+    def lookup(self, entry: str) -> dict[str, paramiko.PKey]:
+        """The keys on file for a host entry, by key type ({} when none)."""
+        found = self._index.get(entry)
+        if found is None and self._hashed:  # hashed names need paramiko's HMAC comparison
+            hashed = self.keys.lookup(entry)
+            return dict(hashed) if hashed else {}
+        return dict(found or {})
+
+    def copy(self) -> paramiko.HostKeys:
+        """A private copy of the keys, to change and save."""
+        fresh = paramiko.HostKeys()
+        for line in self.keys._entries:
+            for name in line.hostnames:
+                fresh.add(name, line.key.get_name(), line.key)
+        return fresh
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def parsed_host_keys(path: Path) -> ParsedKeys:
+    """The keys of a known_hosts file, parsed again only when the file changed."""
+    signature = _signature(path)
+    if signature is None:
+        return ParsedKeys(paramiko.HostKeys())
+    with _LOCK:
+        cached = _PARSED.get(path)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        keys = paramiko.HostKeys()
+        keys.load(str(path))
+        parsed = ParsedKeys(keys)
+        _PARSED[path] = (signature, parsed)
+        return parsed
+
+
+def _build_ssh_client(self: Any) -> paramiko.SSHClient:
+    """Netmiko's ``_build_ssh_client``, with the device's pinned keys taken from memory.
+
+    Same result as ``load_host_keys(alt_key_file)`` restricted to the device's own entry: the
+    connection still rejects (before any login) a key other than the pinned one.
+    """
+    client: paramiko.SSHClient = self._get_ssh_client_instance()
+    if self.system_host_keys:
+        client.load_system_host_keys()
+    if self.alt_host_keys and self.alt_key_file:
+        entry = host_entry(self.host, int(self.port))
+        found = parsed_host_keys(Path(self.alt_key_file)).lookup(entry)
+        for key_type, key in found.items():
+            client.get_host_keys().add(entry, key_type, key)
+    client.set_missing_host_key_policy(self.key_policy)
+    return client
+
+
+def install_memory_host_keys() -> None:
+    """Patch Netmiko's SSH client set-up once per process (idempotent)."""
+    if getattr(BaseConnection, _MEMORY_PATCHED, False):
+        return
+    BaseConnection._build_ssh_client = _build_ssh_client  # type: ignore[method-assign]
+    setattr(BaseConnection, _MEMORY_PATCHED, True)
 
 
 def host_entry(hostname: str, port: int) -> str:
@@ -102,15 +194,13 @@ class KnownHosts:
         self.path = state_dir / KNOWN_HOSTS
         self.policy = policy
 
-    def _load(self) -> paramiko.HostKeys:
-        keys = paramiko.HostKeys()
-        if self.path.exists():
-            keys.load(str(self.path))
-        return keys
+    def _edit(self) -> paramiko.HostKeys:
+        """A private copy of the keys on file, to change then ``_save`` (under ``_SAVING``)."""
+        return parsed_host_keys(self.path).copy()
 
     def known(self, hostname: str, port: int) -> bool:
         """Whether a key is on file for this address and port."""
-        return host_entry(hostname, port) in self._load()
+        return bool(parsed_host_keys(self.path).lookup(host_entry(hostname, port)))
 
     def ensure(self, hostname: str, port: int, timeout: float) -> str | None:
         """Make sure a key is on file before a strict connection; returns a note when learned."""
@@ -123,16 +213,15 @@ class KnownHosts:
                 kind="hostkey",
             )
         key = probe_host_key(hostname, port, timeout)
-        with _LOCK:
-            keys = self._load()
+        with _SAVING:
+            keys = self._edit()
             keys.add(host_entry(hostname, port), key.get_name(), key)
             self._save(keys)
         return f"host key learned on first use: {key.get_name()} {fingerprint(key)}"
 
     def pinned(self, hostname: str, port: int) -> dict[str, paramiko.PKey]:
         """The keys on file for this address and port, by key type ({} when none)."""
-        found = self._load().lookup(host_entry(hostname, port))
-        return dict(found) if found else {}
+        return parsed_host_keys(self.path).lookup(host_entry(hostname, port))
 
     def compare(self, hostname: str, port: int, timeout: float) -> KeyChange | None:
         """Probe the device's key (key exchange only) and compare it with the pinned one.
@@ -166,8 +255,8 @@ class KnownHosts:
     def replace(self, hostname: str, port: int, key: paramiko.PKey) -> None:
         """Pin ``key`` for this address, dropping every key on file for it (an accepted change)."""
         entry = host_entry(hostname, port)
-        with _LOCK:
-            keys = self._load()
+        with _SAVING:
+            keys = self._edit()
             if entry in keys:
                 del keys[entry]
             keys.add(entry, key.get_name(), key)
@@ -177,6 +266,7 @@ class KnownHosts:
         """Netmiko options that make the connection reject any key not on file."""
         if self.policy == "ignore":
             return {"ssh_strict": False}
+        install_memory_host_keys()
         return {
             "ssh_strict": True,
             "system_host_keys": False,
@@ -195,3 +285,7 @@ class KnownHosts:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        signature = _signature(self.path)
+        if signature is not None:
+            with _LOCK:
+                _PARSED[self.path] = (signature, ParsedKeys(keys))  # just written: no parse

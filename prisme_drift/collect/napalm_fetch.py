@@ -1,11 +1,12 @@
-"""Fetch one device through a NAPALM driver: ``get_config(running)`` and ``get_facts``."""
+"""Fetch one device through a NAPALM driver: ``get_config(running)``, and ``get_facts`` when the
+poll wants them (``wants_facts``, asked with the configuration just read)."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from napalm import get_network_driver
@@ -71,10 +72,18 @@ def napalm_session(
 
 
 def fetch_napalm(
-    target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
+    target: Target,
+    profile: Profile,
+    budget: float,
+    conn_args: dict[str, Any],
+    wants_facts: Callable[[str], bool] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """One attempt through NAPALM. Raises CollectError."""
+    """One attempt through NAPALM. Raises CollectError.
+
+    ``wants_facts(config)``: whether to ask for the facts too, in the same session (None: yes).
+    """
     with napalm_session(target, profile, budget, conn_args) as driver:
-        config = driver.get_config(retrieve="running")["running"]
-        facts = _facts(driver, target.name) if profile.collect.facts else {}
-    return str(config), facts
+        config = str(driver.get_config(retrieve="running")["running"])
+        wanted = profile.collect.facts and (wants_facts is None or wants_facts(config))
+        facts = _facts(driver, target.name) if wanted else {}
+    return config, facts

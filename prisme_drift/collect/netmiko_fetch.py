@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from netmiko import ConnectHandler
@@ -60,16 +60,28 @@ def netmiko_session(
 
 
 def fetch_netmiko(
-    target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
+    target: Target,
+    profile: Profile,
+    budget: float,
+    conn_args: dict[str, Any],
+    wants_facts: Callable[[str], bool] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """One attempt through Netmiko. Raises CollectError."""
+    """One attempt through Netmiko. Raises CollectError.
+
+    ``wants_facts(config)``: whether to run the fact rules' commands too, in the same session
+    (None: yes).
+    """
     spec = profile.collect
     with netmiko_session(target, profile, budget, conn_args) as conn:
-        wanted = list(
-            dict.fromkeys([*spec.commands, *(r.command for r in spec.fact_rules.values())])
-        )
-        outputs = {
-            command: str(conn.send_command(command, read_timeout=min(spec.read_timeout, budget)))
-            for command in wanted
-        }
-    return join_outputs(profile, outputs), facts_from(profile, outputs) if spec.facts else {}
+
+        def run(commands: list[str]) -> dict[str, str]:
+            timeout = min(spec.read_timeout, budget)
+            return {c: str(conn.send_command(c, read_timeout=timeout)) for c in commands}
+
+        outputs = run(list(dict.fromkeys(spec.commands)))
+        config = join_outputs(profile, outputs)
+        if not spec.facts or not (wants_facts is None or wants_facts(config)):
+            return config, {}
+        rules = [r.command for r in spec.fact_rules.values() if r.command not in outputs]
+        outputs.update(run(list(dict.fromkeys(rules))))
+    return config, facts_from(profile, outputs)

@@ -19,7 +19,11 @@ from prisme_drift.profiles import Profile
 
 log = logging.getLogger(__name__)
 
-Fetcher = Callable[[Target, Profile, float, dict[str, Any]], tuple[str, dict[str, Any]]]
+#: (target, profile, budget, connection options, wants_facts) -> (configuration, facts)
+Fetcher = Callable[
+    [Target, Profile, float, dict[str, Any], Callable[[str], bool] | None],
+    tuple[str, dict[str, Any]],
+]
 FETCHERS: dict[str, Fetcher] = {"napalm": fetch_napalm, "netmiko": fetch_netmiko}
 
 
@@ -36,8 +40,12 @@ def fetch_with_retries(
     retries: int,
     backoff: float,
     conn_args: dict[str, Any],
+    wants_facts: Callable[[str], bool] | None = None,
 ) -> tuple[str, dict[str, Any], int]:
-    """(config, facts, attempts) from the profile's fetcher; raises the last CollectError."""
+    """(config, facts, attempts) from the profile's fetcher; raises the last CollectError.
+
+    ``wants_facts(config)``: asked once the configuration is read, in the same session.
+    """
     fetch = FETCHERS[profile.collect.method]
     attempt = 0
     while True:
@@ -45,7 +53,7 @@ def fetch_with_retries(
         if remaining <= 0:
             raise CollectError("hard time limit reached before a complete fetch", kind="timeout")
         try:
-            config, facts = fetch(target, profile, remaining, conn_args)
+            config, facts = fetch(target, profile, remaining, conn_args, wants_facts)
             return config, facts, attempt + 1
         except CollectError as exc:
             exc.attempts = attempt + 1

@@ -45,6 +45,8 @@ class CollectOptions:
     # Nornir logs the task's arguments: ``Credentials`` prints no password.
     credentials: Credentials | None = None
     credential_source: CredentialSource = field(default_factory=lambda: CredentialSource(None))
+    #: (device, platform, raw configuration) -> whether to fetch the facts too; None: always.
+    facts_wanted: Callable[[str, str, str], bool] | None = None
 
 
 def target_for(host: Host, credentials: dict[str, dict[str, Any]] | None) -> Target:
@@ -94,6 +96,16 @@ def _explained(
     return clear
 
 
+def _facts_question(
+    options: CollectOptions, device: str, platform: str
+) -> Callable[[str], bool] | None:
+    """The poll's facts rule for one device, asked with its configuration (None: always)."""
+    rule = options.facts_wanted
+    if rule is None:
+        return None
+    return lambda config: rule(device, platform, config)
+
+
 def fetch_host(host: Host, options: CollectOptions) -> Fetch:
     """Collect one host; never raises: failures come back as a Fetch with ``error_kind``."""
     started = time.monotonic()
@@ -117,6 +129,7 @@ def fetch_host(host: Host, options: CollectOptions) -> Fetch:
             retries=options.retries,
             backoff=options.backoff,
             conn_args=connection_args(options, known),
+            wants_facts=_facts_question(options, host.name, platform),
         )
     except CollectError as exc:
         if exc.kind == "hostkey":

@@ -22,7 +22,7 @@ from prisme_drift.notify.poll_events import Removal
 from prisme_drift.poll.baselines import approve
 from prisme_drift.poll.judge import Judged
 from prisme_drift.profiles import get_profile
-from prisme_drift.store.models import Device, Poll
+from prisme_drift.store.models import Device, DriftItem, Poll
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,14 @@ def remove_missing(
     return removals
 
 
+def open_by_device(session: Session, site: str) -> dict[int, list[DriftItem]]:
+    """The site's open drift items by device id, in one query (not one per device)."""
+    found: dict[int, list[DriftItem]] = {}
+    for item in open_items(session, site):
+        found.setdefault(item.device_id, []).append(item)
+    return found
+
+
 def drift_for_device(
     session: Session,
     repo: BaselineRepo,
@@ -68,8 +76,12 @@ def drift_for_device(
     poll: Poll,
     previous_success: datetime | None,
     reconciler: DriftReconciler,
+    existing: list[DriftItem] | None = None,
 ) -> tuple[list[int], list[int]]:
-    """Hunks approved -> observed, judged against the tickets; approved moves by the authorized."""
+    """Hunks approved -> observed, judged against the tickets; approved moves by the authorized.
+
+    ``existing``: the device's open items (from ``open_by_device``); None: read them here.
+    """
     assert j.snapshot is not None
     approved = repo.read(APPROVED, row.name, row.platform)
     if approved is None:
@@ -77,7 +89,8 @@ def drift_for_device(
     profile = get_profile(row.platform)
     j.hunks = diff_snapshots(approved, j.snapshot, profile)
     remediation = remediation_lines(approved.config, j.snapshot.config, profile) if j.hunks else []
-    existing = open_items(session, row.site, row.id)
+    if existing is None:
+        existing = open_items(session, row.site, row.id)
     result = reconciler.reconcile(row, j.hunks, remediation, poll, previous_success, existing)
     _record_expiries(session, reconciler.auth, row, poll, result)
     if result.moved:

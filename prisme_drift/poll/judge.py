@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,8 +41,21 @@ class Judged:
         return self.state is not None and self.state.text is not None
 
 
-def device_row(session: Session, site: str, fetch: Fetch) -> Device:
-    row = session.scalar(select(Device).where(Device.site == site, Device.name == fetch.device))
+def device_rows(session: Session, site: str, fetches: dict[str, Fetch]) -> dict[str, Device]:
+    """The row of every fetched device, by name: the site's rows read in one query (not one
+    per device), new ones created."""
+    known = {d.name: d for d in session.scalars(select(Device).where(Device.site == site))}
+    return {name: device_row(session, site, f, known) for name, f in sorted(fetches.items())}
+
+
+def device_row(
+    session: Session, site: str, fetch: Fetch, known: dict[str, Device] | None = None
+) -> Device:
+    """The device's row (``known``: the site's rows, read at once), created if new."""
+    if known is not None:
+        row = known.get(fetch.device)
+    else:
+        row = session.scalar(select(Device).where(Device.site == site, Device.name == fetch.device))
     if row is None:
         row = Device(
             site=site,
@@ -65,19 +79,47 @@ def device_row(session: Session, site: str, fetch: Fetch) -> Device:
     return row
 
 
+class Normalized:
+    """A poll's normalized configurations, by device: each raw text is normalized once, whether
+    the collection worker (facts rule), the state planning or the judgement asks first."""
+
+    def __init__(self, key: FingerprintKey) -> None:
+        self.key = key
+        self._done: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, device: str, platform: str, raw: str) -> str:
+        """The normalized text of ``raw`` (computed once per device and raw text)."""
+        with self._lock:
+            known = self._done.get(device)
+        if known is not None and known[0] == raw:
+            return known[1]
+        config = normalize(raw, get_profile(platform), self.key)
+        with self._lock:
+            self._done[device] = (raw, config)
+        return config
+
+
 def observe(
-    fetch: Fetch, repo: BaselineRepo, key: FingerprintKey
+    fetch: Fetch, repo: BaselineRepo, key: FingerprintKey, normalized: Normalized | None = None
 ) -> tuple[Snapshot, Snapshot | None]:
     """The fetch as a normalized snapshot, and the last observed one (None for a new device)."""
     previous = repo.read(OBSERVED, fetch.device, fetch.platform)
-    # Facts the device could not give this time are carried forward: unknown is not a change.
+    # Facts the device could not give this time are carried forward (unknown is not a change),
+    # and so are those not asked for on an unchanged poll (``poll.facts``).
     facts = {**(previous.facts if previous else {}), **fetch.facts}
-    config = normalize(fetch.config or "", get_profile(fetch.platform), key)
+    cache = normalized or Normalized(key)
+    config = cache.get(fetch.device, fetch.platform, fetch.config or "")
     return Snapshot(fetch.device, fetch.platform, config, facts), previous
 
 
 def judge_fetch(
-    fetch: Fetch, row: Device, repo: BaselineRepo, settings: Settings, key: FingerprintKey
+    fetch: Fetch,
+    row: Device,
+    repo: BaselineRepo,
+    settings: Settings,
+    key: FingerprintKey,
+    normalized: Normalized | None = None,
 ) -> Judged:
     """Guard then normalize one fetch; compare with the last observed state."""
     if not fetch.ok:
@@ -90,7 +132,7 @@ def judge_fetch(
         return Judged(
             fetch, DeviceStatus.QUARANTINED, error_kind=verdict.reason, error=verdict.detail
         )
-    snapshot, previous = observe(fetch, repo, key)
+    snapshot, previous = observe(fetch, repo, key, normalized)
     if previous is None:
         status = DeviceStatus.OK
     elif previous.config == snapshot.config and previous.facts == snapshot.facts:

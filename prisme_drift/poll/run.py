@@ -9,6 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from prisme_drift.authorize.poll_auth import PollAuthorizer
 from prisme_drift.baseline import APPROVED, OBSERVED, BaselineRepo
@@ -24,8 +28,14 @@ from prisme_drift.normalize import FingerprintKey
 from prisme_drift.notify.poll_events import DeviceTransition, record_poll_events
 from prisme_drift.notify.sender import deliver_after_poll
 from prisme_drift.poll.baselines import record_baselines
-from prisme_drift.poll.items import drift_for_device, remove_missing, report_refusals
-from prisme_drift.poll.judge import device_row, judge_fetch, update_device
+from prisme_drift.poll.facts import FactsPlan
+from prisme_drift.poll.items import (
+    drift_for_device,
+    open_by_device,
+    remove_missing,
+    report_refusals,
+)
+from prisme_drift.poll.judge import device_rows, judge_fetch, update_device
 from prisme_drift.poll.state import run_state_sessions, structured_state
 from prisme_drift.recovery import site_writer
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
@@ -51,8 +61,9 @@ def run_poll(
     """Poll every device of the site once and reconcile drift; the site lock is held throughout
     (``recovery.site_writer``: state check and crash recovery first).
 
-    Structured state is rebuilt where the configuration changed, once a day, at ticket window
-    edges (``trigger`` ``window-...``) and for every device with ``state``.
+    Structured state, and the facts of the configuration poll, are fetched where the
+    configuration changed, once a day, at ticket window edges (``trigger`` ``window-...``) and
+    for every device with ``state`` (``poll.facts``).
 
     The poll's events go to the outbox in its transaction; with ``deliver``, due notifications
     are then sent (after the lock is released; a delivery problem never fails the poll).
@@ -81,23 +92,28 @@ def _poll_locked(
 ) -> PollReport:
     site = settings.site.name
     nr = build_nornir(settings)
-    options = _collect_options(settings)
+    options = _collect_options(settings)  # a bad credentials file stops here: nothing written
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
+    plan = FactsPlan.load(settings, key, nr.inventory.hosts, force=force_state, now=started)
+    options = replace(options, facts_wanted=plan.wants)
     fetches = collect_all(nr, options, on_result)
     if cancel is not None and cancel.is_set():
         raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)
     # the state sessions run before the database transaction: network waits never hold it
-    state_results = run_state_sessions(fetches, settings, key, force_state, started, nr, options)
+    state_results = run_state_sessions(
+        fetches, settings, key, force_state, started, nr, options, plan.normalized
+    )
     if cancel is not None and cancel.is_set():
         raise PollCancelled("poll cancelled after the structured state sessions", site=site)
     sessions = session_factory(engine)  # type: ignore[arg-type]
     with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
-        poll = Poll(site=site, started_at=started, trigger=trigger)
-        session.add(poll)
-        session.flush()
-        rows = {name: device_row(session, site, f) for name, f in sorted(fetches.items())}
-        judged = [judge_fetch(fetches[n], rows[n], repo, settings, key) for n in sorted(fetches)]
+        poll = _new_poll(session, site, started, trigger)
+        rows = device_rows(session, site, fetches)
+        judged = [
+            judge_fetch(fetches[n], rows[n], repo, settings, key, plan.normalized)
+            for n in sorted(fetches)
+        ]
         structured_state(judged, repo, settings, force_state, started, state_results)
         observed_commit, approved_commit = record_baselines(repo, judged, site, started, poll.id)
         auth = PollAuthorizer(session, settings, device_refs(nr))
@@ -107,6 +123,7 @@ def _poll_locked(
         opened: list[int] = []
         closed: list[int] = [i.id for r in removals for i in r.items]
         transitions: list[DeviceTransition] = []
+        items = open_by_device(session, site)  # after the removals: each device's own items
         for j in judged:
             row = rows[j.fetch.device]
             previous_success = update_device(row, j, started)
@@ -127,7 +144,9 @@ def _poll_locked(
             )
             if j.snapshot is None:
                 continue
-            o, c = drift_for_device(session, repo, row, j, poll, previous_success, reconciler)
+            o, c = drift_for_device(
+                session, repo, row, j, poll, previous_success, reconciler, items.get(row.id, [])
+            )
             opened += o
             closed += c
         record_poll_events(session, settings, poll, transitions, removals)  # same transaction
@@ -174,6 +193,14 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _new_poll(session: Session, site: str, started: datetime, trigger: str) -> Poll:
+    """The poll's row, flushed (its id names the commits)."""
+    poll = Poll(site=site, started_at=started, trigger=trigger)
+    session.add(poll)
+    session.flush()
+    return poll
 
 
 def _collect_options(settings: Settings) -> CollectOptions:

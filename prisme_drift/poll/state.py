@@ -17,7 +17,7 @@ from prisme_drift.config import Settings
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import DeviceStatus, Fetch
 from prisme_drift.normalize import FingerprintKey
-from prisme_drift.poll.judge import Judged, observe
+from prisme_drift.poll.judge import Judged, Normalized, observe
 from prisme_drift.state.getters import GetterResults, collect_getters
 from prisme_drift.state.refresh import Candidate, session_devices, update_states
 
@@ -32,10 +32,11 @@ def run_state_sessions(
     now: datetime,
     nr: Nornir,
     options: CollectOptions,
+    normalized: Normalized | None = None,
 ) -> dict[str, GetterResults]:
     """The state getters and commands of the devices whose state is due; never raises."""
     with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
-        devices = state_session_devices(fetches, repo, key, settings, force, now)
+        devices = state_session_devices(fetches, repo, key, settings, force, now, normalized)
     if not devices:
         return {}
     try:
@@ -52,6 +53,7 @@ def state_session_devices(
     settings: Settings,
     force: bool,
     now: datetime,
+    normalized: Normalized | None = None,
 ) -> list[str]:
     """Which good fetches will need a state session: their snapshot compared with the baseline
     now, as ``_judge`` will (a fetch the guard then rejects only wastes its session)."""
@@ -60,7 +62,7 @@ def state_session_devices(
         if not fetch.ok:
             continue
         try:
-            snapshot, previous = observe(fetch, repo, key)
+            snapshot, previous = observe(fetch, repo, key, normalized)
         except PrismeDriftError:
             continue  # _judge reports it
         changed = previous is None or (previous.config, previous.facts) != (

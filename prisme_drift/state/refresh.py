@@ -52,7 +52,8 @@ class StateUpdate:
     changes: list[StateChange] = field(default_factory=list)
 
 
-def _read_stamps(state_dir: Path) -> dict[str, str]:
+def read_stamps(state_dir: Path) -> dict[str, str]:
+    """Device -> ISO time of its last state refresh ({} when none was recorded)."""
     try:
         data = json.loads((state_dir / REFRESH_FILE).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
@@ -72,8 +73,11 @@ def _write_stamps(state_dir: Path, stamps: dict[str, str]) -> None:
         raise
 
 
-def _due(c: Candidate, previous: DeviceState | None, stamp: str | None, now: datetime) -> bool:
-    if c.changed or previous is None or stamp is None:
+def refresh_due(changed: bool, has_state: bool, stamp: str | None, now: datetime) -> bool:
+    """The rule, for the state and for the configuration poll's facts: due when the
+    configuration or facts changed (or the device is new), when no state is on file, and once a
+    day (``stamp``: the last refresh). Forced polls (``run --state``, window edges) add to it."""
+    if changed or not has_state or stamp is None:
         return True
     try:
         return now - datetime.fromisoformat(stamp) >= DAILY
@@ -92,15 +96,17 @@ def _previous(repo: BaselineRepo, device: str) -> DeviceState | None:
 def _due_now(
     repo: BaselineRepo, candidates: Sequence[Candidate], force: bool, now: datetime, state_dir: Path
 ) -> tuple[list[Candidate], dict[str, DeviceState | None]]:
-    """The candidates whose state is due, and every candidate's previous state."""
-    stamps = _read_stamps(state_dir)
-    previous = {c.snapshot.device: _previous(repo, c.snapshot.device) for c in candidates}
+    """The candidates whose state is due, and their previous states (read for those only: an
+    unchanged poll parses no state)."""
+    stamps = read_stamps(state_dir)
+    on_file = set(repo.state_devices(OBSERVED))
     due = [
         c
         for c in candidates
-        if force or _due(c, previous[c.snapshot.device], stamps.get(c.snapshot.device), now)
+        if force
+        or refresh_due(c.changed, c.snapshot.device in on_file, stamps.get(c.snapshot.device), now)
     ]
-    return due, previous
+    return due, {c.snapshot.device: _previous(repo, c.snapshot.device) for c in due}
 
 
 def session_devices(
@@ -130,7 +136,7 @@ def update_states(
     due, previous = _due_now(repo, candidates, force, now, state_dir)
     if not due:
         return {}
-    stamps = _read_stamps(state_dir)
+    stamps = read_stamps(state_dir)
     updates: dict[str, StateUpdate] = {}
     for c in due:
         snap = c.snapshot

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,9 @@ from prisme_drift.baseline import APPROVED, OBSERVED
 from prisme_drift.demo import technician_change
 from prisme_drift.models import PollReport
 from prisme_drift.poll import run_poll
+from prisme_drift.state.refresh import REFRESH_FILE
 from prisme_drift.state.store import device_state_changes, load_site_state
+from prisme_drift.timefmt import utcnow
 from tests.conftest import LabSite
 
 pytestmark = pytest.mark.lab
@@ -154,8 +158,15 @@ def test_changes_made_over_ssh_become_structured_changes(clinic: LabSite) -> Non
 
 
 def test_swapped_device_is_a_serial_change(clinic: LabSite) -> None:
+    """Facts are asked once a day while the configuration stays the same (``poll.facts``): a
+    device swapped under the same configuration shows at the daily refresh (or ``run --state``)."""
     run_poll(clinic.settings, deliver=False)
     clinic.device("sw-accueil").serial = "FOC9999Z9ZZ"
+    quiet = run_poll(clinic.settings, deliver=False)  # unchanged configuration: facts not asked
+    assert not [c for c in changes(quiet, "sw-accueil") if c["path"] == "facts.serial"]
+    stamps = clinic.settings.state_path / REFRESH_FILE
+    day_ago = (utcnow() - timedelta(hours=25)).isoformat()
+    stamps.write_text(json.dumps({**json.loads(stamps.read_text()), "sw-accueil": day_ago}))
     report = run_poll(clinic.settings, deliver=False)
     serial = [c for c in changes(report, "sw-accueil") if c["path"] == "facts.serial"]
     assert serial and serial[0]["message"] == "state.facts.serial.changed"

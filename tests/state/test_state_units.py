@@ -9,12 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from prisme_drift.devicestate import DeviceState, Facts, Neighbor, Vlan
-from prisme_drift.models import Snapshot
 from prisme_drift.profiles import Profile, get_profile
 from prisme_drift.state.build import build_state
 from prisme_drift.state.changes import same_state, state_changes
 from prisme_drift.state.getters import GetterResults
-from prisme_drift.state.refresh import Candidate, _due
+from prisme_drift.state.refresh import refresh_due
 
 SWITCH = """hostname sw01
 ip name-server 10.0.0.1 10.0.0.2
@@ -140,16 +139,16 @@ def test_only_volatile_differences_are_the_same_state() -> None:
 
 
 def test_state_is_due_when_changed_new_or_a_day_old() -> None:
+    """The rule shared by the structured state and the configuration poll's facts."""
     now = datetime(2026, 1, 2, tzinfo=UTC)
-    snap = Snapshot("sw01", "ios", SWITCH)
-    state = ios_state()
     recent = (now - timedelta(hours=23)).isoformat()
     old = (now - timedelta(hours=25)).isoformat()
-    assert not _due(Candidate(snap, changed=False), state, recent, now)
-    assert _due(Candidate(snap, changed=True), state, recent, now)
-    assert _due(Candidate(snap, changed=False), None, recent, now)
-    assert _due(Candidate(snap, changed=False), state, old, now)
-    assert _due(Candidate(snap, changed=False), state, None, now)
+    assert not refresh_due(False, True, recent, now)
+    assert refresh_due(True, True, recent, now)  # configuration or facts changed
+    assert refresh_due(False, False, recent, now)  # no state on file
+    assert refresh_due(False, True, old, now)  # a day old
+    assert refresh_due(False, True, None, now)  # never refreshed
+    assert refresh_due(False, True, "not a time", now)
 
 
 def test_a_reference_is_followed_to_the_profile_it_names() -> None:

@@ -15,11 +15,9 @@ without any needle cannot match, so the result is still exactly the same.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -57,19 +55,24 @@ class AnyOf:
 
 
 def holding(needles: tuple[str, ...], lines: list[str]) -> list[int]:
-    """Indexes of the lines that hold one of ``needles``, in order (one ``str.find`` pass over
-    the joined text per needle, whatever the number of lines)."""
+    """Indexes of the lines that hold one of ``needles``, in order: ``str.find`` over the joined
+    text, one pass per needle, and line numbers counted once, whatever the number of lines."""
     text = "\n".join(lines)
-    # starts[n]: offset of line n in text (each line plus its newline)
-    starts = [0, *accumulate(map((1).__add__, map(len, lines)))]
-    found: set[int] = set()
+    found: list[int] = []
     for needle in needles:
         at = text.find(needle)
         while at != -1:
-            line = bisect_right(starts, at) - 1
-            found.add(line)
-            at = text.find(needle, starts[line + 1]) if line + 1 < len(lines) else -1
-    return sorted(found)
+            found.append(at)
+            end = text.find("\n", at)  # the next hit worth having is on a later line
+            at = text.find(needle, end + 1) if end != -1 else -1
+    kept: list[int] = []
+    line, counted = 0, 0
+    for at in sorted(found):
+        line += text.count("\n", counted, at)
+        counted = at
+        if not kept or kept[-1] != line:
+            kept.append(line)
+    return kept
 
 
 #: A needle shorter than this (a space, one letter) is on nearly every line: no use; but one

@@ -16,9 +16,10 @@ what a poll does after collection, stage by stage:
 - ``remediation``: the device's remediation lines, then each hunk's share (``remediation_for``);
 - ``approve``: ``apply_hunks`` of every hunk (approved moves forward), checked against observed.
 
-Prints, per stage, the input size and lines, wall seconds and the peak RSS seen during the stage
-(sampled every 2 ms from /proc), then the total. Goal (issue 14): under 10 s and under 400 MB on
-a 2-core machine for 20 MB. Run by hand; no test asserts timings.
+Prints, per stage, the input size and lines, wall and CPU seconds (CPU: the sampling thread
+included; a loaded machine stretches wall time, much less CPU time) and the peak RSS seen during
+the stage (sampled every 2 ms from /proc), then the total. Goal (issue 14): under 10 s and
+under 400 MB on a 2-core machine for 20 MB. Run by hand; no test asserts timings.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def _lines(text: str) -> int:
 def stage(name: str, sampler: PeakSampler, rows: list[dict[str, Any]], text: str) -> Iterator[None]:
     gc.collect()
     sampler.reset()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     yield
     rows.append(
         {
@@ -168,6 +169,7 @@ def stage(name: str, sampler: PeakSampler, rows: list[dict[str, Any]], text: str
             "mb": len(text) / 1e6,
             "lines": _lines(text),
             "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu,
             "peak": sampler.peak(),
         }
     )
@@ -231,15 +233,17 @@ def main() -> None:
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
-    total = sum(r["seconds"] for r in rows)
+    total, cpu = sum(r["seconds"] for r in rows), sum(r["cpu"] for r in rows)
     sampler.stop()
-    print(f"{'stage':12} {'MB in':>7} {'lines in':>10} {'seconds':>9} {'peak RSS MiB':>13}")
+    head = f"{'seconds':>9} {'CPU s':>7} {'peak RSS MiB':>13}"
+    print(f"{'stage':12} {'MB in':>7} {'lines in':>10} {head}")
     for r in rows:
         print(
-            f"{r['stage']:12} {r['mb']:7.1f} {r['lines']:10d} {r['seconds']:9.2f} {r['peak']:13.0f}"
+            f"{r['stage']:12} {r['mb']:7.1f} {r['lines']:10d} {r['seconds']:9.2f} {r['cpu']:7.2f} "
+            f"{r['peak']:13.0f}"
         )
     peak = max(r["peak"] for r in rows)
-    print(f"{'total':12} {'':7} {'':10} {total:9.2f} {peak:13.0f}")
+    print(f"{'total':12} {'':7} {'':10} {total:9.2f} {cpu:7.2f} {peak:13.0f}")
     print(f"(wall including generation: {time.perf_counter() - started:.1f} s)")
 
 

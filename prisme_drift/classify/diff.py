@@ -12,8 +12,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from prisme_drift.classify.categories import categorize
 from prisme_drift.classify.tree import Node, parse_compared
 from prisme_drift.models import Category, Hunk, Snapshot
@@ -157,7 +155,11 @@ def diff_facts(approved: dict[str, Any], observed: dict[str, Any]) -> list[Hunk]
     known = [k for k in DEVICE_FACTS if k in approved and k in observed]
     before = {k: approved[k] for k in known}
     after = {k: observed[k] for k in known}
-    if before == after or not DeepDiff(before, after, ignore_order=True):  # equal: no DeepDiff
+    if before == after:  # equal: no DeepDiff
+        return []
+    from deepdiff import DeepDiff  # 0.2 s to import: only the commands that compare facts
+
+    if not DeepDiff(before, after, ignore_order=True):
         return []
     keys = [k for k in known if before[k] != after[k]]
     removed = tuple(_fact_text(k, before[k]) for k in keys)

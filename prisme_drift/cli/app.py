@@ -23,11 +23,9 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from prisme_drift import __version__
 from prisme_drift.errors import (
@@ -45,6 +43,10 @@ from prisme_drift.errors import (
 from prisme_drift.scrub import guard_handlers, scrub
 
 if TYPE_CHECKING:  # the settings schema loads when a command reads them, not for --help
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from prisme_drift.config import Settings
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DRIFT, EXIT_DEVICE = 0, 1, 2, 3, 4
@@ -53,14 +55,61 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("prisme_drift")
-# Piped or logged output gets wide tables instead of 80 folded columns.
-out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, markup=False)
+
+
+class _LazyConsole:
+    """A rich Console built on first use: ``--help`` and commands that print through click
+    never import rich (about a third of the CLI's start-up)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def _get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            if self._stderr:
+                self._console = Console(stderr=True, highlight=False, markup=False)
+            else:
+                # Piped or logged output gets wide tables instead of 80 folded columns.
+                width = None if sys.stdout.isatty() else 160
+                self._console = Console(highlight=False, markup=False, width=width)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+
+out = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _LazyConsole(stderr=True))
+
+
+def real_console(console: Console) -> Console:
+    """The rich Console itself behind ``out`` or ``err``, for rich objects that hold a console
+    (a progress bar, the demo)."""
+    return console._get() if isinstance(console, _LazyConsole) else console
 
 
 def styled(text: object, style: str) -> Text:
     """A table cell or line in a style; the text itself is never read as markup."""
+    from rich.text import Text
+
     return Text(str(text), style=style)
+
+
+def text(value: object = "") -> Text:
+    """A plain rich Text (rich is imported when a command prints, not at start-up)."""
+    from rich.text import Text
+
+    return Text(str(value))
+
+
+def new_table(**options: Any) -> Table:
+    """A rich Table (``title``, ``title_justify``...), rich imported when a command prints."""
+    from rich.table import Table
+
+    return Table(**options)
 
 
 def _setup_logging(verbose: int) -> None:

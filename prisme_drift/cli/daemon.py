@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from prisme_drift.cli.app import EXIT_DEVICE, EXIT_OK, Context, cli, out, pass_ctx, styled
+from prisme_drift.cli.app import (
+    EXIT_DEVICE,
+    EXIT_OK,
+    Context,
+    cli,
+    new_table,
+    out,
+    pass_ctx,
+    styled,
+    text,
+)
 from prisme_drift.timefmt import local_time
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 @cli.command()
@@ -50,7 +61,7 @@ def print_daemon(data: dict[str, Any], timezone: str) -> None:
     out.print(line)
     if info.get("degraded_reason"):
         out.print(styled("degraded, writes refused: ", "red") + str(info["degraded_reason"]))
-    table = Table()
+    table = new_table()
     for column in ("job", "last success", "last failure", "next run", "last result"):
         table.add_column(column, overflow="fold")
     for job_id, job in jobs.items():
@@ -66,12 +77,12 @@ def print_daemon(data: dict[str, Any], timezone: str) -> None:
 
 def _job_result(job: dict[str, Any], timezone: str) -> Text:
     if job.get("running_since"):
-        return Text(f"running since {local_time(job['running_since'], timezone)}")
+        return text(f"running since {local_time(job['running_since'], timezone)}")
     if job.get("consecutive_failures"):
         failed = styled(f"failed x{job['consecutive_failures']}: ", "red")
         return failed + str(job.get("last_error"))
     result = str(job.get("last_outcome") or "")
-    return Text(f"{result}: {job['last_note']}" if job.get("last_note") else result)
+    return text(f"{result}: {job['last_note']}" if job.get("last_note") else result)
 
 
 @cli.command()
@@ -90,7 +101,7 @@ def check(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         out.print(f"settings {settings.source}: ok; inventory: {len(results)} device(s)")
-        table = Table(title=f"{settings.site.name}: device check", title_justify="left")
+        table = new_table(title=f"{settings.site.name}: device check", title_justify="left")
         for column in ("device", "address", "tcp", "host key", "login", "prompt", "problem"):
             table.add_column(column, overflow="fold")
         for r in results:

@@ -6,7 +6,6 @@ import json
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from prisme_drift.cli.app import (
     EXIT_OK,
@@ -14,6 +13,7 @@ from prisme_drift.cli.app import (
     EXIT_USAGE,
     Context,
     cli,
+    new_table,
     out,
     pass_ctx,
 )
@@ -88,7 +88,7 @@ def outbox_list(ctx: Context, as_json: bool, include_done: bool) -> None:
     if not messages:
         out.print("outbox: empty" if include_done else "outbox: nothing pending or failed")
         return
-    table = Table(title="outbox", title_justify="left")
+    table = new_table(title="outbox", title_justify="left")
     for column in ("id", "channel", "status", "tries", "created", "next try / sent", "summary"):
         table.add_column(column, overflow="fold")
     table.add_column("last error", overflow="fold", max_width=60)

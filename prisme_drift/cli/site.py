@@ -7,14 +7,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from prisme_drift.cli.app import EXIT_DRIFT, EXIT_OK, Context, cli, err, out, pass_ctx, styled
+from prisme_drift.cli.app import (
+    EXIT_DRIFT,
+    EXIT_OK,
+    Context,
+    cli,
+    err,
+    new_table,
+    out,
+    pass_ctx,
+    real_console,
+    styled,
+)
 from prisme_drift.models import DriftView, PollReport
 from prisme_drift.timefmt import DEFAULT_TIMEZONE, local_time
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from prisme_drift.config import Settings
     from prisme_drift.notify.sender import DeliveryReport
 
@@ -125,7 +136,7 @@ def _run_with_progress(settings: Settings, show: bool, state: bool = False) -> P
         MofNCompleteColumn(),
         TextColumn("{task.description}", markup=False),
     )
-    with Progress(*columns, console=err, transient=True) as progress:
+    with Progress(*columns, console=real_console(err), transient=True) as progress:
         task = progress.add_task("", total=total)
         return run_poll(
             settings,
@@ -140,7 +151,7 @@ def print_report(report: PollReport, timezone: str) -> None:
     the site's ``timezone``)."""
     from prisme_drift.state.changes import change_line
 
-    table = Table(title=f"{report.site}: poll {report.poll_id}", title_justify="left")
+    table = new_table(title=f"{report.site}: poll {report.poll_id}", title_justify="left")
     for column in ("device", "status", "error"):
         table.add_column(column)
     styles = {
@@ -172,7 +183,7 @@ def print_items(items: list[DriftView], title: str, timezone: str) -> None:
     if not items:
         out.print(f"{title}: none")
         return
-    table = Table(title=title, title_justify="left")
+    table = new_table(title=title, title_justify="left")
     for column in ("id", "device", "category", "verdict", "reason", "opened", "closed", "change"):
         table.add_column(column, overflow="fold")
     for i in items:
@@ -214,7 +225,7 @@ def status(ctx: Context, as_json: bool) -> None:
     out.print(
         f"baseline observed {str(data['observed'])[:12]}  approved {str(data['approved'])[:12]}"
     )
-    table = Table()
+    table = new_table()
     for column in (
         "device",
         "platform",
@@ -273,4 +284,4 @@ def demo(directory: Path | None, lang: str) -> None:
     """The built-in lab end to end: baseline, an unauthorized VLAN change, the alert."""
     from prisme_drift.demo import run_demo
 
-    raise click.exceptions.Exit(run_demo(directory, lang=lang, console=out))
+    raise click.exceptions.Exit(run_demo(directory, lang=lang, console=real_console(out)))

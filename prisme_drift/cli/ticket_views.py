@@ -3,10 +3,8 @@ the site's timezone."""
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from prisme_drift.authorize.model import Ticket
-from prisme_drift.cli.app import out
+from prisme_drift.cli.app import new_table, out
 from prisme_drift.config import Settings
 from prisme_drift.timefmt import local_time
 
@@ -18,7 +16,7 @@ def window(t: Ticket, timezone: str) -> str:
 
 def print_tickets(settings: Settings, rows: list[tuple[Ticket, str, str]]) -> None:
     """``ticket list``: one row per ticket, refused ones with their reasons."""
-    table = Table(title=f"{settings.site.name}: tickets", title_justify="left")
+    table = new_table(title=f"{settings.site.name}: tickets", title_justify="left")
     for column in ("id", "status", "source", "scope", "categories", "window", "title"):
         table.add_column(column, overflow="fold")
     for t, status, why in rows:

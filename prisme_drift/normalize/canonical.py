@@ -19,6 +19,7 @@ from prisme_drift.profiles.schema import GroupedRegex
 
 Canonicalizer = Callable[[list[str], Profile], list[str]]
 _SEQUENCE = re.compile(r"^(\s+)\d+\s+(?=\S)")
+_SPACES = re.compile(r"[ \t]+")
 
 
 def strip_trailing_whitespace(lines: list[str], profile: Profile) -> list[str]:
@@ -50,9 +51,12 @@ def collapse_spaces(lines: list[str], profile: Profile) -> list[str]:
     out = []
     for line in lines:
         body = line.lstrip(" \t")
+        if "  " not in body and "\t" not in body:
+            out.append(line)  # nothing to collapse: most lines, left without a regex call
+            continue
         lead = line[: len(line) - len(body)]
         parts = body.split('"')
-        parts[::2] = [re.sub(r"[ \t]+", " ", part) for part in parts[::2]]
+        parts[::2] = [_SPACES.sub(" ", part) for part in parts[::2]]
         out.append(lead + '"'.join(parts))
     return out
 

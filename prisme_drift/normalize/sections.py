@@ -48,7 +48,9 @@ def _opens_banner(line: str) -> bool:
 
 
 def _first_line(stanza: Stanza) -> str:
-    return stanza.split("\n", 1)[0]
+    # not split(): that would copy the rest of a stanza (an ACL of thousands of lines) each time
+    end = stanza.find("\n")
+    return stanza if end < 0 else stanza[:end]
 
 
 def is_banner(stanza: Stanza) -> bool:
@@ -86,7 +88,8 @@ def stanzas(text: str) -> list[Stanza]:
 
 
 def _key(stanza: Stanza) -> str:
-    return stanza if is_banner(stanza) else _first_line(stanza).strip()
+    first = _first_line(stanza)
+    return stanza if _opens_banner(first) else first.strip()
 
 
 def header(stanza: Stanza) -> str:

@@ -60,20 +60,56 @@ def _where(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "(top level)"
 
 
-def load_profile_file(path: Path) -> Profile:
-    """One profile file, read strictly (a key written twice is refused) and validated.
-
-    Raises ProfileError naming the file, and each wrong key with what it accepts.
-    """
+def _read_profile_file(path: Path) -> Any:
     try:
-        data: Any = load_yaml(path, what="platform profile", quote=True)
+        return load_yaml(path, what="platform profile", quote=True)
     except ConfigError as exc:
         raise ProfileError(str(exc)) from None
+
+
+def _validated(path: Path, data: Any) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ProfileError(f"{path}: invalid platform profile: {problems}") from None
+
+
+def load_profile_file(path: Path) -> Profile:
+    """One profile file, read strictly (a key written twice is refused) and validated.
+
+    Raises ProfileError naming the file, and each wrong key with what it accepts.
+    """
+    return _validated(path, _read_profile_file(path))
+
+
+class _Entry:
+    """One profile file, parsed; validated (its patterns compiled) when first used. Built-in
+    profiles are validated on demand: a command that needs one profile does not compile the
+    patterns of ten (most of ``compare``'s start-up). Plugin and site profiles are validated
+    when they are loaded, so that a broken one is reported before it is switched to."""
+
+    def __init__(self, path: Path, data: Any) -> None:
+        self.path, self._data = path, data
+        fields = data if isinstance(data, dict) else {}
+        self.name = str(fields.get("name"))
+        aliases = fields.get("aliases") or ()
+        self.aliases = tuple(str(a) for a in aliases) if isinstance(aliases, list) else ()
+        self._profile: Profile | None = None
+
+    @property
+    def profile(self) -> Profile:
+        """The validated profile (ProfileError naming the file if it is invalid)."""
+        if self._profile is None:
+            self._profile = _validated(self.path, self._data)
+        return self._profile
+
+
+def _entries(paths: list[Path], *, validate: bool) -> list[_Entry]:
+    entries = [_Entry(path, _read_profile_file(path)) for path in paths]
+    for entry in entries if validate else ():
+        _ = entry.profile
+    return entries
 
 
 def _files(folder: Path) -> list[Path]:
@@ -106,13 +142,13 @@ def _plugin_files() -> list[Path]:
     return [path for entry in entries for path in _files(_plugin_folder(entry))]
 
 
-def _layered(*layers: list[Profile]) -> dict[str, Profile]:
+def _layered(*layers: list[_Entry]) -> dict[str, _Entry]:
     """Each layer's profiles replace the earlier ones of their name (aliases included); the
     name and aliases of a later profile win over an earlier alias."""
-    chosen: dict[str, Profile] = {}
+    chosen: dict[str, _Entry] = {}
     for layer in layers:
         chosen.update((p.name, p) for p in layer)
-    profiles: dict[str, Profile] = {}
+    profiles: dict[str, _Entry] = {}
     for layer in layers:
         for profile in layer:
             if chosen[profile.name] is profile:
@@ -121,18 +157,18 @@ def _layered(*layers: list[Profile]) -> dict[str, Profile]:
 
 
 @lru_cache(maxsize=4)
-def _load(folder: Path | None, signature: _Signature) -> dict[str, Profile]:
+def _load(folder: Path | None, signature: _Signature) -> dict[str, _Entry]:
     """Built-in profiles, then installed packages', then the site's."""
-    builtin = [load_profile_file(p) for p in _files(BUILTIN)]
-    plugins = [load_profile_file(p) for p in _plugin_files()]
-    site = [load_profile_file(p) for p in _files(folder)] if folder is not None else []
+    builtin = _entries(_files(BUILTIN), validate=False)
+    plugins = _entries(_plugin_files(), validate=True)
+    site = _entries(_files(folder), validate=True) if folder is not None else []
     for source, layer in (("installed packages", plugins), (str(folder), site)):
         if layer:
             log.info("profiles from %s: %s", source, ", ".join(sorted(p.name for p in layer)))
     return _layered(builtin, plugins, site)
 
 
-def _all() -> dict[str, Profile]:
+def _all() -> dict[str, _Entry]:
     return _load(*_SITE.chosen)
 
 
@@ -157,8 +193,9 @@ def known_platforms() -> list[str]:
 def get_profile(platform: str) -> Profile:
     """The profile for a Nornir ``platform`` value or one of its aliases."""
     try:
-        return _all()[platform]
+        entry = _all()[platform]
     except KeyError:
         raise ProfileError(
             f"unknown platform {platform!r}; known platforms: {', '.join(known_platforms())}"
         ) from None
+    return entry.profile

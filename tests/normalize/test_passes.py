@@ -179,6 +179,19 @@ def test_collapse_spaces_leaves_quoted_text_alone() -> None:
     assert canonicalize(text, get_profile("linux")) == 'eth0 UP "two  spaces"\n'
 
 
+@pytest.mark.parametrize(
+    ("given", "collapsed"),
+    [
+        ("a\tb", "a b"),  # one tab: no double space, still collapsed
+        ("  a \t b", "  a b"),  # indentation kept
+        ("a b", "a b"),
+        ('a "x\ty"  b', 'a "x\ty" b'),
+    ],
+)
+def test_collapse_spaces_on_lines_with_and_without_runs(given: str, collapsed: str) -> None:
+    assert canonicalize(given + "\n", get_profile("junos")) == collapsed + "\n"
+
+
 def test_unknown_canonicalizer_is_a_profile_error() -> None:
     with pytest.raises(ProfileError, match="unknown canonicalizer"):
         canonicalize("x", variant("ios", canonicalizers=("nope",)))

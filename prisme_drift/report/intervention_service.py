@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,14 @@ from prisme_drift.report.render import FORMATS, RenderOptions, options_from, wri
 from prisme_drift.report.service import Written
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InterventionWritten(Written):
+    """An intervention report written, with what its email needs: title and language."""
+
+    title: str = ""
+    lang: str = "fr"
 
 
 def intervention_context(
@@ -84,7 +93,7 @@ def write_intervention(
     lang: str | None = None,
     now: datetime | None = None,
     actor: str | None = None,
-) -> Written:
+) -> InterventionWritten:
     """The intervention report of a ticket as PDF and/or HTML, recorded as a new version."""
     from prisme_drift.authorize.registry import default_actor
 
@@ -94,4 +103,6 @@ def write_intervention(
     view, files = render_intervention(data, options, folder)
     record_generation(settings, view, files, actor or default_actor())
     log.info("[%s] intervention report %s written", settings.site.name, view.number)
-    return Written(site=settings.site.name, files=files, figures=view.figures())
+    return InterventionWritten(
+        settings.site.name, files, view.figures(), view.ticket.title, options.lang
+    )

@@ -95,6 +95,40 @@ def ticket_note(
         out.print(f"  {folder / item.path}  {item.size} bytes  sha256 {item.sha256}")
 
 
+@ticket.command("ack")
+@click.argument("ticket_id")
+@click.option("--by", "name", required=True, help="Who read the report (client or technician).")
+@click.option(
+    "--role", required=True, type=click.Choice(["client", "technician"]), help="Their role."
+)
+@click.option("--comment", default="", help="What they said, printed with the acknowledgment.")
+@pass_ctx
+def ticket_ack(ctx: Context, ticket_id: str, name: str, role: str, comment: str) -> None:
+    """Record that the client or the technician read the ticket's intervention report (its
+    latest PDF, by SHA-256); the next version prints it in the signature block. Refused
+    (exit 5) while the ticket has no report."""
+    from prisme_drift.cli.ticket_edits import open_registry
+    from prisme_drift.report.intervention_ack import (
+        ACK_ACTION,
+        ack_details,
+        host_user,
+        report_to_acknowledge,
+    )
+    from prisme_drift.report.intervention_sources import find_ticket
+
+    if not name.strip():
+        raise ConfigError(f"ticket ack {ticket_id}: --by is empty; give the person's name")
+    settings = ctx.settings()
+    with open_registry(settings) as (registry, audit):
+        found = find_ticket(settings, registry.session, ticket_id)
+        pdf = report_to_acknowledge(registry.session, settings.site.name, found.id)
+        details = ack_details(pdf, role, comment.strip(), host_user())
+        audit.append(name.strip(), ACK_ACTION, found.id, details)
+    out.print(f"acknowledgment recorded: {name.strip()} ({role}) read {pdf.number}, {pdf.path}")
+    out.print(f"  sha256 {pdf.sha256}")
+    out.print(f"the next version prints it: 'prisme-drift report intervention {found.id}'")
+
+
 @report.command("intervention")
 @click.argument("ticket_id")
 @document_options(out_default="[report] output + '/interventions'")

@@ -184,6 +184,9 @@ def _intervention_report(settings: Settings, ticket_id: str, by: str | None) -> 
             out.print(f"intervention report: {path}")
         if send:
             _send_first(settings, written)
+        elif settings.smtp is not None:
+            out.print("intervention report not emailed: [report] client_to is empty; "
+                      f"'{again} --send' sends it to IT alone")  # fmt: skip
     except PrismeDriftError:
         click.echo(
             f"ticket {ticket_id} is closed, but its intervention report was not "

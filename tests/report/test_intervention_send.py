@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -90,10 +93,14 @@ def _recorded_sha256(site: LabSite, version: int) -> str:
 
 
 def test_ticket_close_emails_the_report_once_and_a_new_version_only_when_asked(
-    lab_site: Callable[..., LabSite], tmp_path: Path, smtp_server: Callable[..., SmtpServer]
+    lab_site: Callable[..., LabSite],
+    tmp_path: Path,
+    smtp_server: Callable[..., SmtpServer],
+    db_url: str,
 ) -> None:
+    """On SQLite and on PostgreSQL (the versions already queued are found by key prefix)."""
     server = smtp_server("starttls", auth=True)
-    site = lab_site(["sw01"], timeout=60)
+    site = lab_site(["sw01"], timeout=60, database_url=db_url)
     _mail_settings(site, server)
     _a_ticket_with_its_work_done(site, tmp_path)
 
@@ -119,31 +126,73 @@ def test_ticket_close_emails_the_report_once_and_a_new_version_only_when_asked(
     assert flushed.returncode == 0, flushed.stderr
     assert len(server.received) == 1
 
-    # a regeneration writes version 2 and sends nothing ...
-    quiet = cli(site, "report", "intervention", "CHG-LAB", "--json")
-    assert quiet.returncode == 0, quiet.stderr
-    assert json.loads(quiet.stdout)["figures"]["version"] == 2 and len(server.received) == 1
-    # ... until asked: version 3, its subject and text say which version it replaces
+    # a regeneration sent on request: version 2, which says it replaces version 1
     sent = cli(site, "report", "intervention", "CHG-LAB", "--send", "--json")
     assert sent.returncode == 0, sent.stderr
     result = json.loads(sent.stdout)
-    assert result["figures"]["version"] == 3
+    assert result["figures"]["version"] == 2
     assert (result["sent"]["queued_now"], result["sent"]["status"]) == (True, "sent")
     assert len(server.received) == 2
     second = server.received[1]
-    assert second.message["Subject"].endswith("compte rendu d'intervention CHG-LAB, version 3")
-    assert "Cette version 3 remplace la version 1 que nous vous avons envoyée." in second.text
+    assert second.message["Subject"].endswith("compte rendu d'intervention CHG-LAB, version 2")
+    assert "Cette version 2 remplace la version 1 que nous vous avons envoyée." in second.text
     name, content = _pdf_of(second.message)
-    assert name == "test-site-CHG-LAB-v3.pdf" and content == pdf.read_bytes()
+    assert name == "test-site-CHG-LAB-v2.pdf" and content == pdf.read_bytes()
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
-    assert "CR-test-site-CHG-LAB-v3" in text and "remplace la version 2 du" in text
+    assert "CR-test-site-CHG-LAB-v2" in text and "remplace la version 1 du" in text
 
-    # a version still waiting for the relay keeps its own PDF when the next one is written
-    assert cli(site, "report", "intervention", "CHG-LAB").returncode == 0  # version 4
-    kept = pdf.parent / "test-site-CHG-LAB-sent" / "test-site-CHG-LAB-v3.pdf"
-    assert kept.read_bytes() == content != pdf.read_bytes()
-    assert cli(site, "outbox", "send").returncode == 0
+
+def _run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PRISME_DRIFT_CONFIG"}
+    return subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
+        capture_output=True, text=True, timeout=100, env=env, check=False,
+    )  # fmt: skip
+
+
+def test_a_version_is_sent_only_when_asked_and_keeps_its_own_pdf(
+    tmp_path: Path, smtp_server: Callable[..., SmtpServer]
+) -> None:
+    """No device needed: a ticket approved and closed on a site that was never polled."""
+    server = smtp_server("starttls", auth=True)
+    folder = tmp_path / "cab"
+    init = [sys.executable, "-m", "prisme_drift", "init", str(folder), "--site", "cab"]
+    assert subprocess.run(init, capture_output=True, check=False).returncode == 0
+    hosts = {"sw01": {"hostname": "192.0.2.1", "platform": "ios", "groups": ["switches"]}}
+    (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    (folder / "inventory" / "groups.yaml").write_text(yaml.safe_dump({"switches": {}}))
+    config = folder / "prisme-drift.toml"
+    text = re.sub(r"(?m)^client_to = .*$", f'client_to = ["{CLIENT}"]', config.read_text())
+    config.write_text(text + "\n" + server.toml(folder))
+    added = _run(config, "ticket", "add", "CHG-7", "--title", "VLAN", "--device", "sw01",
+                 "--category", "vlan", "--start", "2026-12-01T08:00", "--end",
+                 "2026-12-01T10:00", "--rollback", "no vlan 40")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    approved = _run(config, "ticket", "approve", "CHG-7", "--by", "Dr X", "--ref", "mail")
+    assert approved.returncode == 0, approved.stderr
+    assert _run(config, "ticket", "close", "CHG-7").returncode == 0
+    assert len(server.received) == 1  # version 1
+
+    server.stop()  # the relay is down when version 2 is asked for
+    down = _run(config, "report", "intervention", "CHG-7", "--send")
+    assert down.returncode == 0, down.stderr
+    assert "version 2 queued for" in down.stderr and "not delivered yet" in down.stderr
+    kept = folder / "reports" / "interventions" / "cab-CHG-7-sent" / "cab-CHG-7-v2.pdf"
+    version2 = kept.read_bytes()
+    server.start()
+    quiet = _run(config, "report", "intervention", "CHG-7", "--json")  # version 3: not sent
+    assert quiet.returncode == 0, quiet.stderr
+    assert json.loads(quiet.stdout)["figures"]["version"] == 3 and len(server.received) == 1
+    pdf = folder / "reports" / "interventions" / "cab-CHG-7.pdf"
+    assert pdf.read_bytes() != version2 and kept.read_bytes() == version2
+    retried = _run(config, "outbox", "retry", re.findall(r"outbox retry (\d+)", down.stderr)[0])
+    assert retried.returncode == 0, retried.stdout
     assert len(server.received) == 2
+    mail = server.received[1]
+    assert mail.message["Subject"] == "cab : compte rendu d'intervention CHG-7, version 2"
+    assert "Cette version 2 remplace la version 1 que nous vous avons envoyée." in mail.text
+    assert _pdf_of(mail.message) == ("cab-CHG-7-v2.pdf", version2)  # the version it announces
+    assert _run(config, "outbox", "send").returncode == 0 and len(server.received) == 2
 
 
 def test_a_relay_outage_at_close_delays_the_email_and_the_outbox_sends_it_once(

@@ -218,3 +218,14 @@ def test_a_relay_outage_at_close_delays_the_email_and_the_outbox_sends_it_once(
     name, content = _pdf_of(server.received[0].message)
     pdf = site.folder / "reports" / "interventions" / "test-site-CHG-LAB.pdf"
     assert name == "test-site-CHG-LAB-v1.pdf" and content == pdf.read_bytes()
+
+
+def test_send_without_smtp_is_refused_before_writing(tmp_path: Path) -> None:
+    folder = tmp_path / "cab"
+    init = [sys.executable, "-m", "prisme_drift", "init", str(folder), "--site", "cab"]
+    assert subprocess.run(init, capture_output=True, check=False).returncode == 0
+    config = folder / "prisme-drift.toml"
+    done = _run(config, "report", "intervention", "CHG-7", "--send")
+    assert done.returncode == 2
+    assert "--send needs an [smtp] section" in done.stderr
+    assert not (folder / "reports" / "interventions").exists()

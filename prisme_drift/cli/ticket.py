@@ -17,6 +17,7 @@ from prisme_drift.models import Category
 
 if TYPE_CHECKING:
     from prisme_drift.config import Settings
+    from prisme_drift.report.intervention_service import InterventionWritten
 
 CATEGORIES = [c.value for c in Category]
 
@@ -172,19 +173,43 @@ def _intervention_report(settings: Settings, ticket_id: str, by: str | None) -> 
     """``ticket close`` writes the intervention report (a later one is a new version)."""
     # imported here: WeasyPrint and the report stack cost start-up time other commands skip
     from prisme_drift.errors import PrismeDriftError
+    from prisme_drift.report.intervention_send import wants_mail
     from prisme_drift.report.intervention_service import write_intervention
 
+    send = wants_mail(settings)
+    again = f"prisme-drift report intervention {ticket_id}" + (" --send" if send else "")
     try:
         written = write_intervention(settings, ticket_id, actor=by)
+        for path in written.files.values():
+            out.print(f"intervention report: {path}")
+        if send:
+            _send_first(settings, written)
+        elif settings.smtp is not None:
+            out.print("intervention report not emailed: [report] client_to is empty; "
+                      f"'{again} --send' sends it to IT alone")  # fmt: skip
     except PrismeDriftError:
         click.echo(
-            f"ticket {ticket_id} is closed, but its intervention report was not written; "
-            f"fix the problem below, then run 'prisme-drift report intervention {ticket_id}'",
+            f"ticket {ticket_id} is closed, but its intervention report was not "
+            f"{'written or sent' if send else 'written'}; fix the problem below, then run "
+            f"'{again}'",
             err=True,
         )
         raise
-    for path in written.files.values():
-        out.print(f"intervention report: {path}")
+
+
+def _send_first(settings: Settings, written: InterventionWritten) -> None:
+    """Email the report to the client and IT, unless a version of it was already queued."""
+    from prisme_drift.cli.intervention import print_sent
+    from prisme_drift.report.intervention_send import send_intervention
+
+    sent = send_intervention(settings, written, first_only=True)
+    if sent is None:
+        out.print("intervention report: an earlier version is already queued for email; not sent "
+                  "again: "
+                  f"'prisme-drift report intervention {written.figures['ticket']} --send' "
+                  "sends this one")  # fmt: skip
+    else:
+        print_sent(sent, int(written.figures["version"]))
 
 
 _status_command("close", "closed")

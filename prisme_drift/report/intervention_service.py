@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from prisme_drift.config import Settings
 from prisme_drift.report.i18n import gettext_for
 from prisme_drift.report.intervention import InterventionInput, InterventionView, build_intervention
+from prisme_drift.report.intervention_ack import Acknowledgment, ack_figures, acknowledgments
 from prisme_drift.report.intervention_sources import REPORT_ACTION, intervention_input
 from prisme_drift.report.notes import interventions_folder, report_stem
 from prisme_drift.report.render import FORMATS, RenderOptions, options_from, write_document
@@ -24,26 +26,47 @@ from prisme_drift.report.service import Written
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class InterventionWritten(Written):
+    """An intervention report written, with what its email needs: title and language."""
+
+    title: str = ""
+    lang: str = "fr"
+
+
 def intervention_context(
-    view: InterventionView, options: RenderOptions, attachments: Path
+    view: InterventionView,
+    options: RenderOptions,
+    attachments: Path,
+    acks: tuple[Acknowledgment, ...] = (),
 ) -> dict[str, Any]:
-    """Template context: the view, its figures, the running title, links to the attachments."""
+    """Template context: the view, its figures, the running title, links to the attachments,
+    the recorded acknowledgments (signature block)."""
     hrefs = {
         a.path: os.path.relpath(attachments / a.path, options.out_dir) for a in view.attachments
     }
     title = gettext_for(
         options.lang, "inter.running_title", ticket=view.ticket.id, site=view.data.site
     )
-    return {"view": view, "figures": view.figures(), "running_title": title, "hrefs": hrefs}
+    return {
+        "view": view,
+        "figures": view.figures(),
+        "running_title": title,
+        "hrefs": hrefs,
+        "acks": acks,
+    }
 
 
 def render_intervention(
-    data: InterventionInput, options: RenderOptions, attachments: Path
+    data: InterventionInput,
+    options: RenderOptions,
+    attachments: Path,
+    acks: tuple[Acknowledgment, ...] = (),
 ) -> tuple[InterventionView, dict[str, Path]]:
     """Build and write the report of prepared inputs (no store access: tests)."""
     view = build_intervention(data)
     stem = report_stem(data.site, data.ticket.id)
-    context = intervention_context(view, options, attachments)
+    context = intervention_context(view, options, attachments, acks)
     return view, write_document(stem, "intervention.html", context, options)
 
 
@@ -84,14 +107,25 @@ def write_intervention(
     lang: str | None = None,
     now: datetime | None = None,
     actor: str | None = None,
-) -> Written:
+) -> InterventionWritten:
     """The intervention report of a ticket as PDF and/or HTML, recorded as a new version."""
     from prisme_drift.authorize.registry import default_actor
 
     folder = interventions_folder(settings)
     options = options_from(settings, lang=lang, formats=formats, out_dir=out_dir or folder)
     data = intervention_input(settings, ticket_id, folder, now)
-    view, files = render_intervention(data, options, folder)
+    acks = read_acknowledgments(settings, data.ticket.id)
+    view, files = render_intervention(data, options, folder, acks)
     record_generation(settings, view, files, actor or default_actor())
     log.info("[%s] intervention report %s written", settings.site.name, view.number)
-    return Written(site=settings.site.name, files=files, figures=view.figures())
+    figures = {**view.figures(), "acknowledgments": ack_figures(acks)}
+    return InterventionWritten(settings.site.name, files, figures, view.ticket.title, options.lang)
+
+
+def read_acknowledgments(settings: Settings, ticket_id: str) -> tuple[Acknowledgment, ...]:
+    """The acknowledgments recorded for the ticket's report (``ticket ack``)."""
+    from prisme_drift.store.engine import session_factory, shared_engine
+
+    engine = shared_engine(settings.database_url)
+    with session_factory(engine)() as session:
+        return acknowledgments(session, settings.site.name, ticket_id)

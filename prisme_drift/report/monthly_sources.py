@@ -25,6 +25,7 @@ from prisme_drift.report.monthly import (
     Month,
     MonthInput,
 )
+from prisme_drift.report.notes import interventions_folder, report_stem
 
 log = logging.getLogger(__name__)
 EVENT_KINDS = ("hostkey_changed", "device_removed")
@@ -161,15 +162,13 @@ def identities(settings: Settings, when: datetime, names: list[str]) -> dict[str
 
 
 def _intervention_reports(folder: Path, site: str, ticket_ids: list[str]) -> dict[str, str]:
-    """Intervention reports already written for the month's tickets (file name by ticket)."""
-    if not folder.is_dir():
-        return {}
+    """Intervention reports already written for the month's tickets (file name by ticket):
+    ``<folder>/<site>-<ticket>.pdf``, where ``report intervention`` writes them."""
     found = {}
     for ticket in ticket_ids:
-        safe = ticket.replace("/", "_")
-        matches = sorted(folder.glob(f"{site}-intervention-{safe}*.pdf"))
-        if matches:
-            found[ticket] = matches[-1].name
+        pdf = folder / f"{report_stem(site, ticket)}.pdf"
+        if pdf.is_file():
+            found[ticket] = pdf.name
     return found
 
 
@@ -207,6 +206,6 @@ def month_input(settings: Settings, month: Month, now: datetime) -> MonthInput:
         identity_before=identities(settings, month.start, names),
         identity_after=identities(settings, month.end, names),
         intervention_reports=_intervention_reports(
-            settings.resolve(settings.report.output), site, [t.id for t in tickets]
+            interventions_folder(settings), site, [t.id for t in tickets]
         ),
     )

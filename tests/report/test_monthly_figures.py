@@ -19,6 +19,7 @@ from prisme_drift.report.monthly import (
     parse_month,
 )
 from prisme_drift.report.monthly_sources import month_input
+from prisme_drift.report.notes import interventions_folder
 from tests.report.monthly_history import (
     MONTH,
     NEW_MODEL,
@@ -115,6 +116,23 @@ def test_interventions_inside_and_outside_their_scope(view: MonthlyView) -> None
     # VLAN 50 appeared on sw02 between the poll of the 5th (inside D1's window) and the 6th
     assert [(i.device, i.category) for i in rows["CHG-D1"].outside] == [("sw02", "vlan")]
     assert rows["CHG-T1"].outside == ()
+
+
+def test_an_intervention_names_the_report_written_for_its_ticket(history: History) -> None:
+    """``report intervention`` writes ``<output>/interventions/<site>-<ticket>.pdf``: the
+    summary's Interventions section names that file for its ticket, and only for it."""
+    settings = history.site.settings
+    folder = interventions_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf = folder / "test-site-CHG-T1.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    try:
+        data = month_input(settings, parse_month(MONTH, settings.site.timezone), GENERATED)
+    finally:
+        pdf.unlink()
+    assert data.intervention_reports == {"CHG-T1": "test-site-CHG-T1.pdf"}
+    rows = {r.ticket.id: r.report for r in build_monthly(data).interventions}
+    assert rows == {"CHG-T1": "test-site-CHG-T1.pdf", "CHG-D1": None}
 
 
 def test_transitional_steps_and_open_points(view: MonthlyView, history: History) -> None:

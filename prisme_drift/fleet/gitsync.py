@@ -47,6 +47,8 @@ _CREDENTIAL_HELPER = (
 )
 #: A ``git push --porcelain`` ref line: flag, local ref, remote ref, summary.
 _PORCELAIN = re.compile(r"^([ +\-*!=])\t([^:\t]+):([^\t]+)\t(.*)$")
+#: A line of git's or ssh's output that says why it failed.
+_ERROR = re.compile(r"failed|denied|refused|timed out|could not|unable", re.IGNORECASE)
 
 
 class PushOutcome(StrEnum):
@@ -150,7 +152,8 @@ def _ssh_transport(
         "UserKnownHostsFile": str(hosts),
         "GlobalKnownHostsFile": "none",
         "UpdateHostKeys": "no",
-        "ConnectTimeout": str(max(1, int(timeout))),
+        # half the push's time: a silent server gets ssh's own error rather than a kill
+        "ConnectTimeout": str(max(1, int(timeout / 2))),
     }
     words = ["ssh", "-F", "none", "-i", str(key)]
     for name, value in options.items():
@@ -290,9 +293,11 @@ class _Git:
 
 
 def _summary(output: str) -> str:
+    """git's reason in a few lines: its errors first, without ssh's banners or git's hints."""
     lines = [line.strip() for line in output.splitlines() if line.strip() and "\t" not in line]
-    kept = [line for line in lines if not line.startswith(("hint:", "To ", "Done"))]
-    return "; ".join(kept[:3]) or "git push failed without a message"
+    kept = [line for line in lines if not line.startswith(("@", "hint:", "To ", "Done"))]
+    errors = [line for line in kept if line.startswith(("fatal:", "error:")) or _ERROR.search(line)]
+    return "; ".join((errors or kept)[:3]) or "git push failed without a message"
 
 
 def push_baseline(

@@ -3,12 +3,15 @@
 * :class:`SmartHttpServer`: git's own ``git http-backend`` (the smart HTTP protocol) behind an
   ``http.server`` that demands HTTP Basic authentication with one token, as a provider's git
   server in front of a site's repository does; it records the user names it was sent.
+* :class:`SshGitServer`: git's own ``git-receive-pack`` behind a real SSH server (asyncssh)
+  that accepts one deploy key, reached by the real ``ssh`` client.
 * :func:`silent_listener`: a TCP port that accepts connections and never answers (a hung
   server or a black-holing firewall).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import socket
@@ -17,6 +20,8 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from subprocess import PIPE
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -116,3 +121,85 @@ def silent_listener() -> Iterator[int]:
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+# --------------------------------------------------------------------------- git over SSH
+
+
+class SshGitServer:
+    """``git-receive-pack``/``git-upload-pack`` over real SSH (asyncssh) for the bare
+    repositories under ``root``, one authorized client key, as a git host with deploy keys."""
+
+    def __init__(self, root: Path, authorized_key: Path) -> None:
+        import asyncssh
+
+        self.root, self.authorized_key = root, authorized_key
+        self.host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.commands: list[str] = []
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._acceptor: Any = None
+
+    def known_hosts_line(self) -> str:
+        """The server's key as OpenSSH's known_hosts writes it for 127.0.0.1 on its port."""
+        key = self.host_key.export_public_key("openssh").decode().strip()
+        return f"[127.0.0.1]:{self.port} {key}\n"
+
+    def url(self, name: str) -> str:
+        return f"ssh://git@127.0.0.1:{self.port}/{name}"
+
+    async def _handle(self, process: Any) -> None:
+        command = str(process.command or "")
+        self.commands.append(command)
+        verb, _, quoted = command.partition(" ")
+        path = self.root / quoted.strip("'").lstrip("/")
+        if verb not in ("git-receive-pack", "git-upload-pack") or not path.is_dir():
+            process.stderr.write(b"fatal: not a repository this key may use\n")
+            process.exit(128)
+            return
+        child = await asyncio.create_subprocess_exec(
+            verb, str(path), stdin=PIPE, stdout=PIPE, stderr=PIPE
+        )
+        await process.redirect(stdin=child.stdin, stdout=child.stdout, stderr=child.stderr)
+        process.exit(await child.wait())
+        await process.wait_closed()  # runs asyncssh's clean-up of the redirections
+
+    async def _start(self) -> None:
+        import asyncssh
+
+        self._acceptor = await asyncssh.create_server(
+            asyncssh.SSHServer,
+            "127.0.0.1",
+            0,
+            server_host_keys=[self.host_key],
+            authorized_client_keys=str(self.authorized_key),
+            process_factory=self._handle,
+            encoding=None,
+        )
+        self.port = self._acceptor.get_port()
+
+    async def _stop(self) -> None:
+        self._acceptor.close()
+        await self._acceptor.wait_closed()
+
+    def start(self) -> SshGitServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+@contextlib.contextmanager
+def ssh_git(root: Path, authorized_key: Path) -> Iterator[SshGitServer]:
+    """A running :class:`SshGitServer`, stopped on exit."""
+    server = SshGitServer(root, authorized_key).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,15 @@ class GitResult:
 
 
 def run_git(
-    git_dir: Path, args: list[str], stop: threading.Event | None = None, timeout: float = 3600
+    git_dir: Path,
+    args: list[str],
+    stop: threading.Event | None = None,
+    timeout: float = 3600,
+    env: Mapping[str, str] | None = None,
 ) -> GitResult:
-    """``git --git-dir GIT_DIR ARGS``; terminated if ``stop`` is set or ``timeout`` passes."""
+    """``git --git-dir GIT_DIR ARGS``; terminated if ``stop`` is set or ``timeout`` passes.
+
+    ``env`` adds to (or overrides) the process environment, e.g. how to reach a remote."""
     command = ["git", "--git-dir", str(git_dir), *args]
     proc = subprocess.Popen(  # noqa: S603 - fixed git command line, no shell
         command,
@@ -52,7 +59,7 @@ def run_git(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "LC_ALL": "C"},
+        env={**os.environ, **(env or {}), "LC_ALL": "C"},
         start_new_session=True,  # its own process group: a stop reaches gc's children too
     )
     deadline = time.monotonic() + timeout

@@ -6,8 +6,9 @@ allows one row per key and site. Recording the same thing again is a no-op, so a
 these functions every time without ever alerting twice.
 
 A poll's own events are decided in ``poll_events``; the poll raises ``transitional_expired`` and
-``ticket_refused``, the daemon ``job_failed``, each through :func:`record_event` in the same
-transaction as their own writes. ``catchup`` brings a channel the standing events it never
+``ticket_refused``, the daemon ``job_failed``, the fleet sync ``fleet_push_rejected``
+(``fleet.pushalert``), each through :func:`record_event` in the same transaction as their own
+writes. ``catchup`` brings a channel the standing events it never
 carried.
 """
 
@@ -43,6 +44,7 @@ class EventKind(StrEnum):
     HOSTKEY_CHANGED = "hostkey_changed"
     DEVICE_REMOVED = "device_removed"
     JOB_FAILED = "job_failed"
+    FLEET_PUSH_REJECTED = "fleet_push_rejected"  # fleet.pushalert: the central git diverged
     DOCUMENT = "document"  # a client document sent by email (notify/documents.py)
     HEARTBEAT = "heartbeat"
 

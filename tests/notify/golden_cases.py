@@ -211,6 +211,18 @@ def _events() -> dict[str, EventView]:
             None,
             16,
         ),
+        "fleet_push_rejected": event(
+            "fleet_push_rejected",
+            {
+                "remote": "ssh://git@git.prestataire.example/sites/cabinet-dupont.git",
+                "branch": "observed",
+                "local_head": "4f1c0ffee4f1c0ffee4f1c0ffee4f1c0ffee4f1c",
+                "remote_head": "9badc0de9badc0de9badc0de9badc0de9badc0de",
+                "reason": "remote diverged: fetch first",
+            },
+            None,
+            17,
+        ),
         "test": EventView(0, "test", SITE, None, OPENED, {}),
     }
 

@@ -26,6 +26,7 @@ SECTIONS: dict[str, Section] = {
     "hostkey_changed": devices.hostkey_changed_blocks,
     "device_removed": devices.device_removed_blocks,
     "job_failed": site.job_failed_blocks,
+    "fleet_push_rejected": site.fleet_push_rejected_blocks,
     "store_unusable": site.store_unusable_blocks,
     "heartbeat": site.heartbeat_blocks,
     "test": site.test_blocks,

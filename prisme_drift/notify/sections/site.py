@@ -1,4 +1,5 @@
-"""Sections of site events: tickets (expired step, refused), jobs, the store, heartbeat, test."""
+"""Sections of site events: tickets (expired step, refused), jobs, the fleet git push, the store,
+heartbeat, test."""
 
 from __future__ import annotations
 
@@ -73,6 +74,26 @@ def job_failed_blocks(e: EventView, w: Wording) -> list[Block]:
         (t("alert.field.error"), str(e.payload.get("error", ""))),
     )
     return [Heading(t("alert.heading.job_failed", job=job)), Fields(rows)]
+
+
+def fleet_push_rejected_blocks(e: EventView, w: Wording) -> list[Block]:
+    """Payload: ``remote``, ``branch``, ``local_head``, ``remote_head``, ``reason``."""
+    t = text(w)
+    p = e.payload
+    unknown = t("alert.value.unknown")
+    rows = (
+        (t("alert.field.remote"), str(p.get("remote", ""))),
+        (t("alert.field.branch"), str(p.get("branch", ""))),
+        (t("alert.field.local_commit"), str(p.get("local_head") or unknown)),
+        (t("alert.field.remote_commit"), str(p.get("remote_head") or unknown)),
+        (t("alert.field.detail"), str(p.get("reason", ""))),
+    )
+    return [
+        Heading(t("alert.heading.fleet_push_rejected", branch=p.get("branch", ""))),
+        Para(t("alert.text.fleet_push_rejected")),
+        Fields(rows),
+        Para(t("alert.advice.fleet_push_rejected")),
+    ]
 
 
 def store_problem(e: EventView, t: Words) -> tuple[str, str]:

@@ -1,0 +1,5 @@
+"""The fleet: sites copy their state out to the provider's central PostgreSQL (docs/fleet.md).
+
+``schema``: the central tables; ``migrate``: their Alembic revisions; ``central``: the engine
+on the central database; ``sync``: what a site copies and how; ``views``: what the provider reads.
+"""

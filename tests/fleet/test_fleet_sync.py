@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -17,6 +20,21 @@ from tests.fleet.conftest import Central
 from tests.fleet.snapshots import central_snapshot, site_snapshot
 
 pytestmark = [pytest.mark.lab, pytest.mark.postgres]
+
+ENTRY = "from prisme_drift.cli import main; main()"
+
+
+def prisme(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``prisme-drift ARGS`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+
 
 VLAN_CHANGE = ["vlan 40", " name CFAO-TEMP", "exit"]
 
@@ -50,8 +68,12 @@ def test_two_sites_copy_themselves_whole_and_only_once(
     b = fleet_site(lab_site, central, "clinic-b", ["sw01"])
     history(a)
     run_poll(b.settings)
-    first_a, first_b = sync_site(a.settings), sync_site(b.settings)
-    assert first_a.rows["polls"] == 3 and first_b.rows["polls"] == 1
+    b.device("sw01").configure(VLAN_CHANGE)
+    assert run_poll(b.settings).exit_code == 3  # left open: unauthorized
+    first_a = sync_site(a.settings)
+    done = prisme("-c", str(b.config_file), "fleet", "sync")  # by hand, as the site's role
+    assert done.returncode == 0 and "fleet sync:" in done.stdout, done.stderr
+    assert first_a.rows["polls"] == 3
     for site in (a, b):
         assert central_snapshot(central.engine, site.settings.site.name) == site_snapshot(
             site.settings
@@ -62,6 +84,22 @@ def test_two_sites_copy_themselves_whole_and_only_once(
     sync_site(a.settings)
     assert central_snapshot(central.engine, "clinic-a") == site_snapshot(a.settings)
     assert central_snapshot(central.engine, "clinic-b") == site_snapshot(b.settings)
+
+    shown = prisme("fleet", "status", "--url", central.url, "--json")
+    assert shown.returncode == 0, shown.stderr
+    lines = {line["site"]: line for line in json.loads(shown.stdout)}
+    assert set(lines) == {"clinic-a", "clinic-b"}
+    assert lines["clinic-a"]["devices"] == 2 and lines["clinic-b"]["devices"] == 1
+    assert lines["clinic-a"]["open_unauthorized"] == 0
+    assert lines["clinic-b"]["open_unauthorized"] == 1
+    assert lines["clinic-a"]["client"] == "Cabinet Test" and lines["clinic-a"]["failing"] == 0
+    assert lines["clinic-a"]["last_poll"] and lines["clinic-b"]["last_sync"]
+    listed = prisme("fleet", "drift", "list", "--site", "clinic-b", "--url", central.url, "--json")
+    (item,) = json.loads(listed.stdout)
+    assert item["device"] == "sw01" and item["verdict"] == "unauthorized"
+    assert item["added"][0] == "vlan 40"
+    as_site_b = prisme("-c", str(b.config_file), "fleet", "status", "--json")  # its own role
+    assert [line["site"] for line in json.loads(as_site_b.stdout)] == ["clinic-b"]
 
 
 def test_a_sync_cut_short_resumes_without_duplicates(

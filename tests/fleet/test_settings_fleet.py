@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,3 +59,19 @@ def test_bad_fleet_settings_name_the_key_and_never_echo_a_secret(
         load_settings(path)
     text = str(caught.value)
     assert problem in text and "[fleet" in text and "hunter2" not in text
+
+
+def _prisme(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PRISME_FLEET_URL"}
+    code = "from prisme_drift.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_without_fleet_settings_the_fleet_commands_say_what_to_set(tmp_path: Path) -> None:
+    path = _site(tmp_path)
+    synced = _prisme("-c", str(path), "fleet", "sync")
+    assert synced.returncode == 2 and "no [fleet] section" in synced.stderr
+    shown = _prisme("-c", str(path), "fleet", "status")
+    assert shown.returncode == 2 and "--url" in shown.stderr and "PRISME_FLEET_URL" in shown.stderr

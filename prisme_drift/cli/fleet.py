@@ -1,5 +1,5 @@
 """Fleet commands: ``fleet sync`` on a site; ``fleet status``, ``fleet drift list``,
-``fleet migrate`` and ``fleet grant-site`` on the provider's central database (docs/fleet.md)."""
+``fleet migrate`` and ``fleet grant`` on the provider's central database (docs/fleet.md)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def fleet_migrate(ctx: Context, url: str | None, password_file: Path | None) -> 
         engine.dispose()
 
 
-@fleet.command("grant-site")
+@fleet.command("grant")
 @click.argument("site")
 @click.argument("role")
 @url_option

@@ -3,6 +3,7 @@ revisions (Alembic, run by the provider's admin role) and the roles of the sites
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -84,6 +85,7 @@ def _config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest central schema revision this version knows."""
     head = ScriptDirectory.from_config(_config()).get_current_head()

@@ -65,8 +65,9 @@ def read_password(password_file: Path | None, base: Path | None = None) -> str |
 
 
 def central_engine(url: str, password: str | None = None, timeout: float = 60) -> Engine:
-    """An engine on the central database: ``connect_timeout`` and ``statement_timeout`` from
-    ``timeout`` (seconds), the password (never in the URL given) set apart and masked."""
+    """An engine on the central database: ``connect_timeout``, ``statement_timeout`` and
+    ``tcp_user_timeout`` from ``timeout`` (seconds), the password (never in the URL given) set
+    apart and masked."""
     parsed = parse_url(url)
     if parsed.get_backend_name() != "postgresql":
         raise ConfigError(f"the fleet URL {mask_url(url)!r} is not PostgreSQL")
@@ -75,6 +76,8 @@ def central_engine(url: str, password: str | None = None, timeout: float = 60) -
     query = dict(parsed.query)
     query.setdefault("connect_timeout", str(max(1, min(int(timeout), 30))))
     query.setdefault("options", f"-c statement_timeout={int(timeout * 1000)}")
+    # a network that drops packets mid-query: the client gives up too, not only the server
+    query.setdefault("tcp_user_timeout", str(int(timeout * 1000)))
     parsed = parsed.set(query=query)
     return make_engine(parsed.render_as_string(hide_password=False))
 

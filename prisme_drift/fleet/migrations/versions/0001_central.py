@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-12-03
 
 Every table a site writes carries ``site`` and a policy: a role sees and writes only the rows of
-the site ``site_roles`` gives it (``fleet grant-site``). The owner of the tables (the provider's
+the site ``site_roles`` gives it (``fleet grant``). The owner of the tables (the provider's
 admin role, which runs the migrations and the central commands) is not subject to them.
 """
 

@@ -24,6 +24,7 @@ from pydantic import (
 from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
+from prisme_drift.settings_fleet import FleetSettings
 from prisme_drift.settings_glpi import GlpiSettings
 from prisme_drift.timefmt import DEFAULT_TIMEZONE
 from prisme_drift.validators import TimezoneName
@@ -306,6 +307,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     tickets: TicketSettings = TicketSettings()
     report: ReportSettings = ReportSettings()
+    fleet: FleetSettings | None = None
     source: Path = Path(DEFAULT_NAME)
 
     def resolve(self, path: Path) -> Path:

@@ -117,6 +117,12 @@ class GlpiConfigError(GlpiError, ConfigError):
     a ``ca_file`` that is not PEM. Exit code 2: the fix is in the settings."""
 
 
+class FleetError(OperationalError):
+    """The central fleet database cannot be used: unreachable, refused, at another schema
+    revision, or a sync that ran out of time. The message names the URL (password masked) and
+    the fix. The site itself is unaffected. Exit code 7."""
+
+
 class DriftError(RefusedError):
     """A drift operation was refused (unknown item, already closed...)."""
 

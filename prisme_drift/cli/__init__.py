@@ -9,6 +9,7 @@ from prisme_drift.cli import (  # noqa: F401
     audit,
     daemon,
     drift,
+    fleet,
     hostkey,
     intervention,
     notify,

@@ -19,6 +19,7 @@ from typing import Protocol
 from prisme_drift.config import Settings
 from prisme_drift.daemon import schedule as plan
 from prisme_drift.daemon.alerts import INTEGRITY_JOB, send_outbox
+from prisme_drift.daemon.fleet import fleet_sync_job
 from prisme_drift.daemon.jobstate import JobStateStore
 from prisme_drift.daemon.maintenance import (
     BACKUP_DIR,
@@ -155,7 +156,15 @@ class JobBodies:
             return self.refresh_windows()
         if kind == plan.MONTHLY:
             return JobResult(*monthly_report_job(self.host.settings, utcnow()))
+        if kind == plan.FLEET:
+            return self.fleet_sync()
         raise PrismeDriftError(f"unknown job kind {kind!r}", site=self.site)
+
+    def fleet_sync(self) -> JobResult:
+        """A copy to the central database: reads only, so no writer turn and no site lock."""
+        if self.host.degraded:
+            return self._refused()
+        return JobResult(*fleet_sync_job(self.host.live))
 
     def _refused(self) -> JobResult:
         return JobResult("refused", f"degraded mode: {self.host.degraded}")
@@ -258,7 +267,7 @@ class JobBodies:
         edges = upcoming_windows(all_tickets(self.host.live), now, plan.WINDOW_HORIZON)
         wanted = plan.window_plans(edges, self.scheduler.poll_grace)
         added, removed = self.scheduler.sync_windows(wanted)
-        keep = set(plan.FIXED_JOBS) | {INTEGRITY_JOB} | set(wanted)
+        keep = {*plan.FIXED_JOBS, *plan.OPTIONAL_JOBS, INTEGRITY_JOB, *wanted}
         self.host.states.prune(keep, now - JOB_STATE_TTL)
         for job_id in added:
             when = self.scheduler.local(self.scheduler.next_run(job_id))

@@ -14,6 +14,8 @@ id                   what                                            when
 ``window-<t>-<edge>`` one extra poll at a ticket window's start/end  the edge's time
 ``monthly-report``   write (and email) last month's summary          ``[report] monthly_day``
                                                                      at ``monthly_time``
+``fleet-sync``       copy what changed to the central database       ``[fleet] sync_every``
+                     (only with a ``[fleet]`` section)
 ==================== =============================================== ==========================
 
 Catch-up at start: a job whose last success is older than one period (interval jobs), or whose
@@ -46,7 +48,10 @@ GIT = "maintenance-git"
 WINDOWS = "window-snapshots"
 WINDOW_PREFIX = "window-"
 MONTHLY = "monthly-report"
+FLEET = "fleet-sync"
 FIXED_JOBS = (POLL, OUTBOX, BACKUP, GIT, WINDOWS, MONTHLY)
+#: Fixed jobs planned only when their settings section is there.
+OPTIONAL_JOBS = (FLEET,)
 
 MIN_GRACE = 60
 WINDOW_REFRESH_MAX = 300.0
@@ -157,7 +162,7 @@ def fixed_plans(
     def since(job_id: str) -> datetime | None:
         return last_success.get(job_id) or first_started
 
-    return [
+    plans = [
         poll_plan(settings, last_success.get(POLL), now),
         _every(OUTBOX, schedule.outbox_seconds, tz, now),
         _cron(BACKUP, schedule.backup_cron, tz, since(BACKUP), now),
@@ -165,6 +170,22 @@ def fixed_plans(
         _every(WINDOWS, window_refresh_seconds(settings), tz, now),
         _cron(MONTHLY, monthly_crontab(settings), tz, since(MONTHLY), now),
     ]
+    if settings.fleet is not None:
+        plans.append(fleet_plan(settings.fleet.sync_seconds, last_success.get(FLEET), tz, now))
+    return plans
+
+
+def fleet_plan(
+    seconds: float, last_success: datetime | None, tz: ZoneInfo, now: datetime
+) -> JobPlan:
+    """``fleet-sync`` every ``sync_every``; an overdue one (or the first) runs after the
+    maintenance delay, so a start's catch-up poll goes first."""
+    due = now + MAINTENANCE_DELAY
+    if last_success is not None:
+        due = max(due, last_success + timedelta(seconds=seconds))
+    trigger = IntervalTrigger(seconds=seconds, start_date=due, timezone=tz)
+    key = ("every", seconds)
+    return JobPlan(FLEET, FLEET, trigger, key, grace_for(trigger, now), due, catch_up=False)
 
 
 def monthly_crontab(settings: Settings) -> str:

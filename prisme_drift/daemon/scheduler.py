@@ -107,7 +107,10 @@ class JobScheduler:
     def apply_plans(self) -> None:
         """(Re)schedule the fixed jobs whose trigger changed (all of them at start)."""
         now, live = utcnow(), self._live()
-        last = {job_id: self.states.get(job_id).last_success_at for job_id in plan.FIXED_JOBS}
+        last = {
+            job_id: self.states.get(job_id).last_success_at
+            for job_id in (*plan.FIXED_JOBS, *plan.OPTIONAL_JOBS)
+        }
         plans = plan.fixed_plans(live, last, self.states.daemon.first_started_at, now)
         for job in plans:
             if job.job_id == plan.POLL:

@@ -154,9 +154,7 @@ def test_one_poll_is_one_chat_message(
             )
             for key, device in (("7", "sw02"), ("8", "sw03"))
         ]
-        queue_message(
-            session, settings, [e for e in events if e], group_key="poll:1", now=T0
-        )
+        queue_message(session, settings, [e for e in events if e], group_key="poll:1", now=T0)
     assert deliver_due(settings, engine=engine, now=clock(timedelta(seconds=1))).sent == 1
     [(_headers, body)] = webhook_server.requests
     assert "2 modifications non autorisées sur sw02, sw03 (VLAN)" in body["title"]
@@ -259,7 +257,8 @@ def test_notify_test_names_the_failed_step_of_a_chat_channel(
     webhook_server.script.append(404)
     only = run_cli(settings, "notify", "test", "--channel", "json")
     assert only.exit_code == 7
-    assert "json: FAILED (http)" in only.output and "check the URL in [notify] urls[1]" in only.output
+    assert "json: FAILED (http)" in only.output
+    assert "check the URL in [notify] urls[1]" in only.output
     assert "json-2" not in only.output
     unknown = run_cli(settings, "notify", "test", "--channel", "teams")
     assert unknown.exit_code == 2
@@ -275,6 +274,7 @@ def test_a_missing_reference_file_names_the_key_and_the_file(
     record(engine, settings, "7")
     report = deliver_due(settings, engine=engine, now=clock(timedelta(seconds=1)))
     assert report.failed == 1 and webhook_server.requests == []
-    assert "[notify] urls[1]: cannot read the secret file /nonexistent/chat-token" in (
-        report.errors[0]
+    assert (
+        "[notify] urls[1]: cannot read the secret file /nonexistent/chat-token"
+        in (report.errors[0])
     )

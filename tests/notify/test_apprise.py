@@ -195,9 +195,15 @@ def test_a_failed_chat_channel_does_not_block_the_others(
     }
 
 
-def test_a_secret_in_the_path_is_masked_in_errors(
-    tmp_path: Path, db_url: str, engine: Engine, webhook_server: WebhookServer
+def test_a_secret_in_the_path_is_masked_in_errors_and_logs(
+    tmp_path: Path,
+    db_url: str,
+    engine: Engine,
+    webhook_server: WebhookServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # -vv: every library's debug lines
+    guard_handlers()
     port = webhook_server.url.split(":")[2].split("/")[0]
     settings = chat_settings(tmp_path, db_url, f"json://127.0.0.1:{port}/h/{{file:chat-password}}")
     record(engine, settings, "7")
@@ -207,6 +213,9 @@ def test_a_secret_in_the_path_is_masked_in_errors(
     assert "/h/****" in report.errors[0]
     no_secret(*report.errors, json.dumps([m.as_dict() for m in list_outbox(settings)]))
     assert len(webhook_server.requests) == 1  # it did reach the server, secret in the path
+    assert deliver_due(settings, engine=engine, now=clock(timedelta(minutes=2))).sent == 1
+    assert "outbox 1 (json) delivered" in caplog.text
+    no_secret(caplog.text, caplog.text.replace("%2F", "/").replace("%40", "@"))
 
 
 def test_a_secret_in_clear_in_a_url_is_refused_at_load(tmp_path: Path, db_url: str) -> None:

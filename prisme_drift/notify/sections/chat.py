@@ -31,7 +31,8 @@ from prisme_drift.notify.sections.drift import (
 def one_line_summary(item: DriftView, w: Wording) -> str:
     """``interface Gi1/0/3: + switchport access vlan 40 (2 changed lines)``."""
     lines = item.lines()
-    first = lines[0] if lines else ""
+    added = [line for line in lines if line.startswith("+")]
+    first = (added or lines or [""])[0]  # what is there now says most
     where = item.path[-1].strip() if item.path else ""
     shown = f"{where}: {first}" if where else first
     return text(w).plural("alert.chat.changed", len(lines), first=shown)

@@ -23,8 +23,10 @@ from prisme_drift.cli import cli
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError
 from prisme_drift.notify.events import EventKind, record_event
+from prisme_drift.notify.notifier import EventView, Notification, Wording
 from prisme_drift.notify.outbox import queue_message
 from prisme_drift.notify.registry import configured_channels
+from prisme_drift.notify.render import render_chat
 from prisme_drift.notify.sender import deliver_due, list_outbox
 from prisme_drift.scrub import guard_handlers
 from prisme_drift.store.engine import ensure_schema, make_engine, session_factory
@@ -287,3 +289,23 @@ def test_a_missing_reference_file_names_the_key_and_the_file(
         "[notify] urls[1]: cannot read the secret file /nonexistent/chat-token"
         in (report.errors[0])
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("fr", "Résumé : interface Gi1/0/3: + switchport access vlan 40 (2 lignes modifiées)"),
+        ("en", "Summary: interface Gi1/0/3: + switchport access vlan 40 (2 changed lines)"),
+    ],
+)
+def test_the_chat_summary_is_one_line_in_the_site_language(lang: str, expected: str) -> None:
+    payload = {
+        **drift_payload(42, "sw02"),
+        "path": ["interface Gi1/0/3"],
+        "removed": ["switchport access vlan 10"],
+        "added": ["switchport access vlan 40"],
+    }
+    event = EventView(1, "drift_opened", "cabinet-dupont", "sw02", T0, payload)
+    message = render_chat(Notification("cabinet-dupont", "events", (event,), T0), Wording(lang))
+    assert expected in message.body.splitlines()
+    assert "switchport access vlan 10" not in message.body  # no diff in chat

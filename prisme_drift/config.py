@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +25,7 @@ from pydantic import (
 from prisme_drift.durations import format_duration, parse_duration
 from prisme_drift.errors import ConfigError
 from prisme_drift.secretpaths import expand_credentials_directory
+from prisme_drift.secreturls import check_url
 from prisme_drift.settings_fleet import FleetSettings
 from prisme_drift.settings_glpi import GlpiSettings
 from prisme_drift.timefmt import DEFAULT_TIMEZONE
@@ -117,6 +119,8 @@ class NotifySettings(_Section):
     """the "still watching" message"""
     templates: Path = Path("templates")
     """site overrides of the email templates (email*.html/txt), relative to the site folder"""
+    urls: tuple[Annotated[str, AfterValidator(check_url)], ...] = ()
+    """chat channels (Apprise URLs); secrets as {file:PATH} or {credential:NAME}"""
 
 
 _SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}

@@ -13,7 +13,8 @@ the daemon's job errors (its job state) all pass here. Two nets, both always on:
   configuration; asyncssh; paramiko packet dumps) are capped by :class:`LogGuard` at every
   verbosity, ``-vv`` included.
 - **No HTTP request lines in logs.** httpx logs each request's URL at INFO (a webhook URL may be
-  a secret) and httpcore each protocol step at DEBUG: both are capped below WARNING.
+  a secret) and httpcore each protocol step at DEBUG; Apprise (the chat channels) logs URLs and
+  payloads at DEBUG, and requests/urllib3 under it each request line: all capped below WARNING.
 
 Device configurations are redacted by the profiles (``normalize.secrets``) before they are
 stored; this module is the last line of defence for everything else.
@@ -83,10 +84,11 @@ def scrub_data(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 #: Loggers that echo SSH channel data at DEBUG: nothing below INFO from them is ever emitted.
 CHANNEL_LOGGERS = ("netmiko", "asyncssh")
-#: The HTTP client's loggers (GLPI, the webhook): httpx logs every request line at INFO, and a
-#: webhook URL may itself be a secret; httpcore logs each protocol step at DEBUG. Nothing below
-#: WARNING from them is ever emitted.
-HTTP_LOGGERS = ("httpx", "httpcore")
+#: The HTTP clients' loggers (GLPI, the webhook, Apprise for the chat channels): httpx logs every
+#: request line at INFO, and a webhook URL may itself be a secret; httpcore logs each protocol
+#: step at DEBUG; Apprise logs URLs and payloads at DEBUG. Nothing below WARNING from them is
+#: ever emitted.
+HTTP_LOGGERS = ("httpx", "httpcore", "apprise", "requests", "urllib3")
 #: paramiko logs packets as hex dumps ("OUT: 00 0A 14 ...") when a transport's hexdump is on.
 _PACKET_DUMP = re.compile(r"^(?:IN|OUT): (?:[0-9A-F]{2} )")
 _FORMATTER = logging.Formatter()

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 def _no_channel(settings: Settings) -> click.exceptions.Exit:
     click.echo(
-        f"no notification channel in {settings.source}: add an [smtp] or a [webhook] section "
-        "(see docs/alerts.md)",
+        f"no notification channel in {settings.source}: add an [smtp] or a [webhook] section, "
+        "or chat URLs in [notify] urls (see docs/alerts.md)",
         err=True,
     )
     return click.exceptions.Exit(EXIT_USAGE)
@@ -40,17 +40,26 @@ def notify() -> None:
 
 @notify.command("test")
 @click.option(
-    "--channel", type=click.Choice(["email", "webhook"]), help="Only this channel (default: all)."
+    "--channel",
+    metavar="NAME",
+    help="Only this channel: email, webhook, or a chat channel's name (default: all).",
 )
 @pass_ctx
 def notify_test(ctx: Context, channel: str | None) -> None:
     """Send a test message now on each channel; say exactly what failed and how to fix it."""
     from prisme_drift.notify.check import check_channels
+    from prisme_drift.notify.registry import configured_channels
 
     settings = ctx.settings()
-    results = check_channels(settings, channel)
-    if not results:
+    names = configured_channels(settings)
+    if not names:
         raise _no_channel(settings)
+    if channel is not None and channel not in names:
+        raise click.BadParameter(
+            f"no channel {channel!r} in {settings.source}; its channels: {', '.join(names)}",
+            param_hint="--channel",
+        )
+    results = check_channels(settings, channel)
     for r in results:
         for warning in r.warnings:
             click.echo(f"warning: {warning}", err=True)

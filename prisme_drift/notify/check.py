@@ -14,6 +14,7 @@ from prisme_drift.notify.notifier import (
     is_private,
 )
 from prisme_drift.notify.registry import notifiers_for, wording_for
+from prisme_drift.secreturls import REFERENCE, reference_path
 from prisme_drift.timefmt import utcnow
 
 
@@ -41,6 +42,11 @@ def _warnings(settings: Settings) -> tuple[str, ...]:
     files: list[tuple[str, Path | None]] = [
         ("[smtp] password_file", settings.smtp.password_file if settings.smtp else None),
         ("[webhook] token_file", settings.webhook.token_file if settings.webhook else None),
+    ]
+    files += [
+        (f"[notify] urls[{n}] reference", reference_path(kind, value, settings.source.parent))
+        for n, url in enumerate(settings.notify.urls, start=1)
+        for kind, value in REFERENCE.findall(url)
     ]
     return tuple(
         f"{key} {settings.resolve(path)} is readable by other users: chmod 600 it"

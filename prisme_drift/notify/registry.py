@@ -2,7 +2,8 @@
 
 A module (``mail``, ``webhook``) offers ``is_configured(settings)`` (its settings section is
 present) and ``from_settings(settings)`` (a :class:`Notifier`). Adding a channel means adding a
-module and a line below.
+module and a line below. The chat channels (``chat``, through Apprise) are one per
+``[notify] urls`` entry, after those.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prisme_drift.config import Settings
-from prisme_drift.notify import mail, webhook
+from prisme_drift.notify import chat, mail, webhook
 from prisme_drift.notify.notifier import Notifier, Wording
 
 
@@ -31,13 +32,18 @@ CHANNELS = (
 
 
 def configured_channels(settings: Settings) -> list[str]:
-    """Names of the channels whose settings section is present."""
-    return [c.name for c in CHANNELS if c.is_configured(settings)]
+    """Names of the channels whose settings section is present, then the chat channels."""
+    return [c.name for c in CHANNELS if c.is_configured(settings)] + list(
+        chat.channel_urls(settings)
+    )
 
 
 def notifiers_for(settings: Settings) -> dict[str, Notifier]:
     """One notifier per configured channel (no secret is read until a delivery)."""
-    return {c.name: c.from_settings(settings) for c in CHANNELS if c.is_configured(settings)}
+    found: dict[str, Notifier] = {
+        c.name: c.from_settings(settings) for c in CHANNELS if c.is_configured(settings)
+    }
+    return {**found, **chat.notifiers(settings)}
 
 
 def wording_for(settings: Settings) -> Wording:

@@ -19,6 +19,7 @@ from prisme_drift.notify.document import (
     Heading,
     Message,
     Para,
+    render_template,
     subject_line,
     to_html,
     to_text,
@@ -26,6 +27,7 @@ from prisme_drift.notify.document import (
 )
 from prisme_drift.notify.notifier import EventView, Notification, Wording
 from prisme_drift.notify.sections import SECTIONS
+from prisme_drift.notify.sections.chat import chat_blocks_of
 from prisme_drift.notify.sections.common import category_label, when, zone
 from prisme_drift.notify.sections.drift import drift_opened_blocks, view_from_payload
 from prisme_drift.notify.sections.site import store_problem
@@ -35,11 +37,13 @@ __all__ = [
     "Message",
     "blocks_for",
     "event_text",
+    "render_chat",
     "render_drift_alert",
     "render_notification",
     "subject_for",
 ]
 
+CHAT_TEMPLATE = "chat.txt"
 #: Up to this many devices or categories are named in a subject; more are counted.
 NAMED_IN_SUBJECT = 3
 
@@ -144,6 +148,17 @@ def render_notification(n: Notification, w: Wording) -> Message:
     subject = subject_for(n, w)
     blocks = blocks_for(n, w)
     return Message(subject, to_text(blocks, w), to_html(blocks, w, subject))
+
+
+def render_chat(n: Notification, w: Wording) -> Message:
+    """Title and body of a chat message: the email's subject, short blocks (no diff); a
+    digest lists its alerts in short only."""
+    blocks = _digest_summary(n, w) if n.kind == "digest" else []
+    if n.kind != "digest":
+        for event in n.events:
+            blocks += chat_blocks_of(event, w)
+    body = render_template(CHAT_TEMPLATE, w, blocks=blocks).strip("\n") + "\n"
+    return Message(subject_for(n, w), body)
 
 
 def event_text(e: EventView, w: Wording) -> str:

@@ -70,7 +70,8 @@ def _diff_lines(item: DriftView) -> tuple[str, ...]:
     return tuple(f"  {p}" for p in item.path) + tuple(item.lines())
 
 
-def _ticket_commands(item: DriftView, w: Wording) -> tuple[str, ...]:
+def ticket_commands(item: DriftView, w: Wording) -> tuple[str, ...]:
+    """``ticket add`` over the interval the change appeared in, then ``ticket approve``."""
     t, tz = text(w), zone(w)
     start = iso_local(item.appeared_after or item.opened_at, tz)
     end = iso_local(item.opened_at, tz, ceil=True)
@@ -83,7 +84,8 @@ def _ticket_commands(item: DriftView, w: Wording) -> tuple[str, ...]:
     )
 
 
-def _accept_command(item: DriftView, w: Wording) -> str:
+def accept_command(item: DriftView, w: Wording) -> str:
+    """``drift accept ID --by NAME --reason ...``."""
     t = text(w)
     who, why = t("alert.command.who"), t("alert.command.why")
     return f'{cmd(w)} drift accept {item.id} --by {who} --reason "{why}"'
@@ -111,9 +113,9 @@ def drift_opened_blocks(item: DriftView, w: Wording) -> list[Block]:
     return [
         *blocks,
         Para(t("alert.lead.accept")),
-        Code((_accept_command(item, w),)),
+        Code((accept_command(item, w),)),
         Para(t("alert.lead.ticket")),
-        Code(_ticket_commands(item, w)),
+        Code(ticket_commands(item, w)),
     ]
 
 

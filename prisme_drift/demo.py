@@ -34,7 +34,7 @@ from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
 from prisme_drift.report.intervention_service import write_intervention
-from prisme_drift.report.monthly import month_of
+from prisme_drift.report.monthly_input import month_of
 from prisme_drift.report.monthly_service import write_monthly
 from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site

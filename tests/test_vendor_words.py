@@ -46,8 +46,8 @@ ALLOWED = {
 }
 # parts of profile names and aliases that are plain words (nxos_ssh, ubiquiti_edge_switch)
 GENERIC = frozenset({"ssh", "edge", "switch"})
-# the lab simulates vendors' devices; the demo starts the lab's devices
-EXCLUDED = ("lab/", "demo.py")
+# the lab simulates vendors' devices (the demo reads their names from lab.topology)
+EXCLUDED = ("lab/",)
 
 
 def _platform_words() -> set[str]:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 def serve_lab(count: int, password: str, conn: Any) -> None:
     """Child process: run the lab until told to stop; send the device ports first."""
-    from prisme_drift.lab import Lab, LabDevice
+    from prisme_drift_lab import Lab, LabDevice
 
     devices = [
         LabDevice(name=f"sw{n:03d}", platform="ios", username="admin", password=password)

@@ -1,7 +1,7 @@
 """``prisme-drift demo``: the whole chain on the built-in lab, in well under a minute.
 
 Two simulated Cisco switches, a FortiGate-like firewall and a MikroTik router, cabled as a small
-clinic (see ``prisme_drift.lab.topology``), listen on 127.0.0.1; a site folder is
+clinic (see ``prisme_drift_lab.topology``), listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
 alerts that IT would receive are printed. Then an approved ticket covers a VLAN change made in
@@ -23,13 +23,8 @@ from types import FrameType
 from typing import Any
 
 import yaml
-from rich.console import Console
-from rich.text import Text
-
-from prisme_drift import demo_intervention as intervention
-from prisme_drift.config import load_settings
-from prisme_drift.lab import Lab
-from prisme_drift.lab.topology import (
+from prisme_drift_lab import Lab
+from prisme_drift_lab.topology import (
     DEFAULT_PLACE,
     DEMO_CHANGES,
     DEMO_DEVICES,
@@ -39,6 +34,11 @@ from prisme_drift.lab.topology import (
     TECHNICIAN_CLIENTS,
     demo_devices,
 )
+from rich.console import Console
+from rich.text import Text
+
+from prisme_drift import demo_intervention as intervention
+from prisme_drift.config import load_settings
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll

@@ -83,7 +83,7 @@ def test_demo_without_the_lab_extra_says_which_extra_to_install() -> None:
 
 def test_the_product_imports_without_the_lab_extra() -> None:
     """Every module but the lab, the demo and ``__main__`` imports with asyncssh missing."""
-    skipped = ("prisme_drift.lab", "prisme_drift.demo", "prisme_drift.__main__", MIGRATIONS)
+    skipped = ("prisme_drift_lab", "prisme_drift.demo", "prisme_drift.__main__", MIGRATIONS)
     modules = [
         ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         for path in sorted(PACKAGE.rglob("*.py"))

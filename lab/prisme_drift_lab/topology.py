@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from prisme_drift.lab.device import LabDevice, LinkEnd
+from prisme_drift_lab.device import LabDevice, LinkEnd
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from importlib import resources
 
-_DATA = resources.files("prisme_drift.lab") / "data"
+_DATA = resources.files("prisme_drift_lab") / "data"
 
 
 def read_data(name: str) -> str:

@@ -21,10 +21,10 @@ from typing import Any, TypeVar, cast
 
 import asyncssh
 
-from prisme_drift.lab.device import LabDevice
-from prisme_drift.lab.personality import OutputKind, Reply, Shell
+from prisme_drift_lab.device import LabDevice
+from prisme_drift_lab.personality import OutputKind, Reply, Shell
 
-log = logging.getLogger("prisme_drift.lab")
+log = logging.getLogger("prisme_drift_lab")
 
 T = TypeVar("T")
 _CALL_TIMEOUT = 30.0

@@ -1,6 +1,6 @@
 """Simulated network devices reachable over real SSH on localhost.
 
->>> from prisme_drift.lab import Lab, LabDevice
+>>> from prisme_drift_lab import Lab, LabDevice
 >>> with Lab([LabDevice(name="sw01", platform="ios")]) as lab:   # doctest: +SKIP
 ...     port = lab.device("sw01").port   # connect Netmiko/NAPALM to 127.0.0.1:port
 
@@ -23,8 +23,8 @@ except ImportError as exc:
         f"which is not installed: {LAB_EXTRA} (./dev.sh installs it)"
     ) from exc
 
-from prisme_drift.lab.device import FAULTS, LabDevice  # noqa: E402
-from prisme_drift.lab.personality import KNOWN_PLATFORMS  # noqa: E402
-from prisme_drift.lab.server import Lab  # noqa: E402
+from prisme_drift_lab.device import FAULTS, LabDevice  # noqa: E402
+from prisme_drift_lab.personality import KNOWN_PLATFORMS  # noqa: E402
+from prisme_drift_lab.server import Lab  # noqa: E402
 
 __all__ = ["FAULTS", "KNOWN_PLATFORMS", "LAB_EXTRA", "Lab", "LabDevice"]

@@ -23,22 +23,12 @@ from types import FrameType
 from typing import Any
 
 import yaml
-from prisme_drift_lab import Lab
-from prisme_drift_lab.topology import (
-    DEFAULT_PLACE,
-    DEMO_CHANGES,
-    DEMO_DEVICES,
-    DEMO_SUMMARY,
-    FLAT_CONFIG_CLIENTS,
-    INVENTORY_PLACES,
-    TECHNICIAN_CLIENTS,
-    demo_devices,
-)
 from rich.console import Console
 from rich.text import Text
 
 from prisme_drift import demo_intervention as intervention
 from prisme_drift.config import load_settings
+from prisme_drift.errors import ConfigError
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
@@ -48,6 +38,29 @@ from prisme_drift.report.monthly_service import write_monthly
 from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
 from prisme_drift.state.changes import change_line
+
+#: The simulated devices are their own distribution (``lab/`` in the source tree): a production
+#: install carries none, and the demo says how to add them.
+LAB_INSTALL = "pip install ./lab in the prisme-drift source folder (./dev.sh demo does it)"
+try:
+    from prisme_drift_lab import Lab
+    from prisme_drift_lab.topology import (
+        DEFAULT_PLACE,
+        DEMO_CHANGES,
+        DEMO_DEVICES,
+        DEMO_SUMMARY,
+        FLAT_CONFIG_CLIENTS,
+        INVENTORY_PLACES,
+        TECHNICIAN_CLIENTS,
+        demo_devices,
+    )
+except ModuleNotFoundError as exc:
+    if exc.name != "prisme_drift_lab":
+        raise
+    raise ConfigError(
+        "prisme-drift demo runs on the simulated devices of prisme-drift-lab, which is not "
+        f"installed: {LAB_INSTALL}"
+    ) from exc
 
 DEVICES = DEMO_DEVICES
 

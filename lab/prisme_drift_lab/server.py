@@ -24,7 +24,10 @@ import asyncssh
 from prisme_drift_lab.device import LabDevice
 from prisme_drift_lab.personality import OutputKind, Reply, Shell
 
-log = logging.getLogger("prisme_drift_lab")
+# under the product's logger: prisme-drift's log levels and scrubbing apply to the lab's records
+# (renamed "prisme_drift_lab", a Netmiko session outlived stop_device in tests/lab: see the
+# rekey test of test_lab_lifecycle.py)
+log = logging.getLogger("prisme_drift.lab")
 
 T = TypeVar("T")
 _CALL_TIMEOUT = 30.0

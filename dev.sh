@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for developers and CI. Each command does its own set-up:
-#   ./dev.sh demo    create .venv, install prisme-drift with its lab, run 'prisme-drift demo' on it
+#   ./dev.sh demo    create .venv, install prisme-drift and its lab, run 'prisme-drift demo' on it
 #   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
 #                    run the whole test suite (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
@@ -43,8 +43,9 @@ setup() {
         "$PYTHON" -m venv "$VENV"
     fi
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    # lab: the simulated devices the demo and the tests talk to (not in a production install)
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev,lab]" >&2
+    # ./lab: prisme-drift-lab, the simulated devices the demo and the tests talk to, a
+    # distribution of its own so that a production install (pip install .) carries none
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]" -e ./lab >&2
 }
 
 cmd="${1:-}"

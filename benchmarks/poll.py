@@ -81,7 +81,7 @@ def raise_fd_limit() -> None:
 def serve_lab(count: int, password: str, conn: Any) -> None:
     """Child process: run the lab until told to stop; send the device ports first."""
     raise_fd_limit()
-    from prisme_drift.lab import Lab, LabDevice
+    from prisme_drift_lab import Lab, LabDevice
 
     devices = [
         LabDevice(name=f"sw{n:04d}", platform="ios", username="admin", password=password)
@@ -191,8 +191,9 @@ def state_cost(count: int, password: str, workers: int) -> None:
     """Commands per device and wall time: first poll, unchanged poll, ``run --state`` poll.
 
     Runs its own lab (it needs every command, not counts)."""
+    from prisme_drift_lab import Lab, LabDevice
+
     from prisme_drift.config import load_settings
-    from prisme_drift.lab import Lab, LabDevice
     from prisme_drift.poll import run_poll
 
     devices = [

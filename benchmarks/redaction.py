@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/redaction.py [--devices 40] [--platform ios] [--rounds 5]
 
-Builds the running configuration of ``--devices`` lab devices (``prisme_drift.lab``, no SSH),
+Builds the running configuration of ``--devices`` lab devices (``prisme_drift_lab``, no SSH),
 then does, for each, what an unchanged poll does with a fetched configuration before comparing it
 with the baseline: the fetch guard (``check_fetch``) and normalization (secrets fingerprinted,
 noise dropped, canonical form). Prints the lines handled, the regular-expression calls made
@@ -33,7 +33,7 @@ REGEX_CALLS = ("of 're.Pattern' objects", "<built-in method _sre.")
 
 def configs(count: int, platform: str) -> list[str]:
     """The running configurations of ``count`` lab devices (each with its own name)."""
-    from prisme_drift.lab import LabDevice
+    from prisme_drift_lab import LabDevice
 
     devices = [
         LabDevice(name=f"sw{n:03d}", platform=platform, username="admin", password="bench-pass")

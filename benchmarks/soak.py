@@ -41,7 +41,7 @@ INTERFACES = 8
 
 def serve_lab(count: int, password: str, conn: Any) -> None:
     """Child process: serve the lab; apply changes on request and report running configs."""
-    from prisme_drift.lab import Lab, LabDevice
+    from prisme_drift_lab import Lab, LabDevice
 
     devices = [
         LabDevice(name=f"sw{n:02d}", platform="ios", username="admin", password=password)

@@ -1,7 +1,7 @@
 """``prisme-drift demo``: the whole chain on the built-in lab, in well under a minute.
 
 Two simulated Cisco switches, a FortiGate-like firewall and a MikroTik router, cabled as a small
-clinic (see ``prisme_drift.lab.topology``), listen on 127.0.0.1; a site folder is
+clinic (see ``prisme_drift_lab.topology``), listen on 127.0.0.1; a site folder is
 created for them; a first poll sets the baseline; a "technician" then adds a VLAN on a switch and
 a port forward on the firewall over SSH, without a ticket; the second poll flags both and the
 alerts that IT would receive are printed. Then an approved ticket covers a VLAN change made in
@@ -28,39 +28,41 @@ from rich.text import Text
 
 from prisme_drift import demo_intervention as intervention
 from prisme_drift.config import load_settings
-from prisme_drift.lab import Lab
-from prisme_drift.lab.topology import DEMO_DEVICES, demo_devices
+from prisme_drift.errors import ConfigError
 from prisme_drift.models import PollReport
 from prisme_drift.notify.render import render_drift_alert
 from prisme_drift.poll import run_poll
 from prisme_drift.report.intervention_service import write_intervention
-from prisme_drift.report.monthly import month_of
+from prisme_drift.report.monthly_input import month_of
 from prisme_drift.report.monthly_service import write_monthly
 from prisme_drift.report.service import write_audit
 from prisme_drift.site import init_site
 from prisme_drift.state.changes import change_line
 
+#: The simulated devices are their own distribution (``lab/`` in the source tree): a production
+#: install carries none, and the demo says how to add them.
+LAB_INSTALL = "pip install ./lab in the prisme-drift source folder (./dev.sh demo does it)"
+try:
+    from prisme_drift_lab import Lab
+    from prisme_drift_lab.topology import (
+        DEFAULT_PLACE,
+        DEMO_CHANGES,
+        DEMO_DEVICES,
+        DEMO_SUMMARY,
+        FLAT_CONFIG_CLIENTS,
+        INVENTORY_PLACES,
+        TECHNICIAN_CLIENTS,
+        demo_devices,
+    )
+except ModuleNotFoundError as exc:
+    if exc.name != "prisme_drift_lab":
+        raise
+    raise ConfigError(
+        "prisme-drift demo runs on the simulated devices of prisme-drift-lab, which is not "
+        f"installed: {LAB_INSTALL}"
+    ) from exc
+
 DEVICES = DEMO_DEVICES
-GROUPS = {"ios": "switches", "fortinet": "firewalls", "mikrotik_routeros": "routers"}
-FIREWALL_CHANGE = [
-    "config firewall vip",
-    'edit "vnc-poste-cfao"',
-    'set extintf "wan1"',
-    "set portforward enable",
-    'set mappedip "192.168.10.30"',
-    "set extport 5900",
-    "set mappedport 5900",
-    "next",
-    "end",
-]
-UNAUTHORIZED_CHANGE = [
-    "vlan 40",
-    " name CFAO-TEMP",
-    "exit",
-    "interface GigabitEthernet1/0/3",
-    " switchport access vlan 40",
-    "end",
-]
 
 
 def write_hosts(folder: Path, devices: Mapping[str, tuple[str, int]], password: str) -> None:
@@ -71,14 +73,15 @@ def write_hosts(folder: Path, devices: Mapping[str, tuple[str, int]], password: 
             "hostname": "127.0.0.1",
             "port": port,
             "platform": platform,
-            "groups": [GROUPS.get(platform, "switches")],
-            "data": {"role": "access" if platform == "ios" else "edge"},
+            "groups": [INVENTORY_PLACES.get(platform, DEFAULT_PLACE)[0]],
+            "data": {"role": INVENTORY_PLACES.get(platform, DEFAULT_PLACE)[1]},
         }
         for name, (platform, port) in devices.items()
     }
+    groups = sorted({group for group, _ in INVENTORY_PLACES.values()})
     (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=True))
     (folder / "inventory" / "groups.yaml").write_text(
-        yaml.safe_dump({group: {"username": "admin"} for group in sorted(set(GROUPS.values()))})
+        yaml.safe_dump({group: {"username": "admin"} for group in groups})
     )
     (folder / "credentials.yaml").write_text(
         yaml.safe_dump({"defaults": {"password": password}, "groups": {}, "hosts": {}})
@@ -114,7 +117,7 @@ def technician_change(device_type: str, port: int, password: str, lines: list[st
     ) as conn:
         conn.send_config_set(
             [line.strip() for line in lines if line != "end"]
-            if device_type == "cisco_ios"
+            if device_type in FLAT_CONFIG_CLIENTS
             else lines
         )
 
@@ -192,8 +195,7 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
     password = secrets.token_urlsafe(12)
     with Lab(demo_devices("admin", password)) as lab:
         console.print(
-            "lab: 2 simulated Cisco switches, a FortiGate-like firewall and a MikroTik WAN "
-            "router, cabled together, on 127.0.0.1: "
+            f"lab: {DEMO_SUMMARY}, cabled together, on 127.0.0.1: "
             + ", ".join(f"{d.name}:{d.port}" for d in lab.devices)
         )
         init_site(folder, site="cabinet-demo", client="Cabinet dentaire de démonstration")
@@ -202,10 +204,9 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         settings = load_settings(folder / "prisme-drift.toml")
         first = run_poll(settings, deliver=False)
         _summary(console, "1. baseline", first)
-        technician_change(
-            "cisco_ios", lab.device("sw-imagerie").port, password, UNAUTHORIZED_CHANGE
-        )
-        technician_change("fortinet", lab.device("fw-cabinet").port, password, FIREWALL_CHANGE)
+        for name, lines in DEMO_CHANGES.items():
+            client = TECHNICIAN_CLIENTS[DEMO_DEVICES[name]]
+            technician_change(client, lab.device(name).port, password, lines)
         _step(
             console,
             "2. change",
@@ -216,8 +217,9 @@ def _demo(folder: Path, *, lang: str, console: Console, keep: bool) -> int:
         _summary(console, "3. detection", second)
         _state_changes(console, second)
         port = lab.device(intervention.DEVICE).port
+        client = TECHNICIAN_CLIENTS[DEMO_DEVICES[intervention.DEVICE]]
         ticketed = intervention.ticketed_change(
-            settings, lambda lines: technician_change("cisco_ios", port, password, lines)
+            settings, lambda lines: technician_change(client, port, password, lines)
         )
         _summary(console, f"4. ticket {intervention.TICKET} (VLAN 50, authorized)", ticketed)
     opened = [item for item in second.drift if item.id in second.opened]

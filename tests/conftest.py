@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from prisme_drift_lab import Lab, LabDevice
 
 from prisme_drift.config import Settings, load_settings
 from prisme_drift.demo import write_inventory
-from prisme_drift.lab import Lab, LabDevice
 from prisme_drift.site import init_site
 
 pytest_plugins = ["tests.pg_fixtures"]

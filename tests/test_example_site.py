@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prisme_drift_lab.topology import DEMO_DEVICES
 
 from prisme_drift.collect.placeholders import example_address
 from prisme_drift.config import load_settings
 from prisme_drift.inventory import build_nornir, device_refs
-from prisme_drift.lab.topology import DEMO_DEVICES
 from prisme_drift.profiles import get_profile
 from prisme_drift.settings_file import render_example
 from tests.clirun import run_cli

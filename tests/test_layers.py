@@ -55,7 +55,7 @@ def test_an_import_up_a_layer_breaks_the_contract(tmp_path: Path) -> None:
 def test_the_lab_stays_out_of_the_product(tmp_path: Path) -> None:
     copy = _copy_package(tmp_path)
     with (copy / "prisme_drift" / "daemon" / "__init__.py").open("a") as f:
-        f.write("\nimport prisme_drift.lab  # the daemon must not carry the simulator\n")
+        f.write("\nimport prisme_drift_lab  # the daemon must not carry the simulator\n")
     result = _lint_imports(copy)
     assert result.returncode != 0
-    assert "prisme_drift.daemon is not allowed to import prisme_drift.lab" in result.stdout
+    assert "prisme_drift.daemon is not allowed to import prisme_drift_lab" in result.stdout

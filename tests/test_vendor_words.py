@@ -1,6 +1,7 @@
 """Vendor knowledge lives in profiles: no platform or vendor name in the package's Python.
 
-Every Python file of ``prisme_drift/`` outside the lab is tokenized; names and string literals
+Every Python file of ``prisme_drift/`` is tokenized (the simulated devices, which may name
+vendors, are another distribution: lab/prisme_drift_lab); names and string literals
 are split into words and checked against the platform names and aliases of the built-in
 profiles and a list of vendor words. Comments and docstrings may name vendors (they explain);
 code may not (it would be an ``if platform == ...`` in disguise).
@@ -46,8 +47,6 @@ ALLOWED = {
 }
 # parts of profile names and aliases that are plain words (nxos_ssh, ubiquiti_edge_switch)
 GENERIC = frozenset({"ssh", "edge", "switch"})
-# the lab simulates vendors' devices; the demo starts the lab's devices
-EXCLUDED = ("lab/", "demo.py")
 
 
 def _platform_words() -> set[str]:
@@ -92,9 +91,7 @@ def vendor_words_in(source: str) -> list[tuple[int, str, str]]:
 
 
 def _files() -> list[Path]:
-    return sorted(
-        p for p in PACKAGE.rglob("*.py") if not str(p.relative_to(PACKAGE)).startswith(EXCLUDED)
-    )
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 def test_the_words_include_every_profile_name() -> None:

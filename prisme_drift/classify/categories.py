@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from prisme_drift.models import Category
 from prisme_drift.profiles import Profile
-from prisme_drift.profiles.schema import CategoryRule
+from prisme_drift.profiles.rules import CategoryRule
 
 
 def _rule_matches(

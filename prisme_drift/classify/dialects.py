@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from prisme_drift.classify.hier import load
 from prisme_drift.classify.node import Node
 from prisme_drift.profiles import Profile
-from prisme_drift.profiles.schema import BlockRule
+from prisme_drift.profiles.rules import BlockRule
 
 Parser = Callable[[str, Profile], Node]
 _QUOTE = re.compile(r'(?<!\\)"')

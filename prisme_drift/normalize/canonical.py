@@ -15,7 +15,7 @@ from prisme_drift.normalize.lists import canonical_range, sorted_items
 from prisme_drift.normalize.sections import merge_duplicate_sections
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
-from prisme_drift.profiles.schema import GroupedRegex
+from prisme_drift.profiles.rules import GroupedRegex
 
 Canonicalizer = Callable[[list[str], Profile], list[str]]
 _SEQUENCE = re.compile(r"^(\s+)\d+\s+(?=\S)")

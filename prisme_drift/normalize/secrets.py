@@ -19,7 +19,7 @@ from prisme_drift.errors import NormalizeError
 from prisme_drift.normalize.framing import logical_lines
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.prefilter import any_of
-from prisme_drift.profiles.schema import SecretBlock, SecretRule
+from prisme_drift.profiles.rules import SecretBlock, SecretRule
 
 RESALTED_MARKER = "<secret:resalted>"
 KEY_FILE = "fingerprint.key"

@@ -4,278 +4,24 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Annotated, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
-
-from prisme_drift.devicestate import section_fields
-from prisme_drift.models import Category
-
-
-def _compiles(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-    return pattern
-
-
-Regex = Annotated[str, AfterValidator(_compiles)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FactRule(_Frozen):
-    """A device fact read from a command's output: the first match's ``value`` group."""
-
-    command: str
-    pattern: Regex
-
-    @model_validator(mode="after")
-    def _has_group(self) -> FactRule:
-        if "value" not in re.compile(self.pattern, re.M).groupindex:
-            raise ValueError(f"fact pattern {self.pattern!r} needs a (?P<value>...) group")
-        return self
-
-
-class CollectSpec(_Frozen):
-    """How to fetch: a NAPALM driver's getters, or a list of Netmiko commands.
-
-    With several Netmiko commands, the stored text is each command's output preceded by
-    ``section_header`` (formatted with ``command``), in the order given.
-    """
-
-    method: Literal["napalm", "netmiko"]
-    napalm_driver: str | None = None
-    netmiko_device_type: str | None = None
-    commands: tuple[str, ...] = ()
-    section_header: str = "#### {command}"
-    facts: bool = True
-    fact_rules: dict[str, FactRule] = {}
-    read_timeout: float = 60.0
-
-    @model_validator(mode="after")
-    def _driver_named(self) -> CollectSpec:
-        if self.method == "napalm" and not self.napalm_driver:
-            raise ValueError("collect.method 'napalm' needs collect.napalm_driver")
-        if self.method == "netmiko" and not (self.netmiko_device_type and self.commands):
-            raise ValueError("collect.method 'netmiko' needs netmiko_device_type and commands")
-        return self
-
-
-class GuardSpec(_Frozen):
-    """What a good fetch looks like, so a bad one is quarantined instead of committed."""
-
-    end_marker: Regex | None = None
-    error_signatures: tuple[Regex, ...] = ()
-    min_lines: int = 3
-
-
-class SecretRule(_Frozen):
-    """A line-level secret: the named group ``secret`` is replaced by a keyed fingerprint.
-
-    ``resalted`` values change at every fetch although the secret did not (FortiOS ``ENC``),
-    so they become a constant marker: their changes cannot be seen, and the docs say so.
-    ``within`` limits the rule to lines nested (by indentation) under a line matching it, for
-    values that are secret only in one place (a FortiOS SNMP community's ``set name``).
-    """
-
-    pattern: Regex
-    resalted: bool = False
-    within: Regex | None = None
-
-    @model_validator(mode="after")
-    def _has_group(self) -> SecretRule:
-        if "secret" not in re.compile(self.pattern).groupindex:
-            raise ValueError(f"secret pattern {self.pattern!r} needs a (?P<secret>...) group")
-        return self
-
-
-class SecretBlock(_Frozen):
-    """A multi-line secret (certificate, private key): the lines between begin and end.
-
-    ``resalted`` blocks (keys the device re-encrypts at every fetch) get the constant marker.
-    """
-
-    begin: Regex
-    end: Regex
-    resalted: bool = False
-
-
-class NoiseBlock(_Frozen):
-    """Volatile lines from ``begin`` to ``end`` (both included), dropped as a whole."""
-
-    begin: Regex
-    end: Regex
-
-
-class Substitution(_Frozen):
-    """A volatile part inside a line (a counter, an expiry timer) replaced by fixed text."""
-
-    pattern: Regex
-    replacement: str = ""
-
-
-class GroupedRegex(_Frozen):
-    """A pattern whose named group ``group`` is rewritten by a canonicalizer."""
-
-    pattern: Regex
-    separator: str = ","
-
-    @model_validator(mode="after")
-    def _has_group(self) -> GroupedRegex:
-        if "group" not in re.compile(self.pattern).groupindex:
-            raise ValueError(f"pattern {self.pattern!r} needs a (?P<group>...) group")
-        return self
-
-
-class BlockRule(_Frozen):
-    """A block whose body is not indented: it opens on ``opener`` and closes on ``end``.
-
-    FortiOS ``config``/``end`` and ``edit``/``next``, EdgeSwitch ``interface 0/1`` ... ``exit``.
-    An ``indented`` block (ProCurve ``vlan 20`` ... ``   exit``) also ends, like any indented
-    block, at the next line that is not indented under it.
-    """
-
-    opener: Regex
-    end: str
-    indented: bool = False
-
-
-class CategoryRule(_Frozen):
-    """A changed line matching ``line`` (and, if given, in a section matching ``parent``: an
-    enclosing line, or the line itself when it opens that section)."""
-
-    category: Category
-    line: Regex | None = None
-    parent: Regex | None = None
-
-    @model_validator(mode="after")
-    def _matches_something(self) -> CategoryRule:
-        if self.line is None and self.parent is None:
-            raise ValueError("a category rule needs 'line', 'parent' or both")
-        return self
-
-
-#: NAPALM getters the structured state may call (each optional, per profile).
-GetterName = Literal[
-    "get_facts", "get_interfaces", "get_interfaces_ip", "get_vlans", "get_lldp_neighbors_detail"
-]
-#: Named generic converters a state extractor may apply (see ``prisme_drift.state.extract``).
-ConverterName = Literal[
-    "int",
-    "words",
-    "csv",
-    "int_ranges",
-    "ranges",
-    "dotted_unit",
-    "cidr",
-    "network",
-    "bool",
-    "not_bool",
-    "lower",
-    "range_start",
-    "range_end",
-]
-Scalar = str | int | bool
-
-
-class FieldRule(_Frozen):
-    """A value read from the lines of a record (its own line and every line nested under it).
-
-    The first line matching ``line`` gives its ``value`` group (the whole match without one),
-    or the constant ``value``; ``all`` collects every match into a list. ``map`` renames
-    values, ``convert`` names a generic converter; ``default`` applies when no line matches.
-    ``via`` follows a reference: the value found is put in place of ``{value}`` in this
-    pattern, and the first line of the whole configuration it matches gives the value (a
-    RouterOS Wi-Fi configuration naming its security profile).
-    """
-
-    line: Regex
-    value: Scalar | None = None
-    all: bool = False
-    map: dict[str, str] = {}
-    convert: ConverterName | None = None
-    default: Scalar | None = None
-    via: str | None = None
-
-    @model_validator(mode="after")
-    def _via_pattern(self) -> FieldRule:
-        if self.via is None:
-            return self
-        if "{value}" not in self.via:
-            raise ValueError(f"via pattern {self.via!r} needs a {{value}} placeholder")
-        _compiles(self.via.replace("{value}", "x"))
-        return self
-
-
-class Extractor(_Frozen):
-    """One kind of record of the structured state, read from the normalized configuration.
-
-    ``match`` is a path of patterns: the first matches a top-level line of the parsed
-    configuration (at any depth with ``anywhere``: FortiOS VDOMs), each next one a line nested
-    directly under the previous match. One record
-    per full match; the named groups of every level are fields (names starting with ``_`` are
-    only for the pattern). ``set`` gives constant fields, ``fields`` read values from the
-    record's lines, ``convert``/``map`` apply to group values, ``where``/``unless`` keep or drop
-    a record by its lines, ``explode`` turns a list-valued field into one record per item.
-    """
-
-    section: str
-    match: tuple[Regex, ...] = ()
-    set: dict[str, Scalar] = {}
-    fields: dict[str, FieldRule | tuple[FieldRule, ...]] = {}
-    convert: dict[str, ConverterName] = {}
-    map: dict[str, dict[str, str]] = {}
-    where: Regex | None = None
-    unless: Regex | None = None
-    explode: str | None = None
-    anywhere: bool = False
-
-    @model_validator(mode="after")
-    def _known_names(self) -> Extractor:
-        known = section_fields(self.section)
-        if known is None:
-            raise ValueError(f"state extractor: unknown section {self.section!r}")
-        groups = {g for p in self.match for g in re.compile(p).groupindex if not g.startswith("_")}
-        names = groups | set(self.set) | set(self.fields) | set(self.convert) | set(self.map)
-        unknown = sorted(names - known)
-        if unknown:
-            raise ValueError(
-                f"state extractor for {self.section!r}: unknown field(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        if self.explode and self.explode not in names:
-            raise ValueError(f"state extractor: explode names no field: {self.explode!r}")
-        return self
-
-
-class StateCommand(_Frozen):
-    """A show command run with the getters (never at an unchanged poll) and read by extractors.
-
-    Its output is cut into records: a line matching ``record`` starts one and the lines after
-    it belong to it (without ``record``, every line is a record). ``unless`` names a section:
-    the command is skipped when a getter already gave that section (CDP where LLDP works).
-    """
-
-    command: str
-    record: Regex | None = None
-    unless: str | None = None
-    extractors: tuple[Extractor, ...]
-
-
-class StateSpec(_Frozen):
-    """How the structured state is built: NAPALM getters (used only when the profile collects
-    with NAPALM) and show ``commands`` in one extra session, then the profile's extractors over
-    the normalized configuration."""
-
-    getters: tuple[GetterName, ...] = ()
-    commands: tuple[StateCommand, ...] = ()
-    anywhere: bool = False  # every extractor's first pattern matches at any depth
-    extractors: tuple[Extractor, ...] = ()
-
+from typing import Literal
+
+from pydantic import model_validator
+
+from prisme_drift.profiles.rules import (
+    BlockRule,
+    CategoryRule,
+    CollectSpec,
+    Frozen,
+    GroupedRegex,
+    GuardSpec,
+    NoiseBlock,
+    Regex,
+    SecretBlock,
+    SecretRule,
+    Substitution,
+)
+from prisme_drift.profiles.state_schema import StateSpec
 
 #: How text becomes a tree (see ``prisme_drift.classify.dialects``).
 ParserName = Literal["hier_config", "indent", "flat"]
@@ -298,7 +44,7 @@ CanonicalizerName = Literal[
 ]
 
 
-class Profile(_Frozen):
+class Profile(Frozen):
     """Everything prisme-drift knows about one platform."""
 
     name: str

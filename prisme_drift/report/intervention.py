@@ -1,4 +1,4 @@
-"""The intervention report ("compte rendu d'intervention") of one ticket: inputs and view model.
+"""The intervention report ("compte rendu d'intervention") of one ticket: building its view.
 
 ``build_intervention`` turns plain inputs (the ticket, each device's state at the last good poll
 before the window and at the first good poll after it, the drift items seen around the window,
@@ -11,19 +11,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from prisme_drift.authorize.model import Ticket, TicketKind
+from prisme_drift.authorize.model import Ticket
 from prisme_drift.devicestate import ITEM_KEYS, STRING_SECTIONS, DeviceState, StateChange
+from prisme_drift.report.intervention_input import (
+    GOOD,
+    OUTSIDE_MARGIN,
+    ChangeInput,
+    DeviceSide,
+    InterventionInput,
+)
+from prisme_drift.report.intervention_view import (
+    ChangeRow,
+    CheckRow,
+    DiffRow,
+    InterventionView,
+    ParamTable,
+    RollbackRow,
+    SideView,
+)
 from prisme_drift.state.changes import state_changes
 
-#: Changes on the ticket's devices this close to the window, but outside it, are shown apart.
-OUTSIDE_MARGIN = timedelta(hours=24)
 #: A section with more items than this lists only the items that changed (a 48-port switch).
 FULL_SECTION_MAX = 12
-GOOD = ("ok", "unchanged", "changed")
 
 #: The state sections each change category touches (the network parameters of Avant/Après).
 CATEGORY_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -63,265 +74,6 @@ SECTION_ORDER = tuple(SECTION_FIELDS)
 FIELDS = tuple(dict.fromkeys(f for fields in SECTION_FIELDS.values() for f in fields))
 #: Facts whose change means another box or another software: they stand out.
 IDENTITY_FACTS = ("serial", "model", "os_version")
-
-
-@dataclass(frozen=True)
-class PollPoint:
-    """A poll of one device: when, its status, the baseline commit that holds what it saw."""
-
-    poll_id: int
-    at: datetime
-    status: str
-    trigger: str = "manual"
-    commit: str | None = None
-
-
-@dataclass(frozen=True)
-class DeviceSide:
-    """One device at one edge of the window (Avant or Après)."""
-
-    poll: PollPoint | None
-    state: DeviceState | None = None
-    config: str | None = None
-    facts: Mapping[str, Any] = field(default_factory=dict)
-
-    def fact(self, name: str) -> str:
-        """A fact from the structured state, else from the poll's facts file ('' unknown)."""
-        value = getattr(self.state.facts, name) if self.state else None
-        return str(value if value is not None else self.facts.get(name) or "")
-
-
-@dataclass(frozen=True)
-class ChangeInput:
-    """A drift item seen on the site around the window."""
-
-    id: int
-    device: str
-    category: str
-    path: tuple[str, ...]
-    removed: tuple[str, ...]
-    added: tuple[str, ...]
-    verdict: str
-    reason: str | None
-    ticket_id: str | None
-    appeared_after: datetime | None
-    seen_at: datetime
-    close_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class TestInput:
-    """One test the technician ran: what, what was expected, what was observed, ok or not."""
-
-    what: str
-    expected: str
-    observed: str
-    ok: bool
-
-
-@dataclass(frozen=True)
-class AttachmentInput:
-    """A file the technician attached (stored beside the report)."""
-
-    name: str
-    path: str  # relative to the report folder
-    size: int
-    sha256: str
-    image: bool
-    thumbnail: str | None = None  # data URI of a small image
-
-
-@dataclass(frozen=True)
-class NoteInput:
-    """One ``ticket note``: what a person added to the ticket's record."""
-
-    at: datetime
-    by: str
-    technician: str = ""
-    remark: str = ""
-    tests: tuple[TestInput, ...] = ()
-    attachments: tuple[AttachmentInput, ...] = ()
-
-
-@dataclass(frozen=True)
-class InterventionInput:
-    """Everything the intervention report is built from."""
-
-    site: str
-    client: str
-    generated_at: datetime
-    ticket: Ticket
-    devices: tuple[str, ...]  # in scope
-    addresses: Mapping[str, str] = field(default_factory=dict)
-    before: Mapping[str, DeviceSide] = field(default_factory=dict)
-    after: Mapping[str, DeviceSide] = field(default_factory=dict)
-    changes: tuple[ChangeInput, ...] = ()
-    bad_polls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # device -> statuses
-    notes: tuple[NoteInput, ...] = ()
-    version: int = 1
-    previous: tuple[datetime, ...] = ()  # when earlier versions were written
-    link: str | None = None  # the ticket in its ITSM (GLPI)
-
-
-# -- rows of the view ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ParamTable:
-    """One state section of one device: its columns and rows (raw values; templates format)."""
-
-    section: str
-    fields: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    hidden: int = 0  # unchanged items left out
-
-
-@dataclass(frozen=True)
-class SideView:
-    """A device at one edge: identity, the poll, the parameters the change touches."""
-
-    device: str
-    poll: PollPoint | None
-    vendor: str
-    model: str
-    serial: str
-    os_version: str
-    address: str
-    params: tuple[ParamTable, ...]
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    """A change seen around the window, with where it stands against the ticket."""
-
-    change: ChangeInput
-    in_window: bool
-    device_in_scope: bool
-    category_in_scope: bool
-    facts: tuple[StateChange, ...]  # what the change means as values (same device, category)
-
-    @property
-    def out_of_scope(self) -> bool:
-        """On a device or of a category the ticket does not cover."""
-        return not (self.device_in_scope and self.category_in_scope)
-
-    @property
-    def stands_out(self) -> bool:
-        """Out of scope, outside the window, or not authorized."""
-        return self.out_of_scope or not self.in_window or self.change.verdict != "authorized"
-
-
-@dataclass(frozen=True)
-class DiffRow:
-    """One value that differs between Avant and Après."""
-
-    device: str
-    change: StateChange
-    identity: bool  # serial, model or OS version: another box or another software
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """The system's own checks of one device after the window (None: cannot tell)."""
-
-    device: str
-    polled_ok: bool
-    no_quarantine: bool
-    neighbors_kept: bool | None
-    lost_neighbors: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RollbackRow:
-    """Whether a device's configuration went back to Avant."""
-
-    device: str
-    status: str  # returned | kept | no_change | unknown
-
-
-@dataclass(frozen=True)
-class InterventionView:
-    """The intervention report, ready for templates and JSON."""
-
-    data: InterventionInput
-    scope_devices: tuple[str, ...]
-    before: tuple[SideView, ...]
-    after: tuple[SideView, ...]
-    changes: tuple[ChangeRow, ...]
-    differences: tuple[DiffRow, ...]
-    checks: tuple[CheckRow, ...]
-    rollback: tuple[RollbackRow, ...]
-
-    @property
-    def ticket(self) -> Ticket:
-        return self.data.ticket
-
-    @property
-    def number(self) -> str:
-        """The CR number: the site and the ticket, and the version from the second one on."""
-        base = f"CR-{self.data.site}-{self.ticket.id}"
-        return base if self.data.version == 1 else f"{base}-v{self.data.version}"
-
-    @property
-    def technicians(self) -> tuple[str, ...]:
-        """Every technician named in the notes, in order."""
-        return tuple(dict.fromkeys(n.technician for n in self.data.notes if n.technician))
-
-    @property
-    def tests(self) -> tuple[TestInput, ...]:
-        return tuple(t for n in self.data.notes for t in n.tests)
-
-    @property
-    def attachments(self) -> tuple[AttachmentInput, ...]:
-        return tuple(a for n in self.data.notes for a in n.attachments)
-
-    @property
-    def remarks(self) -> tuple[NoteInput, ...]:
-        return tuple(n for n in self.data.notes if n.remark)
-
-    @property
-    def in_window(self) -> tuple[ChangeRow, ...]:
-        return tuple(c for c in self.changes if c.in_window)
-
-    @property
-    def outside_window(self) -> tuple[ChangeRow, ...]:
-        return tuple(c for c in self.changes if not c.in_window)
-
-    @property
-    def transitional_pending(self) -> bool:
-        """A transitional change whose dated end is still ahead."""
-        t = self.ticket
-        return (
-            t.kind == TicketKind.TRANSITIONAL
-            and t.expires_at is not None
-            and t.expires_at > self.data.generated_at
-        )
-
-    def figures(self) -> dict[str, Any]:
-        """The report's numbers, as ``--json`` prints them."""
-        return {
-            "ticket": self.ticket.id,
-            "number": self.number,
-            "version": self.data.version,
-            "devices_in_scope": list(self.scope_devices),
-            "changes_in_window": len(self.in_window),
-            "changes_outside_window": len(self.outside_window),
-            "out_of_scope": sum(c.out_of_scope for c in self.changes),
-            "unauthorized": sum(c.change.verdict != "authorized" for c in self.changes),
-            "identity_changes": [
-                {"device": d.device, "fact": d.change.path, "before": d.change.before,
-                 "after": d.change.after}
-                for d in self.differences
-                if d.identity
-            ],
-            "differences": len(self.differences),
-            "checks_failed": sum(
-                not (c.polled_ok and c.no_quarantine and c.neighbors_kept is not False)
-                for c in self.checks
-            ),
-            "tests": len(self.tests),
-            "tests_ko": sum(not t.ok for t in self.tests),
-            "attachments": len(self.attachments),
-            "rollback": {r.device: r.status for r in self.rollback},
-        }  # fmt: skip
 
 
 # -- building ------------------------------------------------------------------------------------

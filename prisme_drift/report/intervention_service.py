@@ -16,9 +16,11 @@ from typing import Any
 
 from prisme_drift.config import Settings
 from prisme_drift.report.i18n import gettext_for
-from prisme_drift.report.intervention import InterventionInput, InterventionView, build_intervention
+from prisme_drift.report.intervention import build_intervention
 from prisme_drift.report.intervention_ack import Acknowledgment, ack_figures, acknowledgments
+from prisme_drift.report.intervention_input import InterventionInput
 from prisme_drift.report.intervention_sources import REPORT_ACTION, intervention_input
+from prisme_drift.report.intervention_view import InterventionView
 from prisme_drift.report.notes import interventions_folder, report_stem
 from prisme_drift.report.render import FORMATS, RenderOptions, options_from, write_document
 from prisme_drift.report.service import Written

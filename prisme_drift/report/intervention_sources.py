@@ -27,7 +27,7 @@ from prisme_drift.authorize.service import glpi_source, load_tickets
 from prisme_drift.baseline.store import BaselineRepo, device_paths, state_path
 from prisme_drift.config import Settings
 from prisme_drift.models import DeviceRef
-from prisme_drift.report.intervention import (
+from prisme_drift.report.intervention_input import (
     GOOD,
     OUTSIDE_MARGIN,
     AttachmentInput,

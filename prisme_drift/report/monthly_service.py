@@ -22,17 +22,8 @@ from prisme_drift.errors import ConfigError, OperationalError
 from prisme_drift.notify.documents import Attachment, DocumentMail, queue_document, recipients
 from prisme_drift.report.charts import Series, horizontal_bars, stacked_columns
 from prisme_drift.report.i18n import gettext_for, translations
-from prisme_drift.report.monthly import (
-    FIGURES,
-    KPIS,
-    Month,
-    MonthInput,
-    MonthlyView,
-    build_monthly,
-    default_month,
-    figures_json,
-    parse_month,
-)
+from prisme_drift.report.monthly import FIGURES, KPIS, MonthlyView, build_monthly, figures_json
+from prisme_drift.report.monthly_input import Month, MonthInput, default_month, parse_month
 from prisme_drift.report.render import FORMATS, RenderOptions, options_from, write_document
 from prisme_drift.scrub import scrub
 from prisme_drift.timefmt import utcnow

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from prisme_drift.config import Settings
-from prisme_drift.report.monthly import (
+from prisme_drift.report.monthly_input import (
     DevicePollRow,
     DeviceRow,
     EventRow,

@@ -18,7 +18,7 @@ from typing import Any
 from prisme_drift.classify.tree import Node, parse
 from prisme_drift.profiles import Profile
 from prisme_drift.profiles.regex import compiled
-from prisme_drift.profiles.schema import Extractor, FieldRule, StateCommand
+from prisme_drift.profiles.state_schema import Extractor, FieldRule, StateCommand
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import time
 import paramiko
 import pytest
 from netmiko.cisco_base_connection import CiscoBaseConnection
+from prisme_drift_lab import Lab, LabDevice
 
 from prisme_drift.collect import session
 from prisme_drift.collect.napalm_fetch import fetch_napalm
@@ -17,7 +18,6 @@ from prisme_drift.collect.netmiko_fetch import facts_from, fetch_netmiko, join_o
 from prisme_drift.collect.retry import fetch_with_retries
 from prisme_drift.collect.session import Target
 from prisme_drift.errors import CollectError
-from prisme_drift.lab import Lab, LabDevice
 from prisme_drift.profiles import Profile, get_profile
 
 _DATA = get_profile("ios").model_dump()

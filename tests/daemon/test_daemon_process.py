@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from prisme_drift_lab import LabDevice
 
 from prisme_drift.demo import write_inventory
-from prisme_drift.lab import LabDevice
 from prisme_drift.poll import run_poll
 from tests.conftest import LabSite
 from tests.daemon.conftest import (

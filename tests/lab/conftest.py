@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from napalm import get_network_driver
 from netmiko import BaseConnection, ConnectHandler
-
-from prisme_drift.lab import Lab, LabDevice
+from prisme_drift_lab import Lab, LabDevice
 
 LabFactory = Callable[..., Lab]
 Connector = Callable[..., BaseConnection]

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 from netmiko import NetmikoAuthenticationException
-
-from prisme_drift.lab import Lab, LabDevice
+from prisme_drift_lab import Lab, LabDevice
 
 from .conftest import Connector, LabFactory
 

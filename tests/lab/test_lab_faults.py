@@ -13,8 +13,7 @@ import paramiko
 import pytest
 from netmiko import ReadTimeout
 from paramiko.common import MSG_CHANNEL_DATA
-
-from prisme_drift.lab import LabDevice
+from prisme_drift_lab import LabDevice
 
 from .conftest import Connector, LabFactory
 

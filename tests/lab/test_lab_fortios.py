@@ -6,11 +6,10 @@ import re
 
 import pytest
 from netmiko import NetmikoAuthenticationException
-
-from prisme_drift.lab import LabDevice
-from prisme_drift.lab.fortios import FortiosShell
-from prisme_drift.lab.fortios_config import decrypt, parse_config, render_config
-from prisme_drift.lab.personality import OutputKind
+from prisme_drift_lab import LabDevice
+from prisme_drift_lab.fortios import FortiosShell
+from prisme_drift_lab.fortios_config import decrypt, parse_config, render_config
+from prisme_drift_lab.personality import OutputKind
 
 from .conftest import Connector, LabFactory
 

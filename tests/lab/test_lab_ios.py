@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from prisme_drift.lab import LabDevice
-from prisme_drift.lab.ios import IosShell, match_command, uptime_text
-from prisme_drift.lab.ios_config import (
+from prisme_drift_lab import LabDevice
+from prisme_drift_lab.ios import IosShell, match_command, uptime_text
+from prisme_drift_lab.ios_config import (
     canonical_interface,
     expand_range,
     parse_config,
     vlan_set,
     vlan_spec,
 )
-from prisme_drift.lab.personality import OutputKind
-from prisme_drift.lab.tree import render
+from prisme_drift_lab.personality import OutputKind
+from prisme_drift_lab.tree import render
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import time
 
 import paramiko
 import pytest
-
-from prisme_drift.lab import KNOWN_PLATFORMS, Lab, LabDevice
+from prisme_drift_lab import KNOWN_PLATFORMS, Lab, LabDevice
 
 from .conftest import Connector, LabFactory
 

@@ -6,11 +6,10 @@ import re
 
 import pytest
 from netmiko import NetmikoAuthenticationException
-
-from prisme_drift.lab import LabDevice
-from prisme_drift.lab.personality import OutputKind
-from prisme_drift.lab.routeros import RouterosShell
-from prisme_drift.lab.routeros_config import parse_export, render_export, render_terse
+from prisme_drift_lab import LabDevice
+from prisme_drift_lab.personality import OutputKind
+from prisme_drift_lab.routeros import RouterosShell
+from prisme_drift_lab.routeros_config import parse_export, render_export, render_terse
 
 from .conftest import Connector, LabFactory
 

@@ -6,8 +6,7 @@ import time
 
 import paramiko
 import pytest
-
-from prisme_drift.lab import LabDevice
+from prisme_drift_lab import LabDevice
 
 pytestmark = pytest.mark.lab
 

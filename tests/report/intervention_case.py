@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from prisme_drift.authorize.model import Approval, Ticket, TicketKind, TicketStatus
 from prisme_drift.devicestate import DeviceState, Facts, Interface, Neighbor, Vlan
 from prisme_drift.models import Category
-from prisme_drift.report.intervention import (
+from prisme_drift.report.intervention_input import (
     AttachmentInput,
     ChangeInput,
     DeviceSide,

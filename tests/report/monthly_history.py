@@ -31,10 +31,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prisme_drift_lab import Lab, LabDevice
 
 from prisme_drift.drift.accept import accept_item
 from prisme_drift.drift.items import list_items
-from prisme_drift.lab import Lab, LabDevice
 from prisme_drift.poll import run_poll
 from prisme_drift.timefmt import utcnow
 from tests.conftest import LabSite, make_site

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prisme_drift_lab import Lab
+from prisme_drift_lab.topology import demo_devices
 from pypdf import PdfReader
 
-from prisme_drift.lab import Lab
-from prisme_drift.lab.topology import demo_devices
 from prisme_drift.poll import run_poll
 from tests.clirun import run_cli
 from tests.conftest import LabSite, make_site

@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from prisme_drift.authorize.model import TicketKind
-from prisme_drift.report.intervention import DeviceSide, build_intervention
+from prisme_drift.report.intervention import build_intervention
+from prisme_drift.report.intervention_input import DeviceSide
 from tests.report.intervention_case import END, NEW_SERIAL, OLD_SERIAL, case, ticket
 
 

@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from prisme_drift.report.monthly import (
-    FIGURES,
-    MonthlyView,
-    build_monthly,
-    default_month,
-    figures_json,
-    parse_month,
-)
+from prisme_drift.report.monthly import FIGURES, MonthlyView, build_monthly, figures_json
+from prisme_drift.report.monthly_input import default_month, parse_month
 from prisme_drift.report.monthly_sources import month_input
 from prisme_drift.report.notes import interventions_folder
 from tests.report.monthly_history import (

@@ -13,13 +13,8 @@ from pypdf import PdfReader
 
 from prisme_drift.errors import OperationalError
 from prisme_drift.report.i18n import LANGUAGES, read_catalog
-from prisme_drift.report.monthly import (
-    FIGURES,
-    DevicePollRow,
-    DeviceRow,
-    MonthInput,
-    parse_month,
-)
+from prisme_drift.report.monthly import FIGURES
+from prisme_drift.report.monthly_input import DevicePollRow, DeviceRow, MonthInput, parse_month
 from prisme_drift.report.monthly_service import render_monthly, write_monthly
 from prisme_drift.report.render import RenderOptions
 from tests.clirun import run_cli

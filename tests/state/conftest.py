@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prisme_drift_lab import Lab
+from prisme_drift_lab.topology import demo_devices
 
-from prisme_drift.lab import Lab
-from prisme_drift.lab.topology import demo_devices
 from tests.conftest import LabSite, make_site
 
 

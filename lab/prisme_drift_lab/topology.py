@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from prisme_drift.lab.device import LabDevice, LinkEnd
+from prisme_drift_lab.device import LabDevice, LinkEnd
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,43 @@ DEMO_DEVICES = {
     "sw-imagerie": "ios",
     "fw-cabinet": "fortinet",
     "rt-wan": "mikrotik_routeros",
+}
+#: What the demo says it starts.
+DEMO_SUMMARY = "2 simulated Cisco switches, a FortiGate-like firewall and a MikroTik WAN router"
+#: Platform -> (group, ``data.role``) in the demo's hosts.yaml, as in the example inventory
+#: (inventory/hosts.yaml); any other platform is an access switch.
+INVENTORY_PLACES: dict[str, tuple[str, str]] = {
+    "ios": ("switches", "access"),
+    "fortinet": ("firewalls", "edge"),
+    "mikrotik_routeros": ("routers", "edge"),
+}
+DEFAULT_PLACE = ("switches", "access")
+#: Platform -> the Netmiko device type a technician's script uses to reach a demo device.
+TECHNICIAN_CLIENTS = {"ios": "cisco_ios", "fortinet": "fortinet"}
+#: Netmiko device types that take configuration lines flat: no indentation and no closing
+#: ``end`` (Netmiko leaves configuration mode itself).
+FLAT_CONFIG_CLIENTS = frozenset({"cisco_ios"})
+#: The unauthorized changes of the demo: a VLAN on a switch, a port forward on the firewall.
+DEMO_CHANGES: dict[str, list[str]] = {
+    "sw-imagerie": [
+        "vlan 40",
+        " name CFAO-TEMP",
+        "exit",
+        "interface GigabitEthernet1/0/3",
+        " switchport access vlan 40",
+        "end",
+    ],
+    "fw-cabinet": [
+        "config firewall vip",
+        'edit "vnc-poste-cfao"',
+        'set extintf "wan1"',
+        "set portforward enable",
+        'set mappedip "192.168.10.30"',
+        "set extport 5900",
+        "set mappedport 5900",
+        "next",
+        "end",
+    ],
 }
 DEMO_LINKS = (
     Link("sw-imagerie", "GigabitEthernet1/0/25", "sw-accueil", "GigabitEthernet1/0/24"),

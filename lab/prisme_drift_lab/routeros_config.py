@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from prisme_drift.lab.common import read_data
+from prisme_drift_lab.common import read_data
 
 _WRAP = 80  # /export (not terse) breaks lines with " \" around this column
 

@@ -1,7 +1,7 @@
 """FortiOS configuration: the ``config``/``edit``/``set``/``next``/``end`` tree and its edits.
 
 The configuration is kept as ``show`` prints it (four spaces per level, ``end`` closing a
-``config`` block and ``next`` an ``edit`` entry) and parsed with :mod:`prisme_drift.lab.tree`.
+``config`` block and ``next`` an ``edit`` entry) and parsed with :mod:`prisme_drift_lab.tree`.
 What the grammar knows about FortiOS (top-level paths and their order, tables versus single
 blocks, quoted attributes, secrets) is data: ``lab/data/fortios_schema.json``.
 
@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from prisme_drift.lab.common import read_data, stable_bytes
-from prisme_drift.lab.tree import Node, parse, prune, render
+from prisme_drift_lab.common import read_data, stable_bytes
+from prisme_drift_lab.tree import Node, parse, prune, render
 
 INDENT = 4
 Op = Callable[[list[Node]], None]

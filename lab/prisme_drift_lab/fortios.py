@@ -3,7 +3,7 @@
 Prompts ``fw01 #``, ``fw01 (policy) #``, ``fw01 (3) #`` (each after a blank line, as FortiOS
 prints them); ``get system status`` / ``get system console`` / ``get system performance
 status``; ``show`` and ``show full-configuration`` (whole config or a path, optionally one
-entry), ``| grep``; and the config grammar of :mod:`prisme_drift.lab.fortios_config`. VDOMs are
+entry), ``| grep``; and the config grammar of :mod:`prisme_drift_lab.fortios_config`. VDOMs are
 disabled, so ``config global`` is refused as on such a unit.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prisme_drift.lab.common import duration_parts, read_data, stable_bytes, utc_now
-from prisme_drift.lab.fortios_config import (
+from prisme_drift_lab.common import duration_parts, read_data, stable_bytes, utc_now
+from prisme_drift_lab.fortios_config import (
     ConfigSession,
     Word,
     admin_hash,
@@ -37,11 +37,11 @@ from prisme_drift.lab.fortios_config import (
     subtree,
     with_defaults,
 )
-from prisme_drift.lab.personality import OutputKind, Reply
-from prisme_drift.lab.tree import Node
+from prisme_drift_lab.personality import OutputKind, Reply
+from prisme_drift_lab.tree import Node
 
 if TYPE_CHECKING:
-    from prisme_drift.lab.device import LabDevice
+    from prisme_drift_lab.device import LabDevice
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from prisme_drift.lab.common import duration_parts, read_data, stable_bytes, utc_now
-from prisme_drift.lab.personality import OutputKind, Reply
-from prisme_drift.lab.routeros_config import (
+from prisme_drift_lab.common import duration_parts, read_data, stable_bytes, utc_now
+from prisme_drift_lab.personality import OutputKind, Reply
+from prisme_drift_lab.routeros_config import (
     Config,
     Item,
     Token,
@@ -41,7 +41,7 @@ from prisme_drift.lab.routeros_config import (
 )
 
 if TYPE_CHECKING:
-    from prisme_drift.lab.device import LabDevice
+    from prisme_drift_lab.device import LabDevice
 
 NO_SUCH_ITEM = "no such item"
 _LIST_COMMANDS = ("add", "set", "remove", "enable", "disable", "move", "print", "export")

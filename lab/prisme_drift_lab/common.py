@@ -6,11 +6,11 @@ import hashlib
 from datetime import UTC, datetime
 from importlib import resources
 
-_DATA = resources.files("prisme_drift.lab") / "data"
+_DATA = resources.files("prisme_drift_lab") / "data"
 
 
 def read_data(name: str) -> str:
-    """A text file of ``prisme_drift/lab/data``."""
+    """A text file of ``prisme_drift_lab/data``."""
     return (_DATA / name).read_text(encoding="utf-8")
 
 

@@ -21,9 +21,12 @@ from typing import Any, TypeVar, cast
 
 import asyncssh
 
-from prisme_drift.lab.device import LabDevice
-from prisme_drift.lab.personality import OutputKind, Reply, Shell
+from prisme_drift_lab.device import LabDevice
+from prisme_drift_lab.personality import OutputKind, Reply, Shell
 
+# under the product's logger: prisme-drift's log levels and scrubbing apply to the lab's records
+# (renamed "prisme_drift_lab", a Netmiko session outlived stop_device in tests/lab: see the
+# rekey test of test_lab_lifecycle.py)
 log = logging.getLogger("prisme_drift.lab")
 
 T = TypeVar("T")

@@ -3,7 +3,7 @@
 Good enough for the real Netmiko ``cisco_ios`` and NAPALM ``ios`` drivers: prompts
 ``sw01>``/``sw01#``/``sw01(config-if)#``, ``terminal length 0``/``width 511``, ``enable``
 with an optional secret, ``show running-config``/``startup-config``/``version``/``hosts``/
-``ip interface brief`` and a generic config grammar (:mod:`prisme_drift.lab.ios_config`).
+``ip interface brief`` and a generic config grammar (:mod:`prisme_drift_lab.ios_config`).
 Keywords may be abbreviated as on IOS (``sh run``, ``conf t``, ``wr``).
 """
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from prisme_drift.lab.common import read_data, utc_now
-from prisme_drift.lab.device import default_serial
-from prisme_drift.lab.ios_config import (
+from prisme_drift_lab.common import read_data, utc_now
+from prisme_drift_lab.device import default_serial
+from prisme_drift_lab.ios_config import (
     INVALID_INPUT,
     ConfigSession,
     Step,
@@ -26,11 +26,11 @@ from prisme_drift.lab.ios_config import (
     canonical_interface,
     parse_config,
 )
-from prisme_drift.lab.personality import OutputKind, Reply
-from prisme_drift.lab.tree import Node, render
+from prisme_drift_lab.personality import OutputKind, Reply
+from prisme_drift_lab.tree import Node, render
 
 if TYPE_CHECKING:
-    from prisme_drift.lab.device import LabDevice, LinkEnd
+    from prisme_drift_lab.device import LabDevice, LinkEnd
 
 _SHORT_NAMES = {
     "GigabitEthernet": "Gi",

@@ -2,7 +2,7 @@
 
 A :class:`LabDevice` is plain state, shared between the caller's thread and the lab's event loop
 thread; every access to the configs goes through one lock. The platform behaviour (prompts,
-commands, config grammar) lives in a personality, see :mod:`prisme_drift.lab.personality`.
+commands, config grammar) lives in a personality, see :mod:`prisme_drift_lab.personality`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 import asyncssh
 
-from prisme_drift.lab.personality import Personality, get_personality
+from prisme_drift_lab.personality import Personality, get_personality
 
 Fault = Literal["truncate", "error", "empty", "hang", "broken_show", "broken_lldp"]
 #: Values accepted by :attr:`LabDevice.fault` (besides ``None``).
@@ -94,7 +94,7 @@ class LabDevice:
         self.model = model or self.personality.default_model
         self.os_version = os_version or self.personality.default_os_version
         self.port = port  # 0 until a Lab binds it; then stable across stop/start
-        # local port -> far end; see prisme_drift.lab.topology.connect
+        # local port -> far end; see prisme_drift_lab.topology.connect
         self.links: dict[str, LinkEnd] = {}
         self.byte_by_byte = False
         self.password_attempts = 0  # logins tried, good or bad: tests that none is wasted

@@ -1,6 +1,6 @@
 """What the SSH engine needs from a platform "personality" (IOS, FortiOS, RouterOS).
 
-The engine (:mod:`prisme_drift.lab.server`) owns everything generic: SSH, authentication, line
+The engine (:mod:`prisme_drift_lab.server`) owns everything generic: SSH, authentication, line
 editing and echo, UTF-8, faults and byte-by-byte output. A personality only turns one input line
 into a :class:`Reply` and knows its prompt and its config grammar. Personalities register
 themselves in :data:`_FACTORIES` below, keyed by the ``platform`` string of a :class:`LabDevice`.
@@ -14,7 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from prisme_drift.lab.device import LabDevice
+    from prisme_drift_lab.device import LabDevice
 
 
 class OutputKind(Enum):
@@ -93,19 +93,19 @@ class Personality(Protocol):
 
 
 def _load_ios() -> Personality:
-    from prisme_drift.lab.ios import IosPersonality  # here: avoids an import cycle
+    from prisme_drift_lab.ios import IosPersonality  # here: avoids an import cycle
 
     return IosPersonality()
 
 
 def _load_fortinet() -> Personality:
-    from prisme_drift.lab.fortios import FortiosPersonality
+    from prisme_drift_lab.fortios import FortiosPersonality
 
     return FortiosPersonality()
 
 
 def _load_routeros() -> Personality:
-    from prisme_drift.lab.routeros import RouterosPersonality
+    from prisme_drift_lab.routeros import RouterosPersonality
 
     return RouterosPersonality()
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from prisme_drift.lab.tree import Node, parse, render
+from prisme_drift_lab.tree import Node, parse, render
 
 INVALID_INPUT = "% Invalid input detected at '^' marker."
 

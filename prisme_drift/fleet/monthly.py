@@ -36,7 +36,7 @@ class SiteMonth:
     - ``changes``: drift items opened in the month (expired transitional steps are follow-ups,
       not changes), ``authorized`` when an approved ticket covered them as the poll saw them,
       else ``unauthorized`` (whatever became of them: open, accepted, reverted);
-    - ``open_unauthorized``: unauthorized items opened before the month's end, still open then;
+    - ``open_unauthorized``: unauthorized changes opened before the month's end, still open then;
     - ``transitional_expired``: expired transitional steps still open at the month's end;
     - ``tickets_executed``: approved tickets whose window meets the month;
     - ``gap_days``: days of the month (from the site's first copied day, up to today) on which
@@ -154,14 +154,14 @@ def _changes(connection: Connection, month: Month) -> dict[str, dict[str, int]]:
 
 
 def _open_at_end(connection: Connection, month: Month) -> dict[str, tuple[int, int]]:
+    """Items still open at the month's end; none was authorized at once (the poll that saw those
+    closed them), so every change among them is unauthorized, even if accepted since."""
     i = schema.drift_items.c
     still_open = and_(i.opened_at < month.end, or_(i.closed_at.is_(None), i.closed_at >= month.end))
     query = (
         select(
             i.site,
-            func.count().filter(
-                and_(i.verdict == "unauthorized", i.reason.is_distinct_from(TRANSITIONAL_EXPIRED))
-            ),
+            func.count().filter(i.reason.is_distinct_from(TRANSITIONAL_EXPIRED)),
             func.count().filter(i.reason == TRANSITIONAL_EXPIRED),
         )
         .where(still_open)

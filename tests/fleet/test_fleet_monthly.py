@@ -172,11 +172,14 @@ def test_a_month_or_client_without_data_is_refused_and_writes_nothing(
     assert not out.exists()
 
 
-def test_monitoring_gaps_count_days_without_a_good_poll(central: Central, tmp_path: Path) -> None:
-    """A generated month (as benchmarks/fleet.py does): a site silent or failing some days."""
+def test_a_past_month_counts_gaps_and_what_was_open_at_its_end(
+    central: Central, tmp_path: Path
+) -> None:
+    """A generated month (as benchmarks/fleet.py does): a site silent or failing some days, an
+    unauthorized change accepted only the next month, an expired transitional step, a ticket."""
     rows = []
     for day in range(1, 31):  # November 2026, 30 days
-        failed = day in (3, 4, 5) or day > 28  # three failing days, two silent-but-failing
+        failed = day in (3, 4, 5) or day > 28  # five days with only failed polls
         if day in (10, 11):
             continue  # no poll at all these two days
         rows.append(_day("clinic-g1", 1, date(2026, 11, day), ok=0 if failed else 4))
@@ -190,6 +193,9 @@ def test_monitoring_gaps_count_days_without_a_good_poll(central: Central, tmp_pa
             ],
         )
         connection.execute(schema.device_days.insert(), rows)
+        connection.execute(schema.drift_items.insert(), _items("clinic-g1"))
+        connection.execute(schema.tickets.insert(), [_ticket("clinic-g1", "CHG-1", 20)])
+        connection.execute(schema.tickets.insert(), [_ticket("clinic-g1", "CHG-2", 40)])
     done = prisme("fleet", "report", "monthly", "--url", central.url, "--month", "2026-11",
                   "--client", "Cabinet G", "--format", "html", "--out", str(tmp_path),
                   "--json")  # fmt: skip
@@ -201,6 +207,42 @@ def test_monitoring_gaps_count_days_without_a_good_poll(central: Central, tmp_pa
     assert sites["clinic-g1"]["device_polls"] == 28 * 4
     assert sites["clinic-g1"]["good_polls"] == 23 * 4
     assert result["overview"]["by_gaps"] == ["clinic-g1", "clinic-g2"]
+    assert sites["clinic-g1"]["changes"] == {"authorized": 1, "unauthorized": 1}
+    assert sites["clinic-g1"]["open_unauthorized"] == 1  # accepted in December only
+    assert sites["clinic-g1"]["transitional_expired"] == 1
+    assert sites["clinic-g1"]["tickets_executed"] == 1  # CHG-2's window is in December
+    assert sites["clinic-g2"]["changes"] == {"authorized": 0, "unauthorized": 0}
+    assert result["overview"]["by_unauthorized"] == ["clinic-g1", "clinic-g2"]
+
+
+def _at(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, 9, tzinfo=UTC)
+
+
+def _items(site: str) -> list[dict[str, Any]]:
+    base = {"site": site, "device_id": 1, "fingerprint": "f", "category": "vlan", "path": [],
+            "removed": [], "added": ["vlan 40"], "reason": None, "closed_at": None}  # fmt: skip
+    return [
+        {**base, "id": 1, "verdict": "accepted", "opened_at": _at(11, 5),
+         "last_seen_at": _at(12, 2), "closed_at": _at(12, 2)},
+        {**base, "id": 2, "verdict": "authorized", "opened_at": _at(11, 6),
+         "last_seen_at": _at(11, 6), "closed_at": _at(11, 6)},
+        {**base, "id": 3, "verdict": "unauthorized", "reason": "transitional_expired",
+         "opened_at": _at(11, 20), "last_seen_at": _at(12, 1)},
+        {**base, "id": 4, "verdict": "unauthorized", "opened_at": _at(10, 2),
+         "last_seen_at": _at(10, 3), "closed_at": _at(10, 3)},
+    ]  # fmt: skip
+
+
+def _ticket(site: str, ticket_id: str, day: int) -> dict[str, Any]:
+    start = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=day)
+    data = {"id": ticket_id, "title": "VLAN", "devices": ["sw01"], "categories": ["vlan"],
+            "start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat(),
+            "rollback": "no vlan 40", "status": "approved",
+            "approval": {"by": "Dr G", "at": (start - timedelta(days=1)).isoformat(),
+                         "ref": "mail"}}  # fmt: skip
+    return {"site": site, "id": ticket_id, "status": "approved", "data": data,
+            "created_at": start, "updated_at": start}  # fmt: skip
 
 
 def _day(site: str, device: int, day: date, ok: int) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark: a provider's central fleet database (goals: ``fleet status`` < 200 ms, one site's
-daily sync < 2 s).
+daily sync < 2 s, a client's fleet monthly report < 30 s).
 
     PRISME_TEST_PG_URL=$(bash .ci/pg-start) .venv/bin/python benchmarks/fleet.py \
         [--sites 200] [--devices 25] [--days 365] [--keep]
@@ -14,6 +14,8 @@ drift items a year (10 % still open), 100 audit entries and 12 monthly reports p
 * ``fleet status`` (the same code as ``prisme-drift fleet status --json``): median of 5 runs;
 * one site's daily sync: a real site store (SQLite) with a day of history (96 polls x 25
   devices) syncs through the site's own role (row-level security on), after a first full copy.
+
+* a client's fleet monthly report (``fleet report monthly --client "Client 1"``, PDF and HTML).
 
 ``--keep`` leaves the database (its name is printed); otherwise it is dropped.
 """
@@ -126,6 +128,23 @@ def status_latency(url: str) -> tuple[float, int]:
     return statistics.median(times), count
 
 
+def monthly_report(url: str) -> tuple[float, int]:
+    """Seconds of ``fleet report monthly --client "Client 1" --month 2026-11`` (PDF and HTML of
+    the client and the overview), and how many sites the client's document holds."""
+    from prisme_drift.fleet.central import central_engine
+    from prisme_drift.fleet.monthly_doc import write_fleet_monthly
+    from prisme_drift.report.render import RenderOptions
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = central_engine(url)
+        started = time.perf_counter()
+        options = RenderOptions(out_dir=Path(folder))
+        written = write_fleet_monthly(engine, options, client="Client 1", month="2026-11")
+        took = time.perf_counter() - started
+        engine.dispose()
+    return took, len(written.clients[0][0].sites)
+
+
 def _site_day(settings: object, day: datetime, devices: int, first_id: int) -> None:
     """One day of a site's history in its own store: 96 polls of every device."""
     from sqlalchemy import insert, select
@@ -220,6 +239,7 @@ def main() -> int:
             size = connection.execute(text("SELECT pg_database_size(:n)"), {"n": name}).scalar()
         median_ms, count = status_latency(url)
         sync_s, rows = daily_sync(url, args.devices)
+        monthly_s, monthly_sites = monthly_report(url)
     finally:
         if not args.keep:
             with admin.connect() as connection:
@@ -230,6 +250,9 @@ def main() -> int:
     print(f"generated in {built:.1f} s; central database size {size / 2**20:.0f} MiB")
     print(f"fleet status ({count} sites): median {median_ms:.0f} ms (goal < 200 ms)")
     print(f"one site's daily sync: {sync_s:.2f} s (goal < 2 s), rows {rows}")
+    print(
+        f"a client's fleet monthly report ({monthly_sites} sites): {monthly_s:.1f} s (goal < 30 s)"
+    )
     if args.keep:
         print(f"kept database {name}")
     return 0

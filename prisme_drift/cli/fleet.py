@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 from rich.table import Table
 
 from prisme_drift.cli.app import Context, cli, out, pass_ctx, styled
+from prisme_drift.cli.report import document_options
 from prisme_drift.timefmt import local_time
 
 if TYPE_CHECKING:
@@ -176,3 +178,60 @@ def fleet_drift_list(
             local_time(i.opened_at, "UTC"), change,
         )  # fmt: skip
     out.print(table)
+
+
+@fleet.group("report")
+def fleet_report() -> None:
+    """Documents across the fleet."""
+
+
+@fleet_report.command("monthly")
+@click.option("--client", help="Only this client's document (and its sites in the overview).")
+@click.option("--month", help="YYYY-MM, a UTC month (default: the previous month).")
+@url_option
+@password_option
+@document_options(
+    out_default="[report] output of the settings, else 'reports/'",
+    json_shape="{month, lang, clients: [{client, pdf, html, sites}], overview}",
+)
+@pass_ctx
+def fleet_report_monthly(
+    ctx: Context,
+    client: str | None,
+    month: str | None,
+    url: str | None,
+    password_file: Path | None,
+    out_dir: Path | None,
+    formats: str,
+    lang: str | None,
+    as_json: bool,
+) -> None:
+    """One monthly document per client across its sites, and the provider's overview (sites
+    ranked by unauthorized changes and by days without a good poll)."""
+    from prisme_drift.fleet.central import URL_ENV
+    from prisme_drift.fleet.monthly_doc import write_fleet_monthly
+    from prisme_drift.fleet.views import open_central
+    from prisme_drift.report.render import RenderOptions, options_from, parse_formats
+
+    wanted = parse_formats(formats)
+    settings = None if (url or os.environ.get(URL_ENV)) else ctx.settings()
+    if settings is None:
+        options = RenderOptions(
+            lang=lang or "fr", formats=wanted, out_dir=out_dir or Path("reports")
+        )
+    else:  # the provider's branding and output folder from the settings
+        options = options_from(settings, lang=lang, formats=wanted, out_dir=out_dir)
+        options = dataclasses.replace(options, timezone="UTC")
+    engine = open_central(url, settings, password_file)
+    try:
+        written = write_fleet_monthly(engine, options, client=client, month=month)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(written.as_dict(), indent=2, ensure_ascii=False))
+        return
+    for document, files in written.clients:
+        for path in files.values():
+            out.print(f"written: {path} ({document.client}, {len(document.sites)} sites)")
+    for path in written.overview.values():
+        out.print(f"written: {path} (overview)")

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from prisme_drift.cli.app import Context, cli, out, pass_ctx, styled
+from prisme_drift.cli.app import Context, cli, new_table, out, pass_ctx, styled
 from prisme_drift.cli.report import document_options
 from prisme_drift.timefmt import local_time
 
@@ -114,7 +113,7 @@ def fleet_status(ctx: Context, url: str | None, password_file: Path | None, as_j
     if not lines:
         out.print("fleet: no site has synced yet")
         return
-    table = Table(title="fleet", title_justify="left")
+    table = new_table(title="fleet", title_justify="left")
     for column in ("site", "client", "last sync", "last poll", "devices", "failing",
                    "unauthorized", "expired", "last monthly"):  # fmt: skip
         table.add_column(column, overflow="fold")
@@ -167,7 +166,7 @@ def fleet_drift_list(
     if not items:
         out.print("fleet: no open drift")
         return
-    table = Table(title="open drift across the fleet", title_justify="left")
+    table = new_table(title="open drift across the fleet", title_justify="left")
     for column in ("site", "device", "id", "category", "verdict", "reason", "opened", "change"):
         table.add_column(column, overflow="fold")
     for i in items:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from prisme_drift.authorize.sources import YamlFolderSource
 from prisme_drift.store.models import (
     AuditEntry,
     Device,
@@ -164,6 +165,34 @@ def tickets(session: Session, site: str, since: datetime | None) -> list[dict[st
     if since is not None:
         query = query.where(TicketRow.updated_at >= since - MARGIN)
     return [_row(t, TICKET_COLUMNS, site=site) for t in session.scalars(query)]
+
+
+def file_tickets(session: Session, site: str, folder: Path) -> list[dict[str, Any]]:
+    """The tickets kept as YAML files in the site's tickets folder (tickets as code), as rows
+    like the database's; a file that cannot be read is left out (the poll reports it).
+
+    They are copied whole at every sync (a folder holds a few dozen): upserts, never duplicates.
+    An id also used by a database ticket is left to the database's row."""
+    loaded = YamlFolderSource(folder).load()
+    stored = set(session.scalars(select(TicketRow.id).where(TicketRow.site == site)))
+    rows = []
+    for ticket in loaded.tickets:
+        if ticket.id in stored:
+            continue
+        origin = Path(loaded.origins[ticket.id])
+        changed = datetime.fromtimestamp(origin.stat().st_mtime, UTC)
+        data = {**ticket.as_dict(), "origin": f"{folder.name}/{origin.name}"}
+        rows.append(
+            {
+                "site": site,
+                "id": ticket.id,
+                "status": str(ticket.status),
+                "data": data,
+                "created_at": changed,
+                "updated_at": changed,
+            }
+        )
+    return rows
 
 
 def last_poll_at(session: Session, site: str) -> datetime | None:

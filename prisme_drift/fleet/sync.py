@@ -135,6 +135,8 @@ def _copy(run: _Run) -> None:
     run.write(schema.drift_items, batch.rows, drift_mark_next)
     ticket_rows = sources.tickets(session, site, tickets_at)
     run.write(schema.tickets, ticket_rows, run.watermark("tickets", 0, run.started))
+    folder = run.settings.resolve(run.settings.tickets.folder)
+    run.write(schema.tickets, sources.file_tickets(session, site, folder), None)
     folder = run.settings.resolve(run.settings.report.output)
     files = sources.report_files(folder, site, reports_at)
     run.write(schema.report_files, files, run.watermark("report_files", 0, run.started))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from prisme_drift.baseline.store import APPROVED, OBSERVED
 from prisme_drift.config import load_settings
@@ -17,6 +17,7 @@ from prisme_drift.store.engine import session_factory, shared_engine
 from prisme_drift.store.models import Event
 from tests.clirun import run_cli
 from tests.conftest import LabSite
+from tests.e2e.test_tickets import write_ticket
 from tests.fleet.conftest import Central, diverge, head, make_bare
 from tests.fleet.test_fleet_sync import fleet_site
 
@@ -59,3 +60,21 @@ def test_the_job_pushes_the_baseline_and_a_diverged_remote_alerts_once(
     assert local_head(site, OBSERVED) != theirs
     (event,) = rejected_events(site)  # one alert for the divergence, not one per sync
     assert event.payload["branch"] == OBSERVED
+
+
+def test_tickets_kept_as_files_reach_the_central_database_once(
+    lab_site: Callable[..., LabSite], central: Central
+) -> None:
+    site = fleet_site(lab_site, central, "clinic-files", ["sw01"])
+    write_ticket(site, "CHG-FILE-1")
+    run_poll(site.settings)
+    for _ in range(2):  # copied whole at every sync: an upsert, never a second row
+        done = run_cli("-c", str(site.config_file), "fleet", "sync")
+        assert done.returncode == 0, done.stderr
+    with central.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, status, data FROM tickets WHERE site = 'clinic-files'")
+        ).all()
+    assert [(r.id, r.status) for r in rows] == [("CHG-FILE-1", "approved")]
+    assert rows[0].data["origin"] == "tickets/CHG-FILE-1.yaml"
+    assert rows[0].data["approval"]["ref"] == "mail 25/11"

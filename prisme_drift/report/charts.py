@@ -6,6 +6,7 @@ Labels come translated from the caller; nothing here holds words.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -19,13 +20,13 @@ PALETTE = (
     ("#777777", "solid"),
 )
 _PATTERNS = (
-    '<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+    '<pattern id="@@pattern@@hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
     '<line x1="0" y1="0" x2="0" y2="6" stroke="#000" stroke-width="3"/></pattern>'
-    '<pattern id="dots" width="5" height="5" patternUnits="userSpaceOnUse">'
+    '<pattern id="@@pattern@@dots" width="5" height="5" patternUnits="userSpaceOnUse">'
     '<rect width="5" height="5" fill="#fff"/><circle cx="2.5" cy="2.5" r="1.4" fill="#000"/>'
     "</pattern>"
-    '<pattern id="cross" width="6" height="6" patternUnits="userSpaceOnUse">'
+    '<pattern id="@@pattern@@cross" width="6" height="6" patternUnits="userSpaceOnUse">'
     '<rect width="6" height="6" fill="#fff"/><path d="M0 0L6 6M6 0L0 6" stroke="#000"/></pattern>'
 )
 
@@ -40,7 +41,7 @@ class Series:
 
 def _fill(index: int) -> tuple[str, str]:
     colour, pattern = PALETTE[index % len(PALETTE)]
-    return colour, "" if pattern == "solid" else f"url(#{pattern})"
+    return colour, "" if pattern == "solid" else f"url(#@@pattern@@{pattern})"
 
 
 def _bar(x: float, y: float, w: float, h: float, index: int) -> str:
@@ -68,7 +69,7 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[int], width: int = 4
         parts.append(_bar(label_w, y + 3, max(value * scale, 1), row - 6, i))
         parts.append(f'<text x="{label_w + value * scale + 5:.1f}" y="{y + 15}">{value}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return _finish(parts)
 
 
 def stacked_columns(
@@ -103,7 +104,7 @@ def stacked_columns(
         parts.append(_bar(lx, ly - 9, 12, 12, j))
         parts.append(f'<text x="{lx + 17}" y="{ly + 1}">{escape(s.label)}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return _finish(parts)
 
 
 def _head(width: int, height: int) -> str:
@@ -112,3 +113,11 @@ def _head(width: int, height: int) -> str:
         f'width="{width}" height="{height}" role="img"><defs>{_PATTERNS}</defs>'
         "<style>text{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#111}</style>"
     )
+
+
+def _finish(parts: list[str]) -> str:
+    """The SVG text, its pattern ids made unique per chart (a document shows several charts,
+    and ids are global to the page) yet stable: derived from the chart's own content."""
+    text = "".join(parts)
+    prefix = "p" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:8] + "-"
+    return text.replace("@@pattern@@", prefix)

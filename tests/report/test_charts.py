@@ -26,6 +26,22 @@ def test_stacked_columns_use_a_pattern_for_every_series_but_the_first() -> None:
     )
     root = ET.fromstring(svg)
     fills = {r.get("fill") for r in root.iter(f"{SVG}rect")}
-    assert {"url(#hatch)", "url(#dots)"} <= fills
+    ids = {p.get("id"): p.get("id", "").rsplit("-", 1)[-1] for p in root.iter(f"{SVG}pattern")}
+    used = {fill[5:-1] for fill in fills if fill and fill.startswith("url(#")}
+    assert used <= set(ids) and {ids[u] for u in used} == {"hatch", "dots"}
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert {"S48", "S49", "autorisées", "non autorisées", "acceptées", "4"} <= set(labels)
+
+
+def test_two_charts_on_one_page_never_share_a_pattern_id() -> None:
+    """Ids are global to an HTML page: the monthly summary shows two charts on one page."""
+    weeks = stacked_columns(["S48"], [Series("a", (1,)), Series("b", (2,))])
+    categories = horizontal_bars(["VLAN", "ACL"], [3, 1])
+    first, second = (
+        {p.get("id") for p in ET.fromstring(svg).iter(f"{SVG}pattern")}
+        for svg in (weeks, categories)
+    )
+    assert first and second and not first & second
+    assert stacked_columns(["S48"], [Series("a", (1,))]) == stacked_columns(
+        ["S48"], [Series("a", (1,))]
+    )  # stable: the same data renders the same document

@@ -46,6 +46,13 @@ run each, the lab on the same two cores:
     bare           0.80    24.9    0.27        13.5            74       4.0
     unchanged      0.95    21.0    0.41        20.4           135       4.0
 
+Second pass (one watchdog thread per process instead of a Timer per session; each inventory
+file parsed once with libyaml and handed to Nornir as data), same command, main then branch
+alternately, two rounds (load average 1.3-1.6):
+
+    unchanged CPU s 2.93 / 2.11 (main), 2.22 / 2.03 (branch); bare 1.34-1.79 in all four runs
+    unchanged/bare CPU: main x1.76, x1.58; branch x1.24, x1.33
+
 CPU per device of an unchanged poll: 20.4 ms (20 devices), 23.4 (100), 24.2 (1,000): x1.19
 from 20 to 1,000. Before issue 14 (same machine, 100 devices): unchanged poll 14.81 s wall,
 about 110 ms CPU per device, 7 commands per device (facts at every poll).

@@ -11,11 +11,13 @@ import logging
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from nornir import InitNornir
 from nornir.core import Nornir
-from nornir.core.inventory import Host
+from nornir.core.inventory import Defaults, Group, Groups, Host, Hosts, Inventory, ParentGroups
+from nornir.core.plugins.inventory import InventoryPluginRegister
+from nornir.plugins.inventory.simple import _get_defaults, _get_inventory_element
 
 from prisme_drift.config import Settings
 from prisme_drift.errors import InventoryError, ProfileError
@@ -24,7 +26,7 @@ from prisme_drift.models import DeviceRef
 from prisme_drift.profiles import SITE_PROFILES, get_profile, known_platforms, use_site_profiles
 from prisme_drift.scrub import remember
 from prisme_drift.secretpaths import read_secret, unset_credentials_directory
-from prisme_drift.yamlio import load_yaml
+from prisme_drift.yamlio import load_yaml, load_yaml_both
 
 log = logging.getLogger(__name__)
 # Nornir warns at every load that an empty defaults.yaml is empty: true, and not worth a line.
@@ -205,8 +207,9 @@ def _check_groups(groups_file: Path, groups: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _validate_raw(folder: Path) -> list[str]:
-    """Every inventory problem, found before Nornir loads it (Nornir stops at the first).
+def _validate_raw(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    """Every inventory problem, found before Nornir loads it (Nornir stops at the first), and
+    the files as Nornir reads them (``yamlio.parse_yaml_both``: each file is parsed once).
 
     Keys, types and ranges of every host, group and the defaults; a site with no device is a
     configuration error too (a poll of nothing would look like a healthy site).
@@ -215,23 +218,60 @@ def _validate_raw(folder: Path) -> list[str]:
     groups_file = folder / INVENTORY_FILES["groups"]
     defaults_file = folder / INVENTORY_FILES["defaults"]
     if not hosts_file.exists():
-        return [f"{hosts_file}: not found; 'prisme-drift init' writes an example"]
-    hosts = load_yaml(hosts_file, what="inventory hosts file") or {}
-    groups = load_yaml(groups_file, what="groups", missing_ok=True) or {}
-    defaults = load_yaml(defaults_file, what="defaults", missing_ok=True)
+        return [f"{hosts_file}: not found; 'prisme-drift init' writes an example"], {}
+    hosts, n_hosts = load_yaml_both(hosts_file, what="inventory hosts file")
+    groups, n_groups = load_yaml_both(groups_file, what="groups", missing_ok=True)
+    defaults, n_defaults = load_yaml_both(defaults_file, what="defaults", missing_ok=True)
+    read = {"hosts": n_hosts, "groups": n_groups, "defaults": n_defaults}
+    hosts, groups = hosts or {}, groups or {}
     if not isinstance(hosts, dict):
-        return [f"{hosts_file}: expected a mapping of host name -> settings"]
+        return [f"{hosts_file}: expected a mapping of host name -> settings"], read
     if not isinstance(groups, dict):
-        return [f"{groups_file}: expected a mapping of group -> settings"]
+        return [f"{groups_file}: expected a mapping of group -> settings"], read
     problems = check_defaults(defaults_file, defaults)
     problems += _check_groups(groups_file, groups) + check_entries(groups_file, "group", groups)
     if not hosts:
-        return [*problems, f"{hosts_file}: {EMPTY_HOSTS}"]
+        return [*problems, f"{hosts_file}: {EMPTY_HOSTS}"], read
     problems += check_entries(hosts_file, "host", hosts)
     plain_defaults = defaults if isinstance(defaults, dict) else {}
     for name, spec in hosts.items():
         problems += _check_host(str(name), spec, groups, plain_defaults, hosts_file)
-    return problems
+    return problems, read
+
+
+class ReadInventory:
+    """Nornir's SimpleInventory over files already read (``_validate_raw``), not read again.
+
+    ``hosts``, ``groups``, ``defaults``: each file as SimpleInventory's YAML reading gives it,
+    None for a missing groups or defaults file; built exactly as SimpleInventory builds them.
+    """
+
+    def __init__(self, hosts: Any, groups: Any, defaults: Any) -> None:
+        self.hosts, self.groups, self.defaults = hosts or {}, groups, defaults
+
+    def load(self) -> Inventory:
+        """The inventory, as ``SimpleInventory.load`` makes it from the same data."""
+        defaults = Defaults() if self.defaults is None else _get_defaults(self.defaults or {})
+        hosts = Hosts()
+        for name, spec in self.hosts.items():
+            hosts[name] = _get_inventory_element(Host, spec, name, defaults)
+        groups = Groups()
+        if self.groups is not None:
+            for name, spec in (self.groups or {}).items():
+                groups[name] = _get_inventory_element(Group, spec, name, defaults)
+            for group in groups.values():
+                group.groups = ParentGroups([groups[g] for g in _raw_names(group)])
+        for host in hosts.values():
+            host.groups = ParentGroups([groups[g] for g in _raw_names(host)])
+        return Inventory(hosts=hosts, groups=groups, defaults=defaults)
+
+
+def _raw_names(entry: Host | Group) -> list[Any]:
+    """The group names an entry holds until they are resolved (SimpleInventory's own hack)."""
+    return list(cast("list[Any]", entry.groups))
+
+
+InventoryPluginRegister.register("PrismeDriftReadInventory", ReadInventory)
 
 
 def build_nornir(settings: Settings) -> Nornir:
@@ -242,18 +282,13 @@ def build_nornir(settings: Settings) -> Nornir:
     """
     use_site_profiles(settings.resolve(Path(SITE_PROFILES)))
     folder = settings.inventory_path
-    problems = _validate_raw(folder)
+    problems, read = _validate_raw(folder)
     if problems:
         raise InventoryError(f"{folder}: invalid inventory", problems=problems)
-    options = {
-        "host_file": str(folder / INVENTORY_FILES["hosts"]),
-        "group_file": str(folder / INVENTORY_FILES["groups"]),
-        "defaults_file": str(folder / INVENTORY_FILES["defaults"]),
-    }
     try:
         nr = InitNornir(
             runner={"plugin": "threaded", "options": {"num_workers": settings.collect.workers}},
-            inventory={"plugin": "SimpleInventory", "options": options},
+            inventory={"plugin": "PrismeDriftReadInventory", "options": read},
             logging={"enabled": False},
         )
     except Exception as exc:

@@ -116,3 +116,110 @@ def load_yaml(path: Path, *, what: str, missing_ok: bool = False, quote: bool = 
         if quote:
             raise ConfigError(f"{path}: invalid YAML in {what}: {exc}") from exc
         raise ConfigError(describe_yaml_error(path, what, exc)) from None
+
+
+# -- one parse, two readings ---------------------------------------------------------------
+# Nornir's SimpleInventory reads its files with ruamel.yaml (YAML 1.2: ``yes`` is text, ``0o17``
+# is 15), without a C parser here; our checks read them with the strict PyYAML loader above
+# (YAML 1.1: ``yes`` is true). ``parse_yaml_both`` parses once with libyaml, keeps every plain
+# scalar's text, and types it twice: as the strict loader would, and as ruamel would.
+
+_PLAIN = "tag:prisme-drift,2026:plain"
+
+
+class _Plain(str):
+    """The text of a plain (unquoted, untagged) scalar, typed later by each reading."""
+
+
+class _PlainLoader(_FastLoader):  # type: ignore[misc]
+    """The strict fast loader, leaving plain scalars (but merge keys) untyped."""
+
+    def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and value != "<<":
+            return _PLAIN
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
+
+
+_PlainLoader.add_constructor(_PLAIN, lambda _loader, node: _Plain(node.value))
+
+
+class _Reading:
+    """Types plain scalars with one resolver and constructor (memoized: values repeat)."""
+
+    def __init__(self, resolve: Any, construct: Any, node: Any) -> None:
+        self._resolve, self._construct, self._node = resolve, construct, node
+        self._seen: dict[str, Any] = {}
+
+    def scalar(self, text: str) -> Any:
+        if text not in self._seen:
+            tag = self._resolve(self._node, text, (True, False))
+            self._seen[text] = self._construct(self._node(tag, text), deep=True)
+        return self._seen[text]
+
+    def typed(self, data: Any) -> Any:
+        if isinstance(data, _Plain):
+            return self.scalar(str(data))
+        if isinstance(data, list):
+            return [self.typed(item) for item in data]
+        if isinstance(data, dict):
+            out = {self.typed(k): self.typed(v) for k, v in data.items()}
+            if len(out) != len(data):  # two keys that read the same: "yes" and "Yes"
+                raise ValueError("keys collide once typed")
+            return out
+        return data
+
+
+def _pyyaml_reading() -> _Reading:
+    return _Reading(
+        yaml.resolver.Resolver().resolve,
+        yaml.constructor.SafeConstructor().construct_object,
+        yaml.ScalarNode,
+    )
+
+
+def _ruamel_reading() -> _Reading:
+    import ruamel.yaml  # Nornir's own YAML library
+    import ruamel.yaml.nodes
+
+    reader = ruamel.yaml.YAML(typ="safe", pure=True)
+    return _Reading(
+        reader.resolver.resolve, reader.constructor.construct_object, ruamel.yaml.nodes.ScalarNode
+    )
+
+
+def parse_yaml_both(text: str) -> tuple[Any, Any]:
+    """``(parse_yaml(text), what Nornir's SimpleInventory reads in text)`` from one parse.
+
+    A document the quick path cannot read exactly (a ``%YAML`` directive, an error, keys that
+    collide once typed) is parsed by each library, so both readings stay the exact ones.
+    """
+    if not text.lstrip().startswith("%"):
+        try:
+            raw = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
+            return _pyyaml_reading().typed(raw), _ruamel_reading().typed(raw)
+        except (yaml.YAMLError, ValueError, TypeError):
+            pass
+    import ruamel.yaml
+
+    strict = parse_yaml(text)
+    return strict, ruamel.yaml.YAML(typ="safe", pure=True).load(text)
+
+
+def load_yaml_both(path: Path, *, what: str, missing_ok: bool = False) -> tuple[Any, Any]:
+    """``load_yaml(path)`` and Nornir's reading of the same file (``parse_yaml_both``), with
+    ``load_yaml``'s errors; ``(None, None)`` for a missing file with ``missing_ok``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        if missing_ok:
+            return None, None
+        raise ConfigError(f"{path}: {what} not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from exc
+    try:
+        return parse_yaml_both(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(describe_yaml_error(path, what, exc)) from None
+    except Exception as exc:  # ruamel's own errors, on what PyYAML accepted
+        raise ConfigError(f"{path}: Nornir cannot read {what}: {type(exc).__name__}") from None

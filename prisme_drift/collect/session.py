@@ -2,16 +2,21 @@
 
 NAPALM and Netmiko have no overall timeout (napalm#1586): a device that stops answering mid-
 session holds its worker forever. We open the TCP connection ourselves and hand it to Netmiko as
-``sock``; a watchdog timer shuts that socket down at the deadline, which makes the blocked read
-fail at once (see ``transport.py``), even while Netmiko is still inside its constructor waiting
-for a first prompt. The device is then reported as ``timeout``.
+``sock``; a watchdog shuts that socket down at the deadline (one thread holds the deadlines of
+every session of the process), which makes the blocked read fail at once (see
+``transport.py``), even while Netmiko is still inside its constructor waiting for a first
+prompt. The device is then reported as ``timeout``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,23 +45,86 @@ _ACTIVE_LOCK = threading.Lock()
 _ABORTING = threading.Event()
 
 
+class _Deadlines:
+    """One thread for every watchdog of the process: a heap of deadlines, the earliest first.
+
+    The thread starts with the first deadline and ends once the heap is empty, so a poll costs
+    one thread, not one per device. A cancelled watchdog is dropped without firing when it
+    reaches the top of the heap (the thread is woken if it is there already).
+    """
+
+    def __init__(self) -> None:
+        self._count = itertools.count()
+        self._reset()
+        # A forked child has no watchdog thread and must not wait for the parent's.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._heap: list[tuple[float, int, Watchdog]] = []
+        self._wake = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: float, dog: Watchdog) -> None:
+        """Fire ``dog`` at ``deadline`` (time.monotonic) unless it is cancelled by then."""
+        with self._wake:
+            heapq.heappush(self._heap, (deadline, next(self._count), dog))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="prisme-drift-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._heap[0][2] is dog:
+                self._wake.notify()  # an earlier deadline than the one the thread sleeps on
+
+    def cancel(self, dog: Watchdog) -> None:
+        """Never fire ``dog``; wake the thread if it sleeps on that deadline, to drop it."""
+        with self._wake:
+            dog.cancelled = True
+            if self._heap and self._heap[0][2] is dog:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                due = self._pop_due()
+                if due is None:
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    self._wake.wait(self._heap[0][0] - time.monotonic())
+                    continue
+            due._fire()
+
+    def _pop_due(self) -> Watchdog | None:
+        """The first live watchdog whose deadline has passed (cancelled ones are dropped)."""
+        now = time.monotonic()
+        while self._heap and (self._heap[0][2].cancelled or self._heap[0][0] <= now):
+            _, _, dog = heapq.heappop(self._heap)
+            if not dog.cancelled:
+                return dog
+        return None
+
+
+_DEADLINES = _Deadlines()
+
+
 class Watchdog:
     """Shuts a socket down when the deadline passes; ``expired`` tells whether it did."""
 
     def __init__(self, seconds: float, sock: socket.socket) -> None:
         self.expired = False
+        self.cancelled = False
         self._sock = sock
-        self._timer = threading.Timer(max(seconds, 0.01), self._fire)
-        self._timer.daemon = True
+        self._seconds = max(seconds, 0.01)
 
     def __enter__(self) -> Watchdog:
         with _ACTIVE_LOCK:
             _ACTIVE.add(self)
-        self._timer.start()
+        _DEADLINES.add(time.monotonic() + self._seconds, self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        _DEADLINES.cancel(self)
         with _ACTIVE_LOCK:
             _ACTIVE.discard(self)
 

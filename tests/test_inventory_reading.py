@@ -1,0 +1,83 @@
+"""The inventory is parsed once: our checks and Nornir still read every value as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ruamel.yaml
+from nornir.plugins.inventory.simple import SimpleInventory
+
+from prisme_drift.inventory import ReadInventory, _validate_raw
+from prisme_drift.yamlio import parse_yaml, parse_yaml_both
+
+HOSTS = """\
+sw01:
+  hostname: 192.0.2.10
+  port: 022
+  platform: ios
+  groups: [core, "yes"]
+  data: {enabled: yes, backup: no, stp: on, window: 1:30, ratio: 1e3, since: 2024-01-01,
+         tag: !!str 12, quoted: 'no', count: 1_000, legacy: 017}
+sw02:
+  hostname: sw02.example.net
+  groups: [core]
+  data: {restricted: {manufacturer: Acme}}
+"""
+GROUPS = """\
+core:
+  platform: ios
+  port: 22
+  data: {site: yes, vlan: 0x10}
+"yes":
+  data: {flag: off}
+"""
+DEFAULTS = "username: admin\ndata: {notify: y}\n"
+
+
+def _hosts(inventory: Any) -> dict[str, Any]:
+    return {name: host.dict() for name, host in inventory.hosts.items()}
+
+
+@pytest.mark.parametrize("with_optional_files", [True, False])
+def test_nornir_sees_the_hosts_its_own_yaml_reading_gave(
+    tmp_path: Path, with_optional_files: bool
+) -> None:
+    (tmp_path / "hosts.yaml").write_text(
+        HOSTS if with_optional_files else "sw01: {hostname: 192.0.2.10, platform: ios}\n"
+    )
+    if with_optional_files:
+        (tmp_path / "groups.yaml").write_text(GROUPS)
+        (tmp_path / "defaults.yaml").write_text(DEFAULTS)
+    problems, read = _validate_raw(tmp_path)
+    assert problems == []
+    new = ReadInventory(**read).load()
+    old = SimpleInventory(
+        str(tmp_path / "hosts.yaml"),
+        str(tmp_path / "groups.yaml"),
+        str(tmp_path / "defaults.yaml"),
+    ).load()
+    assert _hosts(new) == _hosts(old)
+    assert {n: g.dict() for n, g in new.groups.items()} == {
+        n: g.dict() for n, g in old.groups.items()
+    }
+    assert new.defaults.dict() == old.defaults.dict()
+    if with_optional_files:
+        sw01 = new.hosts["sw01"]
+        assert sw01.port == 22  # 022: decimal for Nornir (YAML 1.2), octal 18 for YAML 1.1
+        assert sw01["enabled"] == "yes"  # text for Nornir, a boolean for YAML 1.1
+        assert sw01["window"] == "1:30"
+        assert sw01["flag"] == "off"
+
+
+@pytest.mark.parametrize("text", [HOSTS, GROUPS, DEFAULTS, "a: [yes, Yes, 0x1f, .inf, ~, '']\n"])
+def test_one_parse_gives_both_readings_exactly(text: str) -> None:
+    strict, nornir = parse_yaml_both(text)
+    assert strict == parse_yaml(text)
+    assert nornir == ruamel.yaml.YAML(typ="safe", pure=True).load(text)
+
+
+def test_keys_that_collide_once_typed_are_still_refused() -> None:
+    with pytest.raises(Exception, match="defined twice"):
+        parse_yaml_both("yes: 1\nYes: 2\n")

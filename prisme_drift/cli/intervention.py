@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from prisme_drift.cli.app import Context, err, out, pass_ctx
-from prisme_drift.cli.report import document_options, report
+from prisme_drift.cli.report import document_options, report, sent_dict
 from prisme_drift.cli.ticket import ticket
 from prisme_drift.errors import ConfigError
-from prisme_drift.timefmt import iso
 
 if TYPE_CHECKING:
     from prisme_drift.report.monthly_service import Sent
@@ -173,19 +172,6 @@ def intervention(
     )
     if sent is not None:
         print_sent(sent, int(f["version"]))
-
-
-def sent_dict(sent: Sent) -> dict[str, Any]:
-    """``--json``'s ``sent``: the outbox message and its state."""
-    return {
-        "outbox": sent.message_id,
-        "queued_now": sent.new,
-        "status": sent.status,
-        "sent_at": iso(sent.sent_at),
-        "to": list(sent.to),
-        "cc": list(sent.cc),
-        "error": sent.error,
-    }
 
 
 def print_sent(sent: Sent, version: int) -> None:

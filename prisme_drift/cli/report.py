@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from prisme_drift.cli.app import Context, cli, out, pass_ctx
+from prisme_drift.timefmt import iso
+
+if TYPE_CHECKING:
+    from prisme_drift.report.monthly_service import Sent
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,3 +85,16 @@ def audit(
         + ", ".join(f"{n} {s}" for s, n in severities.items())
         + ")"
     )
+
+
+def sent_dict(sent: Sent) -> dict[str, Any]:
+    """``--json``'s ``sent`` of a document emailed through the outbox: message and state."""
+    return {
+        "outbox": sent.message_id,
+        "queued_now": sent.new,
+        "status": sent.status,
+        "sent_at": iso(sent.sent_at),
+        "to": list(sent.to),
+        "cc": list(sent.cc),
+        "error": sent.error,
+    }

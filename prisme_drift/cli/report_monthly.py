@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from prisme_drift.cli.app import Context, err, out, pass_ctx
-from prisme_drift.cli.report import document_options, report
+from prisme_drift.cli.report import document_options, report, sent_dict
 from prisme_drift.errors import ConfigError
-from prisme_drift.timefmt import iso, local_time
+from prisme_drift.timefmt import local_time
 
 if TYPE_CHECKING:
     from prisme_drift.report.monthly_service import Sent
@@ -50,7 +50,7 @@ def monthly(
     if as_json:
         result = written.as_dict()
         if sent is not None:
-            result["sent"] = _sent_dict(sent)
+            result["sent"] = sent_dict(sent)
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
     for path in written.files.values():
@@ -63,18 +63,6 @@ def monthly(
     )
     if sent is not None:
         _print_sent(sent, settings.site.timezone)
-
-
-def _sent_dict(sent: Sent) -> dict[str, Any]:
-    return {
-        "outbox": sent.message_id,
-        "queued_now": sent.new,
-        "status": sent.status,
-        "sent_at": iso(sent.sent_at),
-        "to": list(sent.to),
-        "cc": list(sent.cc),
-        "error": sent.error,
-    }
 
 
 def _print_sent(sent: Sent, timezone: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from prisme_drift.errors import ConfigError, FleetError, StoreError
-from prisme_drift.fleet.schema import SITE_TABLES, site_roles
+from prisme_drift.fleet.schema import SITE_READ_TABLES, SITE_TABLES, site_roles
 from prisme_drift.secretpaths import (
     CREDENTIALS_VAR,
     expand_credentials_directory,
@@ -150,6 +150,8 @@ def grant_site(engine: Engine, site: str, role: str) -> None:
             session.execute(site_roles.insert().values(role_name=role, site=site))
             session.execute(text(f"GRANT SELECT, INSERT, UPDATE ON {names} TO {quoted}"))
             session.execute(text(f"GRANT SELECT ON {VERSION_TABLE} TO {quoted}"))
+            readable = ", ".join(table.name for table in SITE_READ_TABLES)
+            session.execute(text(f"GRANT SELECT ON {readable} TO {quoted}"))
     except SQLAlchemyError as exc:
         raise unreachable(engine, f"grant site {site!r} to role {role!r} in", exc) from None
     log.info("fleet: role %s writes the rows of site %s", role, site)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -180,6 +182,102 @@ watermarks = Table(
     _at("synced_at"),
 )
 
+#: Each device's latest structured state (VLANs, addresses, neighbors...): the site's
+#: ``<device>.state.json`` as of its last refresh, for the web page's device view.
+device_states = Table(
+    "device_states",
+    metadata,
+    _site(),
+    Column("device_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", JSON, nullable=False),
+)
+
+# --- the web page's own tables (revision f0002): written by the web application's role, never
+# by a site; a site's role only reads the change plans of its own site (row-level security).
+
+#: Accounts of the web page: provider admins and technicians see every site; a client user sees
+#: the sites of its ``client`` only, and approves or refuses their change plans.
+web_users = Table(
+    "web_users",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin | technician | client
+    Column("client", String(255), nullable=True),  # required for role client
+    Column("display_name", String(255), nullable=False, default=""),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    _at("disabled_at"),
+    _at("last_login_at"),
+)
+
+#: Server-side sessions: the cookie carries a random token, the table its SHA-256 (a stolen
+#: database gives no usable cookie); logout and expiry delete the row.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("login", String(64), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ip", String(64), nullable=False, default=""),
+)
+
+#: Login attempts, for the rate limit (per login and per address) and the record.
+web_login_attempts = Table(
+    "web_login_attempts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("login", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("ok", Boolean, nullable=False),
+)
+
+#: Change plans drafted on the web page by the provider and approved or refused there by the
+#: client. ``plan`` holds the ticket's fields (id, title, devices, groups, whole_site,
+#: categories, start, end, rollback, kind, expires_at, mandate, requested_by) as JSON; the
+#: approval covers exactly the plan whose canonical JSON hashes to ``plan_sha256``. The site
+#: pulls its approved plans at each sync and checks that hash before it authorizes anything.
+change_plans = Table(
+    "change_plans",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("site", String(128), nullable=False),
+    Column("ticket_id", String(128), nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("plan_text", Text, nullable=False),  # the plain-language text the client read
+    Column("plan_sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # draft|submitted|approved|refused|withdrawn
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(64)),
+    _at("decided_at"),
+    Column("decided_from", String(64)),  # the address the decision came from
+    Column("decision_comment", Text),
+    UniqueConstraint("site", "ticket_id", name="uq_change_plans_site_ticket"),
+)
+
+#: The web page's hash-chained audit trail (logins, plans drafted, approved, refused...).
+web_audit = Table(
+    "web_audit",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
 #: Which database role writes which site's rows (read by the row-level security policies).
 site_roles = Table(
     "site_roles",
@@ -200,4 +298,11 @@ SITE_TABLES = (
     audit_entries,
     report_files,
     watermarks,
+    device_states,
 )
+
+#: Tables a site's role may read (its own site's rows only), never write.
+SITE_READ_TABLES = (change_plans,)
+
+#: The web page's tables (the web role writes them; no site role sees them).
+WEB_TABLES = (web_users, web_sessions, web_login_attempts, change_plans, web_audit)

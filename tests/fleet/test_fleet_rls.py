@@ -78,4 +78,32 @@ def test_the_central_schema_is_at_head(central: Central) -> None:
         tables = connection.execute(
             text("SELECT relname FROM pg_class WHERE relrowsecurity ORDER BY relname")
         ).scalars()
-        assert set(tables) == {t.name for t in schema.SITE_TABLES}
+        assert set(tables) == {t.name for t in (*schema.SITE_TABLES, *schema.SITE_READ_TABLES)}
+
+
+def test_a_site_reads_its_own_change_plans_only_and_writes_none(central: Central) -> None:
+    now = AT
+    plan = {
+        "ticket_id": "WEB-1",
+        "plan": {},
+        "plan_text": "",
+        "plan_sha256": "0" * 64,
+        "status": "approved",
+        "created_by": "tech",
+        "created_at": now,
+        "updated_at": now,
+    }
+    with central.engine.begin() as connection:
+        connection.execute(
+            schema.change_plans.insert(),
+            [
+                {**plan, "site": "site-a"},
+                {**plan, "site": "site-b"},
+            ],
+        )
+    role = central.site_role("site-a")
+    with central_engine(role.url, role.password, 10).connect() as connection:
+        seen = connection.execute(select(schema.change_plans.c.site)).scalars().all()
+        assert seen == ["site-a"]
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            connection.execute(update(schema.change_plans).values(status="refused"))

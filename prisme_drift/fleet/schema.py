@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -194,6 +195,17 @@ device_states = Table(
     Column("state", JSON, nullable=False),
 )
 
+#: The documents' bytes (audit, monthly, intervention PDFs and HTML), for download from the web
+#: page: copied once per content (``sha256``), next to their metadata in ``report_files``.
+report_contents = Table(
+    "report_contents",
+    metadata,
+    _site(),
+    Column("path", String(512), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
 # --- the web page's own tables (revision f0002): written by the web application's role, never
 # by a site; a site's role only reads the change plans of its own site (row-level security).
 
@@ -299,6 +311,7 @@ SITE_TABLES = (
     report_files,
     watermarks,
     device_states,
+    report_contents,
 )
 
 #: Tables a site's role may read (its own site's rows only), never write.

@@ -1,10 +1,10 @@
-"""The web page's tables and the devices' structured states.
+"""The web page's tables, the devices' structured states and the documents' bytes.
 
 Revision ID: f0002
 Revises: f0001
 Create Date: 2026-12-03
 
-``device_states`` is written by the sites (row-level security on ``site``, as every table a site
+``device_states`` and ``report_contents`` are written by the sites (row-level security on ``site``, as every table a site
 writes). The ``web_*`` tables and ``change_plans`` are written by the web application's role; a
 site's role may only read the change plans of its own site (a policy for SELECT alone), to pull
 the approved ones at its next sync.
@@ -44,6 +44,14 @@ def _tables() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
         _pk("device_states", "site", "device_id"),
+    )
+    op.create_table(
+        "report_contents",
+        sa.Column("site", sa.String(128), nullable=False),
+        sa.Column("path", sa.String(512), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        _pk("report_contents", "site", "path"),
     )
     op.create_table(
         "web_users",
@@ -108,12 +116,13 @@ def _tables() -> None:
 
 
 def _row_level_security() -> None:
-    op.execute("ALTER TABLE device_states ENABLE ROW LEVEL SECURITY")
-    op.execute(
-        "CREATE POLICY own_site ON device_states "
-        "USING (site = fleet_site_of(current_user::text)) "
-        "WITH CHECK (site = fleet_site_of(current_user::text))"
-    )
+    for table in ("device_states", "report_contents"):
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY own_site ON {table} "
+            "USING (site = fleet_site_of(current_user::text)) "
+            "WITH CHECK (site = fleet_site_of(current_user::text))"
+        )
     # a site reads its own change plans and nothing else; the grant (fleet grant) is SELECT only
     op.execute("ALTER TABLE change_plans ENABLE ROW LEVEL SECURITY")
     op.execute(
@@ -138,5 +147,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop them."""
     for table in ("web_audit", "change_plans", "web_login_attempts", "web_sessions", "web_users",
-                  "device_states"):
+                  "report_contents", "device_states"):
         op.drop_table(table)

@@ -26,7 +26,7 @@ from prisme_drift.models import DeviceRef
 from prisme_drift.profiles import SITE_PROFILES, get_profile, known_platforms, use_site_profiles
 from prisme_drift.scrub import remember
 from prisme_drift.secretpaths import read_secret, unset_credentials_directory
-from prisme_drift.yamlio import load_yaml, load_yaml_both
+from prisme_drift.yamlio import load_yaml, load_yaml_both, reading_differences
 
 log = logging.getLogger(__name__)
 # Nornir warns at every load that an empty defaults.yaml is empty: true, and not worth a line.
@@ -207,6 +207,25 @@ def _check_groups(groups_file: Path, groups: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _ambiguous(path: Path, strict: Any, nornir: Any) -> list[str]:
+    """A setting YAML 1.1 (our checks) and YAML 1.2 (Nornir) read differently: checked as one,
+    connected with the other. Refused, with the key and both readings. Free ``data`` values
+    are Nornir's reading alone (what the pipeline uses), so they are not compared."""
+    return [
+        f"{path}: {where}: reads as {a!r} in YAML 1.1 but {b!r} in YAML 1.2 (Nornir's reading); "
+        'write it so both agree: quote text ("yes"), write numbers without a leading zero (22), '
+        "booleans as true/false"
+        for where, a, b in reading_differences(strict, nornir)
+        if not _in_data(where)
+    ]
+
+
+def _in_data(where: str) -> bool:
+    parts = where.split(".")
+    # hosts/groups: <name>.data...; defaults: data...
+    return parts[0] == "data" or (len(parts) > 1 and parts[1] == "data")
+
+
 def _validate_raw(folder: Path) -> tuple[list[str], dict[str, Any]]:
     """Every inventory problem, found before Nornir loads it (Nornir stops at the first), and
     the files as Nornir reads them (``yamlio.parse_yaml_both``: each file is parsed once).
@@ -223,6 +242,10 @@ def _validate_raw(folder: Path) -> tuple[list[str], dict[str, Any]]:
     groups, n_groups = load_yaml_both(groups_file, what="groups", missing_ok=True)
     defaults, n_defaults = load_yaml_both(defaults_file, what="defaults", missing_ok=True)
     read = {"hosts": n_hosts, "groups": n_groups, "defaults": n_defaults}
+    ambiguous = _ambiguous(hosts_file, hosts, n_hosts) + _ambiguous(groups_file, groups, n_groups)
+    ambiguous += _ambiguous(defaults_file, defaults, n_defaults)
+    if ambiguous:
+        return ambiguous, read
     hosts, groups = hosts or {}, groups or {}
     if not isinstance(hosts, dict):
         return [f"{hosts_file}: expected a mapping of host name -> settings"], read

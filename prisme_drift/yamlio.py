@@ -206,6 +206,31 @@ def parse_yaml_both(text: str) -> tuple[Any, Any]:
     return strict, ruamel.yaml.YAML(typ="safe", pure=True).load(text)
 
 
+def reading_differences(strict: Any, nornir: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Where the two readings of ``parse_yaml_both`` disagree: ``(key path, strict, Nornir's)``.
+
+    ``port: 022`` is 18 to YAML 1.1 and 22 to YAML 1.2; ``yes`` is true to one and text to the
+    other. The checks would validate one value while Nornir connects with the other.
+    """
+    if isinstance(strict, dict) and isinstance(nornir, dict) and len(strict) == len(nornir):
+        found: list[tuple[str, Any, Any]] = []
+        for (k1, v1), (k2, v2) in zip(strict.items(), nornir.items(), strict=True):
+            where = f"{path}.{k2}" if path else str(k2)
+            if k1 != k2 or type(k1) is not type(k2):
+                found.append((f"{path}.(key {k2!s})" if path else f"(key {k2!s})", k1, k2))
+            found += reading_differences(v1, v2, where)
+        return found
+    if isinstance(strict, list) and isinstance(nornir, list) and len(strict) == len(nornir):
+        return [
+            diff
+            for index, (a, b) in enumerate(zip(strict, nornir, strict=True))
+            for diff in reading_differences(a, b, f"{path}[{index}]")
+        ]
+    if strict != nornir or type(strict) is not type(nornir):
+        return [(path or "(document)", strict, nornir)]
+    return []
+
+
 def load_yaml_both(path: Path, *, what: str, missing_ok: bool = False) -> tuple[Any, Any]:
     """``load_yaml(path)`` and Nornir's reading of the same file (``parse_yaml_both``), with
     ``load_yaml``'s errors; ``(None, None)`` for a missing file with ``missing_ok``."""

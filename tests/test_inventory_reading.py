@@ -15,7 +15,7 @@ from prisme_drift.yamlio import parse_yaml, parse_yaml_both
 HOSTS = """\
 sw01:
   hostname: 192.0.2.10
-  port: 022
+  port: 22
   platform: ios
   groups: [core, "yes"]
   data: {enabled: yes, backup: no, stp: on, window: 1:30, ratio: 1e3, since: 2024-01-01,
@@ -65,7 +65,6 @@ def test_nornir_sees_the_hosts_its_own_yaml_reading_gave(
     assert new.defaults.dict() == old.defaults.dict()
     if with_optional_files:
         sw01 = new.hosts["sw01"]
-        assert sw01.port == 22  # 022: decimal for Nornir (YAML 1.2), octal 18 for YAML 1.1
         assert sw01["enabled"] == "yes"  # text for Nornir, a boolean for YAML 1.1
         assert sw01["window"] == "1:30"
         assert sw01["flag"] == "off"
@@ -81,3 +80,32 @@ def test_one_parse_gives_both_readings_exactly(text: str) -> None:
 def test_keys_that_collide_once_typed_are_still_refused() -> None:
     with pytest.raises(Exception, match="defined twice"):
         parse_yaml_both("yes: 1\nYes: 2\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "strict", "nornir"),
+    [("port: 022", "18", "22"), ("username: yes", "True", "'yes'"), ("platform: 0x1f", "", "")],
+)
+def test_a_setting_the_two_yaml_readings_disagree_on_is_refused(
+    tmp_path: Path, line: str, strict: str, nornir: str
+) -> None:
+    (tmp_path / "hosts.yaml").write_text(f"sw01:\n  hostname: 192.0.2.10\n  {line}\n")
+    problems, _ = _validate_raw(tmp_path)
+    if not strict:  # 0x1f is 31 to both: no ambiguity (the platform check speaks instead)
+        assert not any("YAML 1.2" in p for p in problems)
+        return
+    key = line.split(":", maxsplit=1)[0]
+    assert problems == [
+        f"{tmp_path / 'hosts.yaml'}: sw01.{key}: reads as {strict} in YAML 1.1 but {nornir} in "
+        'YAML 1.2 (Nornir\'s reading); write it so both agree: quote text ("yes"), write numbers '
+        "without a leading zero (22), booleans as true/false"
+    ]
+
+
+def test_free_data_values_are_read_as_nornir_reads_them_without_complaint(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yaml").write_text(
+        "sw01: {hostname: 192.0.2.10, platform: ios, data: {enabled: yes, legacy: 017}}\n"
+    )
+    problems, read = _validate_raw(tmp_path)
+    assert problems == []
+    assert ReadInventory(**read).load().hosts["sw01"]["enabled"] == "yes"

@@ -32,6 +32,8 @@ from prisme_drift.store.models import Event, OutboxMessage
 from prisme_drift.timefmt import iso, local_time
 
 PENDING, SENT, FAILED, DIGESTED = "pending", "sent", "failed", "digested"
+#: A document's email replaced by a newer version before it was sent: never sent.
+SUPERSEDED = "superseded"
 #: How long a sender's claim on a message lasts; longer than any delivery (timeouts included).
 LEASE = timedelta(minutes=15)
 STORM_WINDOW = timedelta(hours=1)
@@ -284,6 +286,13 @@ def _view(message: OutboxMessage) -> OutboxView:
     )
 
 
+def supersede(message: OutboxMessage, why: str) -> None:
+    """Withdraw a waiting message (pending or failed) that a newer one replaces: never sent."""
+    if message.status not in (PENDING, FAILED):
+        raise ValueError(f"outbox message {message.id} is {message.status}: nothing to withdraw")
+    message.status, message.lease_until, message.last_error = SUPERSEDED, None, why
+
+
 def list_messages(session: Session, site: str, include_done: bool = False) -> list[OutboxView]:
     """Pending and failed messages of the site (every message with ``include_done``)."""
     query = select(OutboxMessage).where(OutboxMessage.site == site)
@@ -312,6 +321,11 @@ def revive(
         raise OutboxRefusedError(
             f"outbox message {message_id} was sent at {local_time(message.sent_at, timezone)}; "
             "not resent"
+        )
+    if message.status == SUPERSEDED:
+        raise OutboxRefusedError(
+            f"outbox message {message_id} was replaced by a newer version of its document "
+            f"before it was sent ({message.last_error}); not sent"
         )
     if message.status == DIGESTED:
         raise OutboxRefusedError(

@@ -6,6 +6,8 @@ queueing the same version again records nothing and sends nothing. ``ticket clos
 version it writes only when no version of the ticket was queued before, so a ticket's report
 reaches the client once on its own; a later version goes out only when asked
 (``report intervention TICKET --send``), its subject and text saying which version it replaces.
+A version still waiting for the relay when a newer one is queued is withdrawn (``superseded``):
+the client receives the newest version only, and its text names the last version actually sent.
 
 The PDF attached is a copy frozen when the version is queued (``<stem>-sent/<stem>-v2.pdf``
 beside the report): the report itself is rewritten in place by the next version, and an email
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError, OperationalError
 from prisme_drift.notify.documents import Attachment, DocumentMail, queue_document, recipients
+from prisme_drift.notify.outbox import FAILED, PENDING, SENT, supersede
 from prisme_drift.report.i18n import translations
 from prisme_drift.report.intervention_service import InterventionWritten
 from prisme_drift.report.monthly_service import Sent, require_mail
@@ -54,6 +57,29 @@ def queued_versions(session: Session, site: str, ticket_id: str) -> list[int]:
         )
     )
     return sorted(int(k[len(prefix) :]) for k in keys if k[len(prefix) :].isdigit())
+
+
+def _withdraw_waiting(session: Session, site: str, ticket_id: str, version: int) -> int | None:
+    """Withdraw the earlier versions' emails still waiting; the last earlier version sent."""
+    prefix = f"document:{KEY}:{ticket_id}:v"
+    messages = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.site == site,
+            OutboxMessage.group_key.startswith(prefix, autoescape=True),
+        )
+    )
+    sent: list[int] = []
+    for message in messages:
+        number = message.group_key[len(prefix) :]
+        if not number.isdigit() or int(number) >= version:
+            continue
+        if message.status in (PENDING, FAILED):
+            supersede(message, f"replaced by version {version} before it was sent")
+            log.info("[%s] intervention report %s version %s: withdrawn from the outbox, "
+                     "version %d replaces it", site, ticket_id, number, version)  # fmt: skip
+        elif message.status == SENT:
+            sent.append(int(number))
+    return max(sent) if sent else None
 
 
 def wants_mail(settings: Settings) -> bool:
@@ -88,7 +114,7 @@ class MailFacts:
     title: str
     number: str
     version: int
-    replaces: int | None  # the last version queued before this one
+    replaces: int | None  # the last version sent before this one
 
 
 def intervention_mail(settings: Settings, facts: MailFacts, pdf: Path, lang: str) -> DocumentMail:
@@ -156,10 +182,11 @@ def send_intervention(
             log.info("[%s] intervention report %s: version %d already queued, not sent again",
                      site, ticket, earlier[-1])  # fmt: skip
             return None
-        facts = MailFacts(ticket, written.title, str(written.figures["number"]), version,
-                          earlier[-1] if earlier else None)  # fmt: skip
-        mail = intervention_mail(settings, facts, frozen_copy(pdf, version), written.lang)
         with session_factory(engine).begin() as session:
+            replaces = _withdraw_waiting(session, site, ticket, version)
+            facts = MailFacts(ticket, written.title, str(written.figures["number"]), version,
+                              replaces)  # fmt: skip
+            mail = intervention_mail(settings, facts, frozen_copy(pdf, version), written.lang)
             queued = queue_document(
                 session, settings, document_key(ticket, version), mail, now or utcnow()
             )

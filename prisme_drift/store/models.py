@@ -191,8 +191,9 @@ class OutboxMessage(Base):
     """One notification to deliver on one channel (email, webhook), with its delivery state.
 
     ``status``: ``pending`` (to send, ``next_attempt_at`` says when), ``sent``, ``failed`` (gave
-    up after ``give_up_at``; ``outbox retry`` revives it) or ``digested`` (rolled into the digest
-    ``digest_id`` by the storm limit). ``lease_until`` is a sender's claim while it delivers.
+    up after ``give_up_at``; ``outbox retry`` revives it), ``digested`` (rolled into the digest
+    ``digest_id`` by the storm limit) or ``superseded`` (a document's version replaced by a newer
+    one before it was sent: never sent). ``lease_until`` is a sender's claim while it delivers.
     """
 
     __tablename__ = "outbox"

@@ -150,12 +150,8 @@ def _run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_a_version_is_sent_only_when_asked_and_keeps_its_own_pdf(
-    tmp_path: Path, smtp_server: Callable[..., SmtpServer]
-) -> None:
-    """No device needed: a ticket approved and closed on a site that was never polled."""
-    server = smtp_server("starttls", auth=True)
-    folder = tmp_path / "cab"
+def _site_with_an_approved_ticket(folder: Path, server: SmtpServer) -> Path:
+    """A site that was never polled, its mail settings to ``server``, CHG-7 approved."""
     init = [sys.executable, "-m", "prisme_drift", "init", str(folder), "--site", "cab"]
     assert subprocess.run(init, capture_output=True, check=False).returncode == 0
     hosts = {"sw01": {"hostname": "192.0.2.1", "platform": "ios", "groups": ["switches"]}}
@@ -170,6 +166,36 @@ def test_a_version_is_sent_only_when_asked_and_keeps_its_own_pdf(
     assert added.returncode == 0, added.stderr
     approved = _run(config, "ticket", "approve", "CHG-7", "--by", "Dr X", "--ref", "mail")
     assert approved.returncode == 0, approved.stderr
+    return config
+
+
+def test_a_version_still_waiting_is_withdrawn_when_a_newer_one_is_sent(
+    tmp_path: Path, smtp_server: Callable[..., SmtpServer]
+) -> None:
+    server = smtp_server("starttls", auth=True, start=False)
+    config = _site_with_an_approved_ticket(tmp_path / "cab", server)
+    closed = _run(config, "ticket", "close", "CHG-7")  # the relay is down: version 1 waits
+    assert closed.returncode == 0 and "not delivered yet" in closed.stderr, closed.stderr
+    first = re.findall(r"outbox retry (\d+)", closed.stderr)[0]
+    server.start()
+    sent = _run(config, "report", "intervention", "CHG-7", "--send")
+    assert sent.returncode == 0, sent.stderr
+    assert _run(config, "outbox", "send").returncode == 0
+    (mail,) = server.received  # version 2 only: the client never gets the outdated version 1
+    assert mail.message["Subject"] == "cab : compte rendu d'intervention CHG-7, version 2"
+    assert "remplace la version" not in mail.text  # version 1 was never sent
+    retried = _run(config, "outbox", "retry", first)
+    assert retried.returncode == 5 and "replaced by version 2" in retried.stderr
+    assert len(server.received) == 1
+
+
+def test_a_version_is_sent_only_when_asked_and_keeps_its_own_pdf(
+    tmp_path: Path, smtp_server: Callable[..., SmtpServer]
+) -> None:
+    """No device needed: a ticket approved and closed on a site that was never polled."""
+    server = smtp_server("starttls", auth=True)
+    folder = tmp_path / "cab"
+    config = _site_with_an_approved_ticket(folder, server)
     assert _run(config, "ticket", "close", "CHG-7").returncode == 0
     assert len(server.received) == 1  # version 1
 

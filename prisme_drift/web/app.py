@@ -66,7 +66,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
+def http_error(request: Request, exc: Exception) -> Response:
     """Redirections raised by ``require_user``; a page for 403, 404...; the status kept."""
     assert isinstance(exc, HTTPException)
     if exc.status_code in (302, 303) and exc.headers:

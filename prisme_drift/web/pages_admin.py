@@ -17,7 +17,7 @@ from prisme_drift.web.render import render
 AUDIT_SHOWN = 100
 
 
-async def admin_page(request: Request) -> Response:
+def admin_page(request: Request) -> Response:
     """Accounts (never their hashes), the newest audit entries, whether the chain verifies."""
     require_user(request, "admin")
     u, a = web_users.c, web_audit.c

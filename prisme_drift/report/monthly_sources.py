@@ -1,8 +1,9 @@
 """What the monthly summary reads from a site: the database (polls, drift items, events), the
 tickets of every source and the git baseline (each device's identity at both ends of the month).
 
-Only the month and the one before it are read (the "En bref" compares them), plus the changes
-made under tickets, which transitional steps need whatever their age.
+Only the month and the one before it are read (the "En bref" compares them; the month before's
+device polls summed per device and status), plus the changes made under tickets, which
+transitional steps need whatever their age.
 """
 
 from __future__ import annotations

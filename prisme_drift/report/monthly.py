@@ -120,7 +120,8 @@ def poll_success_ratio(d: MonthInput, m: Month) -> float | None:
     rows = [p for p in d.device_polls if m.contains(p.at)]
     if not rows:
         return None
-    return round(sum(1 for p in rows if p.status in GOOD_STATUSES) / len(rows), 4)
+    good = sum(p.count for p in rows if p.status in GOOD_STATUSES)
+    return round(good / sum(p.count for p in rows), 4)
 
 
 def median_hours_to_close(d: MonthInput, m: Month) -> float | None:

@@ -146,11 +146,14 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class DevicePollRow:
-    """One device's result in one poll."""
+    """One device's result in one poll, or ``count`` results of one device with the same
+    status, the last of them at ``at`` (how the month before is read: its figures and an
+    outage running into the month need no more)."""
 
     device: str
     at: datetime
     status: str
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ class MonthInput:
     month: Month
     generated_at: datetime
     polls: tuple[datetime, ...]
-    device_polls: tuple[DevicePollRow, ...]
+    device_polls: tuple[DevicePollRow, ...]  # the month's one by one, the month before's summed
     devices: tuple[DeviceRow, ...]
     items: tuple[ItemRow, ...]
     tickets: tuple[Ticket, ...]

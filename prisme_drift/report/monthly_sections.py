@@ -213,7 +213,8 @@ def _longest_outage(rows: list[DevicePollRow], m: Month) -> float | None:
             continue
         if since is not None and row.status in GOOD_STATUSES:
             gap = min(row.at, m.end) - max(since, m.start)
-            longest = gap if longest is None else max(longest, gap)
+            if gap > timedelta(0):  # an outage over before the month began is not the month's
+                longest = gap if longest is None else max(longest, gap)
             since = None
     if since is not None:
         gap = m.end - max(since, m.start)
@@ -249,9 +250,9 @@ def availability_rows(d: MonthInput, m: Month) -> list[Availability]:
         out.append(
             Availability(
                 device=name,
-                ok=sum(1 for r in inside if r.status in GOOD_STATUSES),
-                failed=sum(1 for r in inside if r.status == "failed"),
-                quarantined=sum(1 for r in inside if r.status == "quarantined"),
+                ok=sum(r.count for r in inside if r.status in GOOD_STATUSES),
+                failed=sum(r.count for r in inside if r.status == "failed"),
+                quarantined=sum(r.count for r in inside if r.status == "quarantined"),
                 longest_unreachable_h=_longest_outage([r for r in rows if r.at < m.end], m),
                 hostkey_changes=sum(
                     1

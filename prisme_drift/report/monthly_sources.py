@@ -1,8 +1,9 @@
 """What the monthly summary reads from a site: the database (polls, drift items, events), the
 tickets of every source and the git baseline (each device's identity at both ends of the month).
 
-Only the month and the one before it are read (the "En bref" compares them), plus the changes
-made under tickets, which transitional steps need whatever their age.
+Only the month and the one before it are read (the "En bref" compares them; the month before's
+device polls summed per device and status), plus the changes made under tickets, which
+transitional steps need whatever their age.
 """
 
 from __future__ import annotations
@@ -79,22 +80,37 @@ def _polls(session: Session, site: str, since: datetime, end: datetime) -> tuple
     return tuple(sorted(session.scalars(query)))
 
 
-def _device_polls(
-    session: Session, site: str, since: datetime, end: datetime
-) -> tuple[DevicePollRow, ...]:
+def _device_polls(session: Session, site: str, month: Month) -> tuple[DevicePollRow, ...]:
+    """The month's device polls one by one; the month before's, one row per device and status
+    (how many, the last one's time): its figures and an outage running into the month need no
+    more, and a year-old site's month is read in half the rows."""
+    from sqlalchemy import func
+
     from prisme_drift.store.models import Device, DevicePoll, Poll
 
+    before = month.previous()
     # through the polls of the period: device_polls is indexed by poll, not by time
     polls = select(Poll.id).where(
-        Poll.site == site, Poll.started_at >= since, Poll.started_at < end
+        Poll.site == site, Poll.started_at >= before.start, Poll.started_at < month.end
     )
-    query = (
+    period = (
         select(Device.name, DevicePoll.at, DevicePoll.status)
         .join(Device, Device.id == DevicePoll.device_id)
         .where(DevicePoll.poll_id.in_(polls))
-        .order_by(DevicePoll.at, Device.name)
     )
-    return tuple(DevicePollRow(n, at, s) for n, at, s in session.execute(query))
+    summed = (
+        period.with_only_columns(
+            Device.name, func.max(DevicePoll.at), DevicePoll.status, func.count()
+        )
+        .where(DevicePoll.at < month.start)
+        .group_by(Device.name, DevicePoll.status)
+    )
+    detail = period.where(DevicePoll.at >= month.start)
+    rows = [DevicePollRow(n, at, s, c) for n, at, s, c in session.execute(summed)]
+    rows.sort(key=lambda r: (r.at, r.device))
+    rows += [DevicePollRow(n, at, s) for n, at, s in session.execute(detail.order_by(
+        DevicePoll.at, Device.name))]  # fmt: skip
+    return tuple(rows)
 
 
 def _devices(session: Session, site: str) -> tuple[DeviceRow, ...]:
@@ -185,7 +201,7 @@ def month_input(settings: Settings, month: Month, now: datetime) -> MonthInput:
         with session_factory(engine)() as session:
             items = _items(session, site, since, end)
             polls = _polls(session, site, since, end)
-            device_polls = _device_polls(session, site, since, end)
+            device_polls = _device_polls(session, site, month)
             devices = _devices(session, site)
             events = _events(session, site, since, end)
     finally:

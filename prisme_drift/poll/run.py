@@ -95,14 +95,15 @@ def _poll_locked(
     options = _collect_options(settings)  # a bad credentials file stops here: nothing written
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
-    plan = FactsPlan.load(settings, key, nr.inventory.hosts, force=force_state, now=started)
-    options = replace(options, facts_wanted=plan.wants)
-    fetches = collect_all(nr, options, on_result)
-    _stop_if(cancel, f"poll cancelled after collecting {len(fetches)} device(s)", site)
-    # One repository for the state planning and the judgement: the site's files are listed and
-    # read once per poll. The state sessions run before the database transaction: network
-    # waits never hold it.
+    # One repository for the facts plan, the state planning and the judgement: the site's
+    # files are listed and read once per poll. The collection and the state sessions run
+    # before the database transaction: network waits never hold it.
     with BaselineRepo(settings.baseline_path, site) as repo:
+        hosts = nr.inventory.hosts
+        plan = FactsPlan.load(repo, settings, key, hosts, force=force_state, now=started)
+        options = replace(options, facts_wanted=plan.wants)
+        fetches = collect_all(nr, options, on_result)
+        _stop_if(cancel, f"poll cancelled after collecting {len(fetches)} device(s)", site)
         state_results = run_state_sessions(
             fetches, repo, settings, key, force_state, started, nr, options, plan.normalized
         )

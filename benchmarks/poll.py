@@ -57,6 +57,11 @@ alternately, two rounds (load average 1.3-1.6):
     unchanged CPU s 2.93 / 2.11 (main), 2.22 / 2.03 (branch); bare 1.34-1.79 in all four runs
     unchanged/bare CPU: main x1.76, x1.58; branch x1.24, x1.33
 
+Third pass (Nornir built without its entry-point scans, the NAPALM driver class looked up once,
+the outage events read in one query, one baseline repository per poll and its branch tips read
+once), ``--rounds 3``, load average 10-13: unchanged/bare CPU x1.21, x1.35, x1.39 in three runs;
+x1.55 for the code before it, same command and conditions.
+
 CPU per device of an unchanged poll: 20.4 ms (20 devices), 23.4 (100), 24.2 (1,000): x1.19
 from 20 to 1,000. Before issue 14 (same machine, 100 devices): unchanged poll 14.81 s wall,
 about 110 ms CPU per device, 7 commands per device (facts at every poll).

@@ -1,5 +1,6 @@
-"""What the CLI imports to start: ``--help`` needs click only, ``compare`` no database, SSH,
-document or facts library, ``status`` no SSH stack.
+"""What the CLI imports to start: ``--help`` needs click and the command table only (no command
+module: ``cli/lazy.py``), ``compare`` its own module and no database, SSH, document or facts
+library, ``status`` no SSH stack.
 
 Start-up time itself is measured by hand (benchmarks/cli.py); these tests pin the imports that
 cost it, so that a top-level import in a command module cannot creep back.
@@ -8,10 +9,16 @@ cost it, so that a top-level import in a command module cannot creep back.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import click
+import pytest
+
+from prisme_drift.cli import cli
+from prisme_drift.cli.lazy import COMMANDS, load_all
 from prisme_drift.site import init_site
 
 DATABASE_AND_SCHEMA = ("sqlalchemy", "alembic", "pydantic", "git")
@@ -37,13 +44,15 @@ try:
     runpy.run_module("prisme_drift", run_name="__main__")
 except SystemExit as exc:
     code = exc.code
-sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
 sys.exit(code)
 """
+#: The CLI's own modules that every command loads: the group, the table, the entry point.
+CLI_CORE = {"prisme_drift.cli", "prisme_drift.cli.app", "prisme_drift.cli.lazy"}
 
 
-def _imported(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[str]:
-    """Top-level packages loaded by ``prisme-drift ARGS`` (it must exit with one of ``codes``)."""
+def _modules(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[str]:
+    """Modules loaded by ``prisme-drift ARGS`` (it must exit with one of ``codes``)."""
     done = subprocess.run(
         [sys.executable, "-c", RUN_CLI, json.dumps(args)],
         cwd=cwd,
@@ -56,11 +65,91 @@ def _imported(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[
     return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
 
 
+def _imported(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[str]:
+    """Top-level packages loaded by ``prisme-drift ARGS`` (it must exit with one of ``codes``)."""
+    return {m.split(".")[0] for m in _modules(args, cwd, codes)}
+
+
+def _cli_modules(loaded: set[str]) -> set[str]:
+    """The command modules among ``loaded`` (prisme_drift.cli.*, but the group and table)."""
+    return {m for m in loaded if m.startswith("prisme_drift.cli")} - CLI_CORE
+
+
 def test_help_imports_click_and_no_heavy_library(tmp_path: Path) -> None:
-    loaded = _imported(["--help"], tmp_path)
+    modules = _modules(["--help"], tmp_path)
+    loaded = {m.split(".")[0] for m in modules}
     assert "click" in loaded
     heavy = DATABASE_AND_SCHEMA + SSH_STACK + OUTPUT_AND_DOCUMENTS + CONFIG_ANALYSIS
     assert loaded.isdisjoint(heavy), sorted(loaded.intersection(heavy))
+    assert _cli_modules(modules) == set()  # the commands' modules load when one runs
+
+
+def test_help_imports_no_command_module_yet_lists_every_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "prisme_drift", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    listed = done.stdout.split("Commands:", 1)[1].split()
+    assert [name for name in COMMANDS if name not in listed] == []
+
+
+HELP = """
+import click, sys
+from prisme_drift.cli import main
+from prisme_drift.cli.lazy import LazyGroup, load_all
+if sys.argv[1] == "eager":
+    load_all()
+    LazyGroup.format_commands = click.Group.format_commands  # click's own list
+sys.argv = ["prisme-drift", "--help"]
+main()
+"""
+
+
+@pytest.mark.parametrize("columns", ["80", "52", "200"])
+def test_help_prints_what_it_printed_with_every_command_imported(
+    tmp_path: Path, columns: str
+) -> None:
+    """The table's summaries give click's own ``--help``, word for word, at any width."""
+
+    def printed(mode: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", HELP, mode],
+            cwd=tmp_path,
+            env={**os.environ, "COLUMNS": columns},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    lazy = printed("lazy")
+    assert "Commands:" in lazy and "compare" in lazy
+    assert lazy == printed("eager")
+
+
+def test_each_summary_in_the_table_is_the_commands_own_help() -> None:
+    load_all()
+    ctx = click.Context(cli)
+    for name, (_modules_of, summary) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
+        first = (command.help or "").split("\n\n", 1)[0]
+        assert " ".join(first.split()) == summary, name
+    assert sorted(cli.commands) == sorted(COMMANDS)  # no command missing from the table
+
+
+def test_a_command_gets_the_subcommands_other_modules_add() -> None:
+    """``report monthly`` and ``ticket note`` live in other modules than their groups."""
+    ctx = click.Context(cli)
+    report, ticket = cli.get_command(ctx, "report"), cli.get_command(ctx, "ticket")
+    assert isinstance(report, click.Group) and isinstance(ticket, click.Group)
+    assert {"audit", "monthly", "intervention"} <= set(report.commands)
+    assert {"note", "ack", "close"} <= set(ticket.commands)
 
 
 def test_compare_imports_neither_the_database_nor_the_ssh_stack_nor_documents(
@@ -69,7 +158,9 @@ def test_compare_imports_neither_the_database_nor_the_ssh_stack_nor_documents(
     (tmp_path / "a.cfg").write_text(CONFIG, encoding="utf-8")
     (tmp_path / "b.cfg").write_text(CONFIG.replace("desk 1", "desk 2"), encoding="utf-8")
     args = ["compare", "--json", "--platform", "ios", "a.cfg", "b.cfg"]
-    loaded = _imported(args, tmp_path, codes=(3,))  # 3: the files differ
+    modules = _modules(args, tmp_path, codes=(3,))  # 3: the files differ
+    assert _cli_modules(modules) == {"prisme_drift.cli.offline"}
+    loaded = {m.split(".")[0] for m in modules}
     assert "hier_config" in loaded  # it did classify
     heavy = ("sqlalchemy", "alembic", "git", *SSH_STACK, *OUTPUT_AND_DOCUMENTS)
     assert loaded.isdisjoint(heavy), sorted(loaded.intersection(heavy))

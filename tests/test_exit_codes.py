@@ -133,8 +133,12 @@ def test_exit_code_table(tmp_path: Path, case: Case, code: int, said: str) -> No
 
 
 def commands(group: click.Group = cli_group, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Every leaf command as ("ticket close", its help)."""
-    for name, command in sorted(group.commands.items()):
+    """Every leaf command as ("ticket close", its help); through click's own listing, which
+    imports each command's module (they are imported when used: ``cli/lazy.py``)."""
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         path = f"{prefix}{name}"
         if isinstance(command, click.Group):
             yield from commands(command, path + " ")

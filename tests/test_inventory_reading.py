@@ -109,3 +109,38 @@ def test_free_data_values_are_read_as_nornir_reads_them_without_complaint(tmp_pa
     problems, read = _validate_raw(tmp_path)
     assert problems == []
     assert ReadInventory(**read).load().hosts["sw01"]["enabled"] == "yes"
+
+
+def test_build_nornir_gives_what_init_nornir_gave(tmp_path: Path) -> None:
+    """build_nornir makes its Nornir without InitNornir's entry-point scans: same hosts, groups,
+    defaults, runner and settings as InitNornir on the same inventory."""
+    from nornir import InitNornir
+    from nornir.plugins.runners import ThreadedRunner
+
+    from prisme_drift.config import load_settings
+    from prisme_drift.inventory import build_nornir
+    from prisme_drift.site import init_site
+
+    init_site(tmp_path / "site", site="nornir")
+    settings = load_settings(tmp_path / "site" / "prisme-drift.toml")
+    folder = settings.inventory_path
+    (folder / "hosts.yaml").write_text(HOSTS)
+    (folder / "groups.yaml").write_text(GROUPS)
+    (folder / "defaults.yaml").write_text(DEFAULTS)
+    problems, read = _validate_raw(folder)
+    assert problems == []
+    new = build_nornir(settings)
+    old = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": settings.collect.workers}},
+        inventory={"plugin": "PrismeDriftReadInventory", "options": read},
+        logging={"enabled": False},
+    )
+    assert _hosts(new.inventory) == _hosts(old.inventory) and len(new.inventory.hosts) == 2
+    assert {n: g.dict() for n, g in new.inventory.groups.items()} == {
+        n: g.dict() for n, g in old.inventory.groups.items()
+    }
+    assert new.inventory.defaults.dict() == old.inventory.defaults.dict()
+    assert new.config.dict() == old.config.dict()
+    assert isinstance(new.runner, ThreadedRunner) and isinstance(old.runner, ThreadedRunner)
+    assert new.runner.num_workers == old.runner.num_workers == settings.collect.workers
+    assert new.data.dry_run is old.data.dry_run is False

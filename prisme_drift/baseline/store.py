@@ -11,8 +11,9 @@ Reads are batched: the first read of a branch lists the site's files on it once 
 path -> blob) and reads all their blobs with one ``git cat-file --batch`` (observed and approved
 share most blobs: each is read and held once).
 Walking the tree per device parsed the site's whole tree again for each read, a poll quadratic
-in the number of devices. A BaselineRepo sees each branch as it was at its first read, plus its
-own commits: writers hold the site lock, so nothing else moves the branches under a poll.
+in the number of devices. A BaselineRepo sees each branch (its tip and files) as it was at its
+first read, plus its own commits: writers hold the site lock, so nothing else moves the
+branches under a poll.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class BaselineRepo:
         self._repo: Repo | None = None
         self._files: dict[str, dict[str, str]] = {}  # branch -> path -> blob, filled on demand
         self._blobs: dict[str, bytes] = {}  # blob -> content, of the branches read so far
+        self._heads: dict[str, str | None] = {}  # branch -> tip, as first read or committed
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -108,6 +110,7 @@ class BaselineRepo:
             self._repo = None
         self._files.clear()
         self._blobs.clear()
+        self._heads.clear()
 
     @property
     def repo(self) -> Repo:
@@ -117,11 +120,15 @@ class BaselineRepo:
 
     # -- reading ----------------------------------------------------------------------------
     def head(self, branch: str) -> str | None:
-        """The commit a branch points to, or None before its first commit."""
-        try:
-            return str(self.repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}"))
-        except GitCommandError:
-            return None
+        """The commit a branch points to, or None before its first commit: read once (one
+        ``git rev-parse``), then moved by this object's own commits only."""
+        if branch not in self._heads:
+            try:
+                tip = self.repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}")
+                self._heads[branch] = str(tip)
+            except GitCommandError:
+                self._heads[branch] = None
+        return self._heads[branch]
 
     def _branch_files(self, branch: str) -> dict[str, str]:
         """The site's files on a branch, path -> blob id ({} before the branch's first commit)."""
@@ -276,10 +283,12 @@ class BaselineRepo:
         try:
             git.update_ref(f"refs/heads/{branch}", new, parent or ZERO)
         except GitCommandError as exc:
+            self._heads.pop(branch, None)  # read it again: it moved
             raise BaselineError(
                 f"branch {branch} moved while committing (another writer?): {exc.stderr.strip()}",
                 site=self.site,
             ) from exc
+        self._heads[branch] = new
         if branch in self._files:  # the new tip is the old one plus these files
             self._files[branch].update(blobs)
             self._blobs.update({blobs[p]: text.encode("utf-8") for p, text in files.items()})

@@ -2,24 +2,10 @@
 
 Exit codes are part of the interface: one table for every command, in ``cli/app.py`` and
 docs/cli.md (0 ok, 1 bug, 2 usage, 3 drift, 4 device, 5 refused, 6 busy, 7 operational). A new
-area adds a module here, imports it below, and a line to docs/cli.md.
+area adds a module here, its commands to the table in ``cli/lazy.py`` (a command's module is
+imported when the command runs, never for ``--help``), and a line to docs/cli.md.
 """
 
-from prisme_drift.cli import (  # noqa: F401
-    audit,
-    daemon,
-    drift,
-    fleet,
-    hostkey,
-    intervention,
-    notify,
-    offline,
-    report,
-    report_monthly,
-    site,
-    ticket,
-    web,
-)
 from prisme_drift.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from prisme_drift import __version__
+from prisme_drift.cli.lazy import LazyGroup
 from prisme_drift.errors import (
     ConfigError,
     CorruptStoreError,
@@ -198,7 +199,7 @@ def _clearest(exc: PrismeDriftError) -> PrismeDriftError:
     return as_operational(exc) or exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-c",
     "--config",

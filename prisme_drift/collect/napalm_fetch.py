@@ -7,6 +7,7 @@ import contextlib
 import copy
 import logging
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 from napalm import get_network_driver
@@ -36,6 +37,13 @@ def _facts(driver: Any, name: str) -> dict[str, Any]:
     return {k: raw[k] for k in FACT_KEYS if k in raw and raw[k] not in (None, "", "Unknown")}
 
 
+@cache
+def driver_class(name: str) -> Any:
+    """NAPALM's driver class for ``name``, looked up once per process (``get_network_driver``
+    imports and inspects its module at each call: half a millisecond per device and poll)."""
+    return get_network_driver(name)
+
+
 def _close(driver: Any) -> None:
     """The driver's close, then its SSH transport (see ``close_session``)."""
     conn = getattr(driver, "device", None)
@@ -48,7 +56,7 @@ def napalm_session(
     target: Target, profile: Profile, budget: float, conn_args: dict[str, Any]
 ) -> Iterator[Any]:
     """An open NAPALM driver on a socket cut at the deadline; closed on the way out."""
-    driver_cls = get_network_driver(profile.collect.napalm_driver)
+    driver_cls = driver_class(profile.collect.napalm_driver)
     connect_timeout = float(conn_args.get("conn_timeout", budget))
     with bounded_socket(target, budget, connect_timeout) as sock:
         optional_args = {

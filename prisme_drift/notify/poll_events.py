@@ -3,8 +3,10 @@ key changes, devices removed from the inventory, and the periodic heartbeat."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,7 @@ from prisme_drift.drift.items import item_view
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import DeviceStatus
 from prisme_drift.normalize import FingerprintKey, redact
-from prisme_drift.notify.events import EventKind, key_exists, record_event
+from prisme_drift.notify.events import EventKind, record_event
 from prisme_drift.notify.outbox import queue_message
 from prisme_drift.profiles import get_profile
 from prisme_drift.store.models import Device, DevicePoll, DriftItem, Event, Poll
@@ -144,11 +146,26 @@ def _failed_streak(session: Session, device_id: int, length: int) -> bool:
     )
 
 
+def _outage_keys(session: Session, site: str) -> set[str]:
+    """The dedupe keys of the site's ``device_unreachable`` events, in one query (not one per
+    device that answered)."""
+    prefix = f"{EventKind.DEVICE_UNREACHABLE}:"
+    query = select(Event.dedupe_key).where(
+        Event.site == site, Event.dedupe_key.startswith(prefix, autoescape=True)
+    )
+    return set(session.scalars(query))
+
+
 def _device_event_kind(
-    session: Session, settings: Settings, t: DeviceTransition, anchor: str
+    session: Session,
+    settings: Settings,
+    t: DeviceTransition,
+    anchor: str,
+    outages: Callable[[], set[str]],
 ) -> EventKind | None:
-    """Which event this device's outcome raises, if any (dedupe is by the anchor)."""
-    site, row = settings.site.name, t.device
+    """Which event this device's outcome raises, if any (dedupe is by the anchor);
+    ``outages()``: the site's unreachable events' keys."""
+    row = t.device
     if t.status == DeviceStatus.QUARANTINED:
         return EventKind.FETCH_QUARANTINED
     if t.status == DeviceStatus.FAILED and t.error_kind == "hostkey":
@@ -158,7 +175,7 @@ def _device_event_kind(
             return EventKind.DEVICE_UNREACHABLE
         return None
     unreachable = f"{EventKind.DEVICE_UNREACHABLE}:{row.id}:{anchor}"
-    return EventKind.DEVICE_RECOVERED if key_exists(session, site, unreachable) else None
+    return EventKind.DEVICE_RECOVERED if unreachable in outages() else None
 
 
 def _device_events(
@@ -169,9 +186,10 @@ def _device_events(
     by its anchor: the device's last good poll before it."""
     key: FingerprintKey | None = None
     events = []
+    outages = functools.cache(lambda: _outage_keys(session, settings.site.name))
     for t in transitions:
         anchor = t.previous_success.isoformat() if t.previous_success else "never"
-        kind = _device_event_kind(session, settings, t, anchor)
+        kind = _device_event_kind(session, settings, t, anchor, outages)
         if kind is None:
             continue
         key = key or FingerprintKey.load_or_create(settings.state_path)

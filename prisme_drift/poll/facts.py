@@ -49,6 +49,7 @@ class FactsPlan:
     @classmethod
     def load(
         cls,
+        repo: BaselineRepo,
         settings: Settings,
         key: FingerprintKey,
         devices: Iterable[str],
@@ -56,13 +57,13 @@ class FactsPlan:
         force: bool,
         now: datetime,
     ) -> FactsPlan:
-        """Read what the rule needs for ``devices`` from the baseline and the state folder."""
+        """Read what the rule needs for ``devices`` from the baseline (``repo``, open: the
+        poll's own) and the state folder."""
         previous: dict[str, str | None] = {}
-        with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
-            for device in devices:
-                snapshot = repo.read(OBSERVED, device, "")
-                previous[device] = snapshot.config if snapshot is not None else None
-            with_state = set(repo.state_devices(OBSERVED))
+        for device in devices:
+            snapshot = repo.read(OBSERVED, device, "")
+            previous[device] = snapshot.config if snapshot is not None else None
+        with_state = set(repo.state_devices(OBSERVED))
         stamps = read_stamps(settings.state_path)
         return cls(Normalized(key), previous, with_state, stamps, force=force, now=now)
 

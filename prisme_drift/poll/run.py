@@ -95,93 +95,97 @@ def _poll_locked(
     options = _collect_options(settings)  # a bad credentials file stops here: nothing written
     key = FingerprintKey.load_or_create(settings.state_path)
     started = utcnow()
-    plan = FactsPlan.load(settings, key, nr.inventory.hosts, force=force_state, now=started)
-    options = replace(options, facts_wanted=plan.wants)
-    fetches = collect_all(nr, options, on_result)
-    if cancel is not None and cancel.is_set():
-        raise PollCancelled(f"poll cancelled after collecting {len(fetches)} device(s)", site=site)
-    # the state sessions run before the database transaction: network waits never hold it
-    state_results = run_state_sessions(
-        fetches, settings, key, force_state, started, nr, options, plan.normalized
-    )
-    if cancel is not None and cancel.is_set():
-        raise PollCancelled("poll cancelled after the structured state sessions", site=site)
-    sessions = session_factory(engine)  # type: ignore[arg-type]
-    with sessions.begin() as session, BaselineRepo(settings.baseline_path, site) as repo:
-        poll = _new_poll(session, site, started, trigger)
-        rows = device_rows(session, site, fetches)
-        judged = [
-            judge_fetch(fetches[n], rows[n], repo, settings, key, plan.normalized)
-            for n in sorted(fetches)
-        ]
-        structured_state(judged, repo, settings, force_state, started, state_results)
-        observed_commit, approved_commit = record_baselines(repo, judged, site, started, poll.id)
-        auth = PollAuthorizer(session, settings, device_refs(nr))
-        reconciler = DriftReconciler(auth)
-        report_refusals(auth, poll)
-        removals = remove_missing(session, site, set(fetches), poll, auth)
-        opened: list[int] = []
-        closed: list[int] = [i.id for r in removals for i in r.items]
-        transitions: list[DeviceTransition] = []
-        items = open_by_device(session, site)  # after the removals: each device's own items
-        for j in judged:
-            row = rows[j.fetch.device]
-            previous_success = update_device(row, j, started)
-            transitions.append(
-                DeviceTransition(row, j.status, j.error_kind, j.error, previous_success)
+    # One repository for the facts plan, the state planning and the judgement: the site's
+    # files are listed and read once per poll. The collection and the state sessions run
+    # before the database transaction: network waits never hold it.
+    with BaselineRepo(settings.baseline_path, site) as repo:
+        hosts = nr.inventory.hosts
+        plan = FactsPlan.load(repo, settings, key, hosts, force=force_state, now=started)
+        options = replace(options, facts_wanted=plan.wants)
+        fetches = collect_all(nr, options, on_result)
+        _stop_if(cancel, f"poll cancelled after collecting {len(fetches)} device(s)", site)
+        state_results = run_state_sessions(
+            fetches, repo, settings, key, force_state, started, nr, options, plan.normalized
+        )
+        _stop_if(cancel, "poll cancelled after the structured state sessions", site)
+        sessions = session_factory(engine)  # type: ignore[arg-type]
+        with sessions.begin() as session:
+            poll = _new_poll(session, site, started, trigger)
+            rows = device_rows(session, site, fetches)
+            judged = [
+                judge_fetch(fetches[n], rows[n], repo, settings, key, plan.normalized)
+                for n in sorted(fetches)
+            ]
+            structured_state(judged, repo, settings, force_state, started, state_results)
+            observed_commit, approved_commit = record_baselines(
+                repo, judged, site, started, poll.id
             )
-            session.add(
-                DevicePoll(
-                    poll_id=poll.id,
-                    device_id=row.id,
-                    status=str(j.status),
-                    error_kind=j.error_kind,
-                    error=j.error,
-                    attempts=j.fetch.attempts,
-                    duration_s=j.fetch.duration_s,
-                    at=started,
+            auth = PollAuthorizer(session, settings, device_refs(nr))
+            reconciler = DriftReconciler(auth)
+            report_refusals(auth, poll)
+            removals = remove_missing(session, site, set(fetches), poll, auth)
+            opened: list[int] = []
+            closed: list[int] = [i.id for r in removals for i in r.items]
+            transitions: list[DeviceTransition] = []
+            items = open_by_device(session, site)  # after the removals: each device's own items
+            for j in judged:
+                row = rows[j.fetch.device]
+                previous_success = update_device(row, j, started)
+                transitions.append(
+                    DeviceTransition(row, j.status, j.error_kind, j.error, previous_success)
                 )
+                session.add(
+                    DevicePoll(
+                        poll_id=poll.id,
+                        device_id=row.id,
+                        status=str(j.status),
+                        error_kind=j.error_kind,
+                        error=j.error,
+                        attempts=j.fetch.attempts,
+                        duration_s=j.fetch.duration_s,
+                        at=started,
+                    )
+                )
+                if j.snapshot is None:
+                    continue
+                o, c = drift_for_device(
+                    session, repo, row, j, poll, previous_success, reconciler, items.get(row.id, [])
+                )
+                opened += o
+                closed += c
+            record_poll_events(session, settings, poll, transitions, removals)  # same transaction
+            finished = utcnow()
+            poll.finished_at = finished
+            poll.observed_commit = observed_commit or repo.head(OBSERVED)
+            poll.approved_commit = approved_commit or repo.head(APPROVED)
+            poll.summary = {s.value: sum(1 for j in judged if j.status == s) for s in DeviceStatus}
+            session.flush()
+            poll.approved_commit = repo.head(APPROVED)
+            drift = tuple(item_view(i) for i in open_items(session, site))
+            outcomes = tuple(
+                DeviceOutcome(
+                    j.fetch.device,
+                    j.status,
+                    j.error_kind,
+                    j.error,
+                    tuple(j.hunks),
+                    tuple(c.model_dump(mode="json") for c in (j.state.changes if j.state else ())),
+                )
+                for j in judged
             )
-            if j.snapshot is None:
-                continue
-            o, c = drift_for_device(
-                session, repo, row, j, poll, previous_success, reconciler, items.get(row.id, [])
+            report = PollReport(
+                site=site,
+                started_at=started,
+                finished_at=finished,
+                devices=outcomes,
+                drift=drift,
+                opened=tuple(opened),
+                closed=tuple(closed),
+                commit=observed_commit,
+                poll_id=poll.id,
+                warnings=tuple(r.line() for r in auth.refused),
+                removed=tuple(r.device.name for r in removals),
             )
-            opened += o
-            closed += c
-        record_poll_events(session, settings, poll, transitions, removals)  # same transaction
-        finished = utcnow()
-        poll.finished_at = finished
-        poll.observed_commit = observed_commit or repo.head(OBSERVED)
-        poll.approved_commit = approved_commit or repo.head(APPROVED)
-        poll.summary = {s.value: sum(1 for j in judged if j.status == s) for s in DeviceStatus}
-        session.flush()
-        poll.approved_commit = repo.head(APPROVED)
-        drift = tuple(item_view(i) for i in open_items(session, site))
-        outcomes = tuple(
-            DeviceOutcome(
-                j.fetch.device,
-                j.status,
-                j.error_kind,
-                j.error,
-                tuple(j.hunks),
-                tuple(c.model_dump(mode="json") for c in (j.state.changes if j.state else ())),
-            )
-            for j in judged
-        )
-        report = PollReport(
-            site=site,
-            started_at=started,
-            finished_at=finished,
-            devices=outcomes,
-            drift=drift,
-            opened=tuple(opened),
-            closed=tuple(closed),
-            commit=observed_commit,
-            poll_id=poll.id,
-            warnings=tuple(r.line() for r in auth.refused),
-            removed=tuple(r.device.name for r in removals),
-        )
     auth.audit.committed()
     log.info(
         "[%s] poll %s: %s, %d open drift item(s), %d opened, %d closed",
@@ -193,6 +197,12 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _stop_if(cancel: threading.Event | None, message: str, site: str) -> None:
+    """PollCancelled if ``cancel`` is set (nothing written yet)."""
+    if cancel is not None and cancel.is_set():
+        raise PollCancelled(message, site=site)
 
 
 def _new_poll(session: Session, site: str, started: datetime, trigger: str) -> Poll:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 def run_state_sessions(
     fetches: dict[str, Fetch],
+    repo: BaselineRepo,
     settings: Settings,
     key: FingerprintKey,
     force: bool,
@@ -34,9 +35,11 @@ def run_state_sessions(
     options: CollectOptions,
     normalized: Normalized | None = None,
 ) -> dict[str, GetterResults]:
-    """The state getters and commands of the devices whose state is due; never raises."""
-    with BaselineRepo(settings.baseline_path, settings.site.name) as repo:
-        devices = state_session_devices(fetches, repo, key, settings, force, now, normalized)
+    """The state getters and commands of the devices whose state is due; never raises.
+
+    ``repo``: the poll's baseline repository, open (the judgement reads the same files next).
+    """
+    devices = state_session_devices(fetches, repo, key, settings, force, now, normalized)
     if not devices:
         return {}
     try:

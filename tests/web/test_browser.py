@@ -1,0 +1,167 @@
+"""The web page in a real browser: Playwright driving Debian's Chromium against the real server
+(uvicorn on 127.0.0.1) and the real central PostgreSQL, filled by two lab sites that polled
+their simulated devices over SSH and synced themselves as in production.
+
+Few tests, one browser for the module; each saves screenshots of the pages it visits
+(docs/img/web-*.png when PRISME_WEB_SCREENSHOTS=docs/img, see tests/web/browser.py)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from prisme_drift_lab import Lab, LabDevice
+
+from prisme_drift.config import load_settings
+from prisme_drift.daemon.fleet import push_baseline_to_fleet
+from prisme_drift.fleet.sync import sync_site
+from prisme_drift.poll import run_poll
+from tests.conftest import LabSite, make_site
+from tests.fleet.conftest import Central, make_bare
+from tests.web.browser import shoot
+from tests.web.conftest import Users, WebServer
+
+pytestmark = [pytest.mark.lab, pytest.mark.postgres]
+
+DUPONT, MARTIN = "Cabinet Dupont", "Clinique Martin"
+VLAN_CHANGE = ["vlan 40", " name CFAO-TEMP", "exit"]
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    password: str
+
+
+@dataclass
+class World:
+    """The web server and who logs in to it: a client of each clinic and a technician."""
+
+    web: WebServer
+    sites: dict[str, LabSite]
+    dupont: Account
+    martin: Account
+    technician: Account
+
+
+def fleet_site(
+    folder: Path, central: Central, git_root: Path, name: str, client: str, devices: list[str]
+) -> tuple[LabSite, Lab]:
+    """A lab site ``name`` of ``client``, copying itself to the central database and pushing
+    its baseline to ``<git_root>/<name>.git`` (the provider's git server)."""
+    password = secrets.token_urlsafe(10)
+    lab = Lab([LabDevice(name=device, password=password) for device in devices])
+    lab.start()
+    site = make_site(folder / name, lab, password)
+    role = central.site_role(name)
+    remote = make_bare(git_root / f"{name}.git")
+    text = site.config_file.read_text()
+    text = text.replace('name = "test-site"', f'name = "{name}"')
+    text = text.replace('client = "Cabinet Test"', f'client = "{client}"')
+    text += role.fleet_section(site.folder) + f'git_remote = "{remote.as_uri()}"\n'
+    site.config_file.write_text(text)
+    site.settings = load_settings(site.config_file)
+    return site, lab
+
+
+def sync(site: LabSite) -> None:
+    """What the daemon's fleet-sync job does: copy the rows, push the baseline."""
+    sync_site(site.settings)
+    push_baseline_to_fleet(site.settings)
+
+
+@pytest.fixture(scope="module")
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+    central_factory: Callable[[], Central],
+    web_server_factory: Callable[..., WebServer],
+) -> Iterator[World]:
+    """Cabinet Dupont (two switches, one unauthorized VLAN left open) and Clinique Martin (one
+    switch), polled over SSH and synced; the web server reads their git remotes."""
+    central = central_factory()
+    folder = tmp_path_factory.mktemp("browser")
+    git_root = folder / "git"
+    git_root.mkdir()
+    dupont, dupont_lab = fleet_site(
+        folder, central, git_root, "cabinet-dupont", DUPONT, ["sw01", "sw02"]
+    )
+    martin, martin_lab = fleet_site(folder, central, git_root, "clinique-martin", MARTIN, ["sw01"])
+    try:
+        for site in (dupont, martin):
+            assert run_poll(site.settings).exit_code == 0
+        dupont.device("sw01").configure(VLAN_CHANGE)
+        assert run_poll(dupont.settings).exit_code == 3  # drift: left open, unauthorized
+        for site in (dupont, martin):
+            sync(site)
+        users = Users(central.engine, {})
+        accounts = [
+            Account(*users.add("client", DUPONT, login="dupont")),
+            Account(*users.add("client", MARTIN, login="martin")),
+            Account(*users.add("technician", login="tech")),
+        ]
+        web = web_server_factory(git_root=git_root)
+        yield World(web, {"cabinet-dupont": dupont, "clinique-martin": martin}, *accounts)
+    finally:
+        dupont_lab.stop()
+        martin_lab.stop()
+
+
+def log_in(page: Page, world: World, account: Account) -> None:
+    """Log in through the form, as a person does; lands on the fleet overview."""
+    page.goto(f"{world.web.url}/login")
+    page.get_by_label("Identifiant").fill(account.login)
+    page.get_by_label("Mot de passe").fill(account.password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(f"{world.web.url}/")
+
+
+def log_out(page: Page, world: World) -> None:
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(f"{world.web.url}/")  # the session is gone: back to the login page
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def site_rows(page: Page) -> list[str]:
+    """The sites the fleet overview lists."""
+    return sorted(
+        page.locator("tr[data-site]").evaluate_all("rows => rows.map(r => r.dataset.site)")
+    )
+
+
+def test_a_wrong_password_shows_the_french_error(
+    page: Page, world: World, screenshots: Path
+) -> None:
+    page.goto(f"{world.web.url}/")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
+    shoot(page, screenshots, "login")
+    page.get_by_label("Identifiant").fill(world.dupont.login)
+    page.get_by_label("Mot de passe").fill(world.dupont.password + "x")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("alert")).to_have_text("Identifiant ou mot de passe incorrect.")
+    expect(page.get_by_label("Identifiant")).to_have_value(world.dupont.login)
+    expect(page.get_by_label("Mot de passe")).to_have_value("")  # never sent back
+    assert world.dupont.password not in page.content()
+
+
+def test_a_client_sees_only_its_sites_and_logs_out(
+    page: Page, world: World, screenshots: Path
+) -> None:
+    log_in(page, world, world.dupont)
+    assert site_rows(page) == ["cabinet-dupont"]
+    expect(page.locator("main")).not_to_contain_text(MARTIN)
+    missing = page.goto(f"{world.web.url}/sites/clinique-martin")
+    assert missing is not None and missing.status == 404  # as if it did not exist
+    page.goto(f"{world.web.url}/")
+    log_out(page, world)
+
+
+def test_a_technician_sees_every_site(page: Page, world: World, screenshots: Path) -> None:
+    log_in(page, world, world.technician)
+    assert site_rows(page) == ["cabinet-dupont", "clinique-martin"]
+    shoot(page, screenshots, "overview")

@@ -1,9 +1,11 @@
-"""``fleet sync``: copy what changed in this site's store to the central database.
+"""``fleet sync``: copy what changed in this site's store to the central database, then pull
+the change plans approved online (``fleet/pull.py``).
 
 Idempotent upserts keyed by (site, local id), in batches; each batch and the watermark it moves
 are one central transaction, so a sync cut short (timeout, outage of days, kill) resumes where
-it stopped and never duplicates. The site's store is only read. The central database is a copy:
-nothing here is needed by polls, detection or alerting.
+it stopped and never duplicates. The copy only reads the site's store; the pull writes the
+approved plans into it as tickets, in one transaction, like ``ticket approve``. The central
+database is a copy: nothing here is needed by polls, detection or alerting.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError, FleetError
 from prisme_drift.fleet import schema, sources
 from prisme_drift.fleet.central import central_engine, check_schema, read_password, unreachable
+from prisme_drift.fleet.pull import PullReport, pull_plans
 from prisme_drift.store.engine import session_factory, shared_engine
 from prisme_drift.store.models import AuditEntry, Event
 from prisme_drift.timefmt import utcnow
@@ -38,12 +41,15 @@ class SyncReport:
     site: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    plans: PullReport | None = None  # the change plans pulled after the copy
 
     def line(self) -> str:
-        """``fleet sync: 12 rows (devices 2, polls 3, ...) in 0.4 s``."""
+        """``fleet sync: 12 rows (devices 2, polls 3, ...) in 0.4 s; change plans: 1 pulled,
+        0 cancelled, 0 refused``."""
         total = sum(self.rows.values())
         parts = ", ".join(f"{name} {n}" for name, n in self.rows.items() if n)
-        return f"fleet sync: {total} rows ({parts or 'nothing new'}) in {self.seconds:.1f} s"
+        line = f"fleet sync: {total} rows ({parts or 'nothing new'}) in {self.seconds:.1f} s"
+        return line if self.plans is None else f"{line}; {self.plans.line()}"
 
 
 class _Run:
@@ -177,6 +183,7 @@ def sync_site(settings: Settings) -> SyncReport:
                 _copy(run)
             except SQLAlchemyError as exc:
                 raise unreachable(central, f"sync site {run.site} to", exc) from None
+        run.report.plans = pull_plans(settings, central)
     finally:
         central.dispose()
     run.report.seconds = time.monotonic() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,11 @@ from prisme_drift.i18n import Catalogs
 from prisme_drift.notify.document import CATALOGS as ALERTS
 from prisme_drift.report.i18n import CATALOGS as REPORTS
 from prisme_drift.report.i18n import gettext_for, translations
+from prisme_drift.web.render import CATALOGS as WEB
+from prisme_drift.web.render import HERE as WEB_DIR
+
+#: A web message id written whole in a template or module: "web.x.y" or 'web.x.y'.
+WEB_KEY = re.compile(r"""["'](web\.[a-z0-9_.]+[a-z0-9_])["']""")
 
 
 def test_an_unknown_language_is_a_config_error_naming_it() -> None:
@@ -26,6 +32,9 @@ def test_each_area_reads_its_own_catalog() -> None:
     assert REPORTS.words("en")("audit.section.addressing") == "IP addressing plan"
     assert ALERTS.words("fr")("audit.section.vlans") == "audit.section.vlans"  # not its area
     assert gettext_for("fr", "audit.section.vlans") == "VLAN"  # the report's names still work
+    assert WEB.words("fr")("web.login.submit") == "Se connecter"
+    assert WEB.words("en")("web.login.submit") == "Log in"
+    assert WEB.words("fr")("alert.field.device") == "alert.field.device"  # not its area
 
 
 def test_compiled_catalogs_are_shared_between_callers() -> None:
@@ -41,3 +50,13 @@ def test_the_catalog_module_imports_no_area_above_it() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_web_key_the_pages_use_is_in_both_catalogs() -> None:
+    """French and English ids are compared in tests/notify/test_catalogs.py (area "web")."""
+    files = [*WEB_DIR.glob("*.py"), *(WEB_DIR / "templates").glob("*.html")]
+    used = {key for f in files for key in WEB_KEY.findall(f.read_text(encoding="utf-8"))}
+    assert len(used) > 20
+    for lang in ("fr", "en"):
+        known = {m.id for m in WEB.read(lang) if m.id}
+        assert not used - known, f"web {lang}: missing {sorted(used - known)}"

@@ -18,6 +18,7 @@ from prisme_drift.cli import (  # noqa: F401
     report_monthly,
     site,
     ticket,
+    web,
 )
 from prisme_drift.cli.app import cli, main
 

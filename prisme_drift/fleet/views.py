@@ -7,6 +7,7 @@ sees only its own site through the row-level security policies.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,21 +96,29 @@ def open_central(
     return central_engine(url, read_password(password_file, base), timeout)
 
 
-def site_lines(engine: Engine) -> list[SiteLine]:
-    """Every site, by name, with its counts."""
+def site_lines(engine: Engine, sites: Collection[str] | None = None) -> list[SiteLine]:
+    """Every site (or only those of ``sites``: none when it is empty), by name, with its
+    counts."""
     check_schema(engine)
     try:
         with engine.connect() as connection:
-            devices = _by_site(connection, _device_counts())
-            drift = _by_site(connection, _drift_counts())
-            monthly = _by_site(connection, _last_monthly())
-            found = connection.execute(select(schema.sites).order_by(schema.sites.c.site)).all()
+            devices = _by_site(connection, _device_counts(), sites)
+            drift = _by_site(connection, _drift_counts(), sites)
+            monthly = _by_site(connection, _last_monthly(), sites)
+            query = select(schema.sites).order_by(schema.sites.c.site)
+            if sites is not None:
+                query = query.where(schema.sites.c.site.in_(list(sites)))
+            found = connection.execute(query).all()
     except SQLAlchemyError as exc:
         raise unreachable(engine, "read", exc) from None
     return [_line(row, devices, drift, monthly) for row in found]
 
 
-def _by_site(connection: Any, query: Any) -> dict[str, tuple[Any, ...]]:
+def _by_site(
+    connection: Any, query: Any, sites: Collection[str] | None = None
+) -> dict[str, tuple[Any, ...]]:
+    if sites is not None:  # the query's first column is the site
+        query = query.where(query.selected_columns[0].in_(list(sites)))
     return {row[0]: tuple(row[1:]) for row in connection.execute(query)}
 
 

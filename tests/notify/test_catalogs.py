@@ -15,9 +15,10 @@ from prisme_drift.notify.document import CATALOGS, PACKAGE_TEMPLATES
 from prisme_drift.notify.sections import SECTIONS
 from prisme_drift.notify.sections.site import STORE_PROBLEMS
 from prisme_drift.report.i18n import CATALOGS as REPORT_CATALOGS
+from prisme_drift.web.render import CATALOGS as WEB_CATALOGS
 
 NOTIFY = Path(PACKAGE_TEMPLATES).parent
-AREAS = {"notify": CATALOGS, "report": REPORT_CATALOGS}
+AREAS = {"notify": CATALOGS, "report": REPORT_CATALOGS, "web": WEB_CATALOGS}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 #: A key written whole in Python or a template: "alert.x.y" or 'alert.x.y'.
 LITERAL_KEY = re.compile(r"""["'](alert\.[a-z_.]+[a-z_])["']""")

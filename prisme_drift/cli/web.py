@@ -1,0 +1,150 @@
+"""Web commands, on the provider's central database: ``web serve`` and the web page's users
+(docs/web.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from prisme_drift.cli.app import cli, err, out
+from prisme_drift.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+url_option = click.option("--url", help="The central database (default: $PRISME_FLEET_URL).")
+password_option = click.option(
+    "--password-file",
+    "db_password_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding only the database role's password (default: peer or ~/.pgpass).",
+)
+
+
+def _url(url: str | None) -> str:
+    from prisme_drift.fleet.central import URL_ENV
+
+    found = url or os.environ.get(URL_ENV)
+    if not found:
+        raise ConfigError(
+            f"no central fleet database: give --url postgresql://ROLE@HOST/DATABASE or set "
+            f"${URL_ENV}"
+        )
+    return found
+
+
+def _engine(url: str | None, password_file: Path | None) -> Engine:
+    from prisme_drift.fleet.central import central_engine, read_password
+
+    return central_engine(_url(url), read_password(password_file))
+
+
+@cli.group()
+def web() -> None:
+    """The web page on the central fleet database: serve it, manage its users."""
+
+
+@web.command("serve")
+@url_option
+@password_option
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT.")
+@click.option(
+    "--git-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder holding one bare repository per site, <git-root>/<site>.git.",
+)
+@click.option(
+    "--insecure-cookies",
+    is_flag=True,
+    help="Send the session cookie over plain HTTP too (local use without TLS only).",
+)
+@click.option("--session-hours", type=float, default=12.0, show_default=True)
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    help="An address whose X-Forwarded-For is believed (repeat; default 127.0.0.1).",
+)
+def web_serve(
+    url: str | None,
+    db_password_file: Path | None,
+    listen: str,
+    git_root: Path | None,
+    insecure_cookies: bool,
+    session_hours: float,
+    lang: str,
+    trusted_proxies: tuple[str, ...],
+) -> None:
+    """Serve the web page (behind the provider's reverse proxy with TLS in production)."""
+    import uvicorn
+
+    from prisme_drift.web.app import create_app
+    from prisme_drift.web.config import WebConfig
+
+    config = WebConfig(
+        url=_url(url),
+        password_file=db_password_file,
+        listen=listen,
+        git_root=git_root,
+        cookie_secure=not insecure_cookies,
+        session_hours=session_hours,
+        lang=lang,
+        trusted_proxies=trusted_proxies or ("127.0.0.1",),
+    )
+    if insecure_cookies:
+        err.print(
+            "warning: --insecure-cookies: the session cookie also travels over plain HTTP; "
+            "use it only on this machine, never across a network"
+        )
+    host, port = config.host_port()
+    app = create_app(config)
+    out.print(f"web page on http://{host}:{port}/ (central database {config.url})")
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False,
+                access_log=False, log_level="warning")  # fmt: skip
+
+
+@web.group("user")
+def web_user() -> None:
+    """The web page's accounts."""
+
+
+@web_user.command("add")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["admin", "technician", "client"]), required=True)
+@click.option("--client", help="The client whose sites this user sees (role client only).")
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="A file holding only the user's password (never on the command line).",
+)
+@click.option("--display-name", default="", help="The name shown on the pages.")
+@url_option
+@click.option(
+    "--db-password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding only the database role's password (default: peer or ~/.pgpass).",
+)
+def web_user_add(
+    login: str,
+    role: str,
+    client: str | None,
+    password_file: Path,
+    display_name: str,
+    url: str | None,
+    db_password_file: Path | None,
+) -> None:
+    """Create a web page account (its password hashed with argon2id)."""
+    from prisme_drift.web.users import add_user, read_user_password
+
+    password = read_user_password(password_file)
+    engine = _engine(url, db_password_file)
+    try:
+        add_user(engine, login, role, client, password, display_name)
+    finally:
+        engine.dispose()
+    out.print(f"web user {login} added ({role}{f', client {client}' if client else ''})")

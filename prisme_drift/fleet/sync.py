@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError, FleetError
-from prisme_drift.fleet import schema, sources
+from prisme_drift.fleet import copies, schema, sources
 from prisme_drift.fleet.central import central_engine, check_schema, read_password, unreachable
 from prisme_drift.fleet.pull import PullReport, pull_plans
 from prisme_drift.store.engine import session_factory, shared_engine
@@ -95,6 +96,13 @@ class _Run:
                     upsert(connection, schema.watermarks, [mark])
         self.report.rows[table.name] = self.report.rows.get(table.name, 0) + len(rows)
 
+    def write_chunks(self, table: Table, chunks: Iterable[list[dict[str, Any]]]) -> None:
+        """Upsert each chunk in its own transaction (no watermark: the rows are compared with
+        the central copy, so a sync cut short copies the rest next time)."""
+        self.report.rows.setdefault(table.name, 0)
+        for chunk in chunks:
+            self.write(table, chunk, None)
+
     def watermark(self, table: str, last_id: int, last_at: datetime | None) -> dict[str, Any]:
         return {
             "site": self.site,
@@ -146,7 +154,22 @@ def _copy(run: _Run) -> None:
     folder = run.settings.resolve(run.settings.report.output)
     files = sources.report_files(folder, site, reports_at)
     run.write(schema.report_files, files, run.watermark("report_files", 0, run.started))
+    _copy_for_web(run, folder)
     run.write(schema.sites, [_site_row(run)], None)
+
+
+def _copy_for_web(run: _Run, reports: Path) -> None:
+    """The devices' latest states and the documents' bytes, for the web page."""
+    fleet = run.settings.fleet
+    assert fleet is not None
+    with run.central.connect() as connection:
+        states = copies.copied_states(connection, run.site)
+        documents = copies.copied_documents(connection, run.site)
+    rows = copies.device_states(run.settings.baseline_path, run.session, run.site, states)
+    batches = [rows[i : i + copies.STATE_BATCH] for i in range(0, len(rows), copies.STATE_BATCH)]
+    run.write_chunks(schema.device_states, batches)
+    contents = copies.report_contents(reports, run.site, documents, fleet.max_report_bytes)
+    run.write_chunks(schema.report_contents, copies.by_size(contents, copies.CONTENT_BATCH_BYTES))
 
 
 def _site_row(run: _Run) -> dict[str, Any]:

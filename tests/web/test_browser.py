@@ -165,3 +165,23 @@ def test_a_technician_sees_every_site(page: Page, world: World, screenshots: Pat
     log_in(page, world, world.technician)
     assert site_rows(page) == ["cabinet-dupont", "clinique-martin"]
     shoot(page, screenshots, "overview")
+
+
+def test_a_client_compares_two_configurations_of_a_device(
+    page: Page, world: World, screenshots: Path
+) -> None:
+    log_in(page, world, world.dupont)
+    page.goto(f"{world.web.url}/sites/cabinet-dupont/devices/sw01")
+    expect(page.locator("h1")).to_contain_text("sw01")
+    revisions = page.locator("table.history tbody tr")
+    expect(revisions.first).to_be_visible()
+    revisions.last.locator("input[name=from]").check()  # the oldest: the first poll
+    revisions.first.locator("input[name=to]").check()  # the newest: the unauthorized VLAN
+    page.locator("form.history").get_by_role("button").click()
+    diff = page.locator("section.diff[data-diff=ok] pre.diff")
+    expect(diff.locator("span.add", has_text="vlan 40")).to_be_visible()
+    expect(diff.locator("span.add", has_text="name CFAO-TEMP")).to_be_visible()
+    shoot(page, screenshots, "device")
+    # another clinic's device does not exist for this client
+    missing = page.goto(f"{world.web.url}/sites/clinique-martin/devices/sw01")
+    assert missing is not None and missing.status == 404

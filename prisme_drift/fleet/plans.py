@@ -260,3 +260,25 @@ def ticket_id_used(connection: Connection, site: str, ticket_id: str) -> str | N
         select(tickets.c.id).where(tickets.c.site == site, tickets.c.id == ticket_id)
     ).scalar()
     return None if found_ticket is None else "a ticket of the site"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step of a plan, from the web audit trail."""
+
+    at: datetime
+    actor: str
+    role: str
+    ip: str
+    action: str
+    comment: str
+
+
+def plan_history(connection: Connection, plan_id: int) -> list[HistoryEntry]:
+    """The plan's steps (drafted, edited, submitted, decided, withdrawn), oldest first."""
+    audit = schema.web_audit
+    query = select(audit).where(audit.c.subject == f"plan {plan_id}").order_by(audit.c.id)
+    return [
+        HistoryEntry(r.at, r.actor, r.role, r.ip, r.action, str(r.details.get("comment") or ""))
+        for r in connection.execute(query)
+    ]

@@ -185,3 +185,52 @@ def test_a_client_compares_two_configurations_of_a_device(
     # another clinic's device does not exist for this client
     missing = page.goto(f"{world.web.url}/sites/clinique-martin/devices/sw01")
     assert missing is not None and missing.status == 404
+
+
+def draft_and_submit(page: Page, world: World) -> str:
+    """The technician drafts a plan for cabinet-dupont in the form and sends it to the client;
+    the plan page's URL."""
+    page.goto(f"{world.web.url}/sites/cabinet-dupont/plans")
+    page.get_by_role("link", name="Nouveau plan de changement").click()
+    page.get_by_label("Objet").fill("VLAN 50 pour le nouveau scanner intra-oral")
+    page.get_by_label("sw01").check()
+    page.locator("input[name=categories][value=vlan]").check()
+    page.get_by_label("Début", exact=True).fill("2027-01-12T19:00")
+    page.get_by_label("Fin", exact=True).fill("2027-01-12T21:00")
+    page.get_by_label("Plan de retour arrière").fill("no vlan 50")
+    page.locator("input[name=kind][value=definitive]").check()
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.locator("#plan-status")).to_have_text("brouillon")
+    page.get_by_role("button", name="Envoyer au client pour accord").click()
+    expect(page.locator("#plan-status")).to_have_text("en attente de votre accord")
+    return page.url
+
+
+def test_a_technician_cannot_approve_and_the_client_approves_the_plan(
+    page: Page, world: World, screenshots: Path
+) -> None:
+    log_in(page, world, world.technician)
+    plan_url = draft_and_submit(page, world)
+    expect(page.get_by_role("button", name="J'approuve ce plan")).to_have_count(0)
+    sha256 = page.locator("#plan-sha256").inner_text()
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    forged = page.request.post(  # what the button would post, with the technician's session
+        f"{plan_url}/approve", form={"csrf": csrf or "", "sha256": sha256, "comment": "ok"}
+    )
+    assert forged.status == 403
+    page.reload()
+    expect(page.locator("#plan-status")).to_have_text("en attente de votre accord")
+    log_out(page, world)
+
+    log_in(page, world, world.dupont)
+    page.goto(plan_url)
+    expect(page.locator("#plan-text")).to_contain_text("sw01")
+    shoot(page, screenshots, "plan")
+    page.get_by_label("Commentaire (facultatif)").fill("D'accord pour mardi soir.")
+    page.get_by_role("button", name="J'approuve ce plan").click()
+    expect(page.locator("#plan-status")).to_have_text("approuvé")
+    expect(page.locator("dl.plan-facts")).to_contain_text("dupont")
+    expect(page.locator("dl.plan-facts")).to_contain_text("D'accord pour mardi soir.")
+    expect(page.locator("#plan-sha256")).to_have_text(sha256)  # the plan read is the one approved
+    expect(page.get_by_role("button", name="J'approuve ce plan")).to_have_count(0)
+    log_out(page, world)

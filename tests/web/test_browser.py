@@ -21,10 +21,11 @@ from prisme_drift.config import load_settings
 from prisme_drift.daemon.fleet import push_baseline_to_fleet
 from prisme_drift.fleet.sync import sync_site
 from prisme_drift.poll import run_poll
+from prisme_drift.web.users import add_user
 from tests.conftest import LabSite, make_site
 from tests.fleet.conftest import Central, make_bare
 from tests.web.browser import shoot
-from tests.web.conftest import Users, WebServer
+from tests.web.conftest import WebServer
 
 pytestmark = [pytest.mark.lab, pytest.mark.postgres]
 
@@ -69,6 +70,13 @@ def fleet_site(
     return site, lab
 
 
+def account(central: Central, login: str, role: str, client: str | None, name: str) -> Account:
+    """A web account with a random password (the names show in the docs' screenshots)."""
+    password = secrets.token_urlsafe(18)
+    add_user(central.engine, login, role, client, password, display_name=name)
+    return Account(login, password)
+
+
 def sync(site: LabSite) -> None:
     """What the daemon's fleet-sync job does: copy the rows, push the baseline."""
     sync_site(site.settings)
@@ -98,11 +106,10 @@ def world(
         assert run_poll(dupont.settings).exit_code == 3  # drift: left open, unauthorized
         for site in (dupont, martin):
             sync(site)
-        users = Users(central.engine, {})
         accounts = [
-            Account(*users.add("client", DUPONT, login="dupont")),
-            Account(*users.add("client", MARTIN, login="martin")),
-            Account(*users.add("technician", login="tech")),
+            account(central, "dupont", "client", DUPONT, "Dr Anne Dupont"),
+            account(central, "martin", "client", MARTIN, "Dr Paul Martin"),
+            account(central, "tech", "technician", None, "Lucas Technicien"),
         ]
         web = web_server_factory(git_root=git_root)
         yield World(web, {"cabinet-dupont": dupont, "clinique-martin": martin}, *accounts)
@@ -229,7 +236,7 @@ def test_a_technician_cannot_approve_and_the_client_approves_the_plan(
     page.get_by_label("Commentaire (facultatif)").fill("D'accord pour mardi soir.")
     page.get_by_role("button", name="J'approuve ce plan").click()
     expect(page.locator("#plan-status")).to_have_text("approuvé")
-    expect(page.locator("dl.plan-facts")).to_contain_text("dupont")
+    expect(page.locator("dl.plan-facts")).to_contain_text("Dr Anne Dupont (dupont)")
     expect(page.locator("dl.plan-facts")).to_contain_text("D'accord pour mardi soir.")
     expect(page.locator("#plan-sha256")).to_have_text(sha256)  # the plan read is the one approved
     expect(page.get_by_role("button", name="J'approuve ce plan")).to_have_count(0)

@@ -5,70 +5,18 @@ read, every form carries the CSRF token, and a forged request changes nothing.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select, update
 
 from prisme_drift.fleet import schema
-from prisme_drift.fleet.plans import StoredPlan, get_plan
 from tests.fleet.plan_helpers import seed_site
-from tests.web.conftest import Clients, Users, WebServer, csrf_of, log_in
+from tests.web.conftest import Clients, Users, WebServer, csrf_of
+from tests.web.planhttp import browser, draft_over_http, plan_fields, stored, submit_over_http
 
 pytestmark = pytest.mark.postgres
 
 SHA = re.compile(r'name="sha256" value="([0-9a-f]{64})"')
-
-
-def browser(server: WebServer, users: Users, role: str, client: str | None = None) -> httpx.Client:
-    """A logged-in client of a new user of ``role``."""
-    login, password = users.add(role, client)
-    http = server.client()
-    assert log_in(http, login, password).status_code == 303
-    return http
-
-
-def plan_fields(csrf: str, **changes: Any) -> dict[str, Any]:
-    """The new-plan form as a browser posts it: site-local ``datetime-local`` times."""
-    start = datetime.now(UTC).astimezone().replace(second=0, microsecond=0) + timedelta(days=1)
-    fields: dict[str, Any] = {
-        "csrf": csrf,
-        "id": "",
-        "title": "VLAN imagerie",
-        "requested_by": "Dr Martin",
-        "devices": ["sw01"],
-        "groups": "",
-        "categories": ["vlan", "interface"],
-        "start": start.strftime("%Y-%m-%dT%H:%M"),
-        "end": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "rollback": "no vlan 40",
-        "kind": "definitive",
-        "expires_at": "",
-        "mandate": "",
-    }
-    fields.update(changes)
-    return fields
-
-
-def stored(server: WebServer, plan_id: int) -> StoredPlan:
-    with server.central.engine.connect() as connection:
-        return get_plan(connection, plan_id)
-
-
-def draft_over_http(server: WebServer, tech: httpx.Client, site: str, **changes: Any) -> int:
-    form = tech.get(f"/sites/{site}/plans/new")
-    assert form.status_code == 200, form.text
-    done = tech.post(f"/sites/{site}/plans", data=plan_fields(csrf_of(form), **changes))
-    assert done.status_code == 303, done.text
-    return int(done.headers["location"].rsplit("/", 1)[1])
-
-
-def submit_over_http(tech: httpx.Client, plan_id: int) -> None:
-    page = tech.get(f"/plans/{plan_id}")
-    done = tech.post(f"/plans/{plan_id}/submit", data={"csrf": csrf_of(page)})
-    assert done.status_code == 303, done.text
 
 
 @pytest.fixture
@@ -85,7 +33,7 @@ def test_drafted_by_the_provider_approved_by_the_sites_client_only(
     tech = browser(app_server, users, "technician")
     form = tech.get(f"/sites/{site}/plans/new")
     assert 'name="id" value="WEB-1"' in form.text and 'value="sw02"' in form.text
-    plan_id = draft_over_http(app_server, tech, site)
+    plan_id = draft_over_http(tech, site)
     page = tech.get(f"/plans/{plan_id}")
     assert "Plan de changement WEB-1 : VLAN imagerie" in page.text and "brouillon" in page.text
     submit_over_http(tech, plan_id)
@@ -128,7 +76,7 @@ def test_a_page_older_than_the_plan_or_a_changed_plan_approves_nothing(
     app_server: WebServer, users: Users, clients: Clients, site: str
 ) -> None:
     tech = browser(app_server, users, "admin")
-    plan_id = draft_over_http(app_server, tech, site)
+    plan_id = draft_over_http(tech, site)
     submit_over_http(tech, plan_id)
     client = browser(app_server, users, "client", clients.a)
     page = client.get(f"/plans/{plan_id}")
@@ -181,7 +129,7 @@ def test_only_a_draft_is_edited_and_a_refusal_needs_a_reason(
     app_server: WebServer, users: Users, clients: Clients, site: str
 ) -> None:
     tech = browser(app_server, users, "technician")
-    plan_id = draft_over_http(app_server, tech, site)
+    plan_id = draft_over_http(tech, site)
     client = browser(app_server, users, "client", clients.a)
     assert client.get(f"/plans/{plan_id}").status_code == 404  # a client sees no draft
     edit_form = tech.get(f"/plans/{plan_id}/edit")

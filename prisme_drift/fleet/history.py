@@ -83,6 +83,8 @@ class DeviceDiff:
     new: str
     lines: tuple[str, ...]
     dropped: int = 0
+    old_at: datetime | None = None  # the commits' times
+    new_at: datetime | None = None
 
     @property
     def text(self) -> str:
@@ -285,4 +287,18 @@ class SiteHistory:
             "--", *device_paths(self.site, device),
         )  # fmt: skip
         lines = scrub(out).splitlines()
-        return DeviceDiff(before, after, tuple(lines[:max_lines]), max(0, len(lines) - max_lines))
+        times = self._times(before, after)
+        return DeviceDiff(
+            before,
+            after,
+            tuple(lines[:max_lines]),
+            max(0, len(lines) - max_lines),
+            times.get(before),
+            times.get(after),
+        )
+
+    def _times(self, *commits: str) -> dict[str, datetime]:
+        """Each commit's time."""
+        out = self._git("log", "--no-walk=unsorted", f"--format=%H{_FIELD}%cI", *commits)
+        found = (line.split(_FIELD) for line in out.splitlines() if _FIELD in line)
+        return {sha: at for sha, text in found if (at := parse_iso(text)) is not None}

@@ -110,6 +110,7 @@ def test_a_diff_between_two_dates_shows_exactly_the_changed_lines(git_root: Path
         page = history.revisions("sw01").revisions
         by_commit = history.diff("sw01", page[2].commit[:10], page[0].commit)
         assert by_commit is not None and by_commit.dropped == 0
+        assert (by_commit.old_at, by_commit.new_at) == (at(1), at(3))
         assert "+ switchport access vlan 40" in by_commit.lines
         assert "+vlan 40" not in by_commit.lines  # already there at +1 h
         same = history.diff("sw01", at(1), at(2))  # nothing changed on observed in between

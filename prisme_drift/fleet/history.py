@@ -29,8 +29,10 @@ from prisme_drift.timefmt import parse_iso
 
 #: A site name as ``[site] name`` allows it: nothing that could leave ``git_root``.
 SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-#: A device name as it appears in the repository's paths (``<site>/<device>.cfg``).
-DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+#: A device name as the inventory may spell it, one path component of the repository
+#: (``<site>/<device>.cfg``): no ``/``, no control character, not ``.`` or ``..``. Git reads it
+#: as a literal path (``GIT_LITERAL_PATHSPECS``): no glob, no pathspec magic.
+DEVICE_NAME = re.compile(r"^(?!\.\.?$)[^/\x00-\x1f\x7f]{1,255}$")
 #: A commit named by the web page (a history entry): hexadecimal, abbreviated or whole.
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 #: Lines of a diff shown at most; the rest is counted, not shown.

@@ -133,9 +133,11 @@ def test_names_that_could_leave_the_git_root_or_read_other_objects_are_refused(
     with pytest.raises(RefusedError, match="not directly under"):
         repository_path(git_root, "escape")
     with SiteHistory(git_root, SITE) as history:
-        for device in ("../x", ":(glob)*", "sw01/../sw02", "-n1"):
+        for device in ("../x", "..", "sw01/../sw02", "", "sw\n01"):
             with pytest.raises(RefusedError, match="not a device name"):
                 history.revisions(device)
+        for literal in ("sw*", ":(glob)sw*", "-n1", "sw0?"):  # paths, never patterns or options
+            assert history.revisions(literal).revisions == ()
         with pytest.raises(RefusedError, match="not a baseline branch"):
             history.text_at("sw01", at(3), "main")
         with pytest.raises(RefusedError, match="not a commit id"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -82,3 +83,21 @@ def create_app(config: WebConfig, engine: Engine | None = None) -> Starlette:
     app.state.config = config
     app.state.engine = engine
     return app
+
+
+def server(config: WebConfig, app: Starlette) -> uvicorn.Server:
+    """The uvicorn server of ``app`` on ``config.listen``. uvicorn's own proxy-header handling
+    is off: :func:`~prisme_drift.web.context.client_ip` believes ``X-Forwarded-For`` from
+    ``trusted_proxies`` only. No access log (the audit trail records what matters)."""
+    host, port = config.host_port()
+    options = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+    )
+    return uvicorn.Server(options)

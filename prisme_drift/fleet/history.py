@@ -29,8 +29,10 @@ from prisme_drift.timefmt import parse_iso
 
 #: A site name as ``[site] name`` allows it: nothing that could leave ``git_root``.
 SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-#: A device name as it appears in the repository's paths (``<site>/<device>.cfg``).
-DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+#: A device name as the inventory may spell it, one path component of the repository
+#: (``<site>/<device>.cfg``): no ``/``, no control character, not ``.`` or ``..``. Git reads it
+#: as a literal path (``GIT_LITERAL_PATHSPECS``): no glob, no pathspec magic.
+DEVICE_NAME = re.compile(r"^(?!\.\.?$)[^/\x00-\x1f\x7f]{1,255}$")
 #: A commit named by the web page (a history entry): hexadecimal, abbreviated or whole.
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 #: Lines of a diff shown at most; the rest is counted, not shown.
@@ -83,6 +85,8 @@ class DeviceDiff:
     new: str
     lines: tuple[str, ...]
     dropped: int = 0
+    old_at: datetime | None = None  # the commits' times
+    new_at: datetime | None = None
 
     @property
     def text(self) -> str:
@@ -285,4 +289,18 @@ class SiteHistory:
             "--", *device_paths(self.site, device),
         )  # fmt: skip
         lines = scrub(out).splitlines()
-        return DeviceDiff(before, after, tuple(lines[:max_lines]), max(0, len(lines) - max_lines))
+        times = self._times(before, after)
+        return DeviceDiff(
+            before,
+            after,
+            tuple(lines[:max_lines]),
+            max(0, len(lines) - max_lines),
+            times.get(before),
+            times.get(after),
+        )
+
+    def _times(self, *commits: str) -> dict[str, datetime]:
+        """Each commit's time."""
+        out = self._git("log", "--no-walk=unsorted", f"--format=%H{_FIELD}%cI", *commits)
+        found = (line.split(_FIELD) for line in out.splitlines() if _FIELD in line)
+        return {sha: at for sha, text in found if (at := parse_iso(text)) is not None}

@@ -132,7 +132,7 @@ def history_view(
             if points.get("from") and points.get("to"):
                 _diff(view, history, device, points, timezone)
             return view
-    except BaselineError as exc:
+    except (BaselineError, RefusedError) as exc:
         log.warning("device page %s/%s: %s", site, device, exc)
         return HistoryView("not_pushed", points=points)
 

@@ -110,6 +110,7 @@ def test_a_diff_between_two_dates_shows_exactly_the_changed_lines(git_root: Path
         page = history.revisions("sw01").revisions
         by_commit = history.diff("sw01", page[2].commit[:10], page[0].commit)
         assert by_commit is not None and by_commit.dropped == 0
+        assert (by_commit.old_at, by_commit.new_at) == (at(1), at(3))
         assert "+ switchport access vlan 40" in by_commit.lines
         assert "+vlan 40" not in by_commit.lines  # already there at +1 h
         same = history.diff("sw01", at(1), at(2))  # nothing changed on observed in between
@@ -132,9 +133,11 @@ def test_names_that_could_leave_the_git_root_or_read_other_objects_are_refused(
     with pytest.raises(RefusedError, match="not directly under"):
         repository_path(git_root, "escape")
     with SiteHistory(git_root, SITE) as history:
-        for device in ("../x", ":(glob)*", "sw01/../sw02", "-n1"):
+        for device in ("../x", "..", "sw01/../sw02", "", "sw\n01"):
             with pytest.raises(RefusedError, match="not a device name"):
                 history.revisions(device)
+        for literal in ("sw*", ":(glob)sw*", "-n1", "sw0?"):  # paths, never patterns or options
+            assert history.revisions(literal).revisions == ()
         with pytest.raises(RefusedError, match="not a baseline branch"):
             history.text_at("sw01", at(3), "main")
         with pytest.raises(RefusedError, match="not a commit id"):

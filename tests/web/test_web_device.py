@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from prisme_drift.fleet import schema
 from prisme_drift.fleet.history import SiteHistory
 from prisme_drift.poll import run_poll
+from prisme_drift.web.device_view import parse_point
 from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.fleet.conftest import Central, make_bare
@@ -226,3 +227,15 @@ def test_a_real_site_history_diff_and_document_through_the_web_page(
         assert browser.get("/sites/clinic-web1/devices/sw01").status_code == 404
         assert browser.get(f"/sites/clinic-web1/reports/{pdf.name}").status_code == 404
     subprocess.run(["git", "--git-dir", str(remote), "fsck", "--strict"], check=True)
+
+
+def test_a_date_alone_is_the_end_of_that_day_at_the_site() -> None:
+    """The form's dates: the configuration as it stood at the end of the day, site time."""
+    assert parse_point("2026-12-01", "Indian/Reunion") == datetime(
+        2026, 12, 1, 19, 59, 59, tzinfo=UTC
+    )
+    assert parse_point("2026-12-01T10:30", "UTC") == datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    assert parse_point(" 0a1b2c3d ", "UTC") == "0a1b2c3d"  # a history entry
+    for bad in ("yesterday", "2026-13-01", "--output=/tmp/x", "HEAD~1"):
+        with pytest.raises(ValueError):
+            parse_point(bad, "UTC")

@@ -156,12 +156,20 @@ def test_a_wrong_password_shows_the_french_error(
     assert world.dupont.password not in page.content()
 
 
-def test_a_client_sees_only_its_sites_and_logs_out(
+def test_a_client_sees_only_its_sites_opens_a_drift_diff_and_logs_out(
     page: Page, world: World, screenshots: Path
 ) -> None:
     log_in(page, world, world.dupont)
     assert site_rows(page) == ["cabinet-dupont"]
     expect(page.locator("main")).not_to_contain_text(MARTIN)
+    page.get_by_role("link", name="cabinet-dupont").click()
+    expect(page).to_have_url(f"{world.web.url}/sites/cabinet-dupont")
+    drift = page.locator("article.drift.verdict-unauthorized")
+    expect(drift).to_have_count(1)
+    expect(drift.locator("h3")).to_contain_text("sw01")
+    expect(drift.locator("pre.diff span.add", has_text="vlan 40")).to_be_visible()
+    expect(page.locator("tr[data-device]")).to_have_count(2)
+    shoot(page, screenshots, "site")
     missing = page.goto(f"{world.web.url}/sites/clinique-martin")
     assert missing is not None and missing.status == 404  # as if it did not exist
     page.goto(f"{world.web.url}/")

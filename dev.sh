@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for developers and CI. Each command does its own set-up:
 #   ./dev.sh demo    create .venv, install prisme-drift and its lab, run 'prisme-drift demo' on it
-#   ./dev.sh test    create .venv, install with test extras and Debian's Chromium (browser
+#   ./dev.sh test    create .venv, install with test extras, Debian's Chromium and nginx (web
 #                    tests), start a throw-away PostgreSQL 15, run the whole test suite
 #                    (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
@@ -20,7 +20,8 @@ SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-deja
 # The browser tests (tests/web/test_browser.py): Playwright drives Debian's Chromium
 # (/usr/bin/chromium), never a browser downloaded by `playwright install`. Only `test` needs it
 # (chromium + chromium-common: 356 MB installed; 82 s here, apt-get update included).
-TEST_PACKAGES=(chromium)
+# nginx: tests/web/test_nginx.py runs docs/web.md's server block in front of the web page (1.3 MB).
+TEST_PACKAGES=(chromium nginx)
 
 # system_packages WHAT PACKAGE...: install the missing ones when root; otherwise say what to run.
 system_packages() {
@@ -42,6 +43,18 @@ system_packages() {
     echo "dev.sh: installing system packages for $what: ${missing[*]}" >&2
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    if [[ " ${missing[*]} " == *" nginx "* ]]; then
+        quiet_nginx
+    fi
+}
+
+# nginx is a test tool here, not a service: the web server Debian starts with the package (on
+# a machine run by systemd) is stopped and disabled again. An nginx installed before is untouched.
+quiet_nginx() {
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now nginx.service >/dev/null 2>&1 || true
+        echo "dev.sh: nginx installed for the tests; its service is stopped and disabled" >&2
+    fi
 }
 
 setup() {
@@ -63,7 +76,7 @@ case "$cmd" in
         exec "$VENV/bin/prisme-drift" demo "$@"
         ;;
     test)
-        system_packages "the browser tests (Chromium)" "${TEST_PACKAGES[@]}"
+        system_packages "the web tests (Chromium, nginx)" "${TEST_PACKAGES[@]}"
         setup
         if [[ -z "${PRISME_TEST_PG_URL:-}" ]]; then
             PRISME_TEST_PG_URL="$(bash .ci/pg-start)"
@@ -94,7 +107,7 @@ case "$cmd" in
         "$VENV/bin/lint-imports" --no-cache
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -80,9 +80,8 @@ def web_serve(
     trusted_proxies: tuple[str, ...],
 ) -> None:
     """Serve the web page (behind the provider's reverse proxy with TLS in production)."""
-    import uvicorn
-
-    from prisme_drift.web.app import create_app
+    from prisme_drift.store.urls import mask_url
+    from prisme_drift.web.app import create_app, server
     from prisme_drift.web.config import WebConfig
 
     config = WebConfig(
@@ -102,9 +101,8 @@ def web_serve(
         )
     host, port = config.host_port()
     app = create_app(config)
-    out.print(f"web page on http://{host}:{port}/ (central database {config.url})")
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False,
-                access_log=False, log_level="warning")  # fmt: skip
+    out.print(f"web page on http://{host}:{port}/ (central database {mask_url(config.url)})")
+    server(config, app).run()
 
 
 @web.group("user")

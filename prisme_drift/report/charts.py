@@ -30,6 +30,9 @@ _PATTERNS = (
     '<rect width="6" height="6" fill="#fff"/><path d="M0 0L6 6M6 0L0 6" stroke="#000"/></pattern>'
 )
 
+#: The one inline style of every chart (a web page's Content-Security-Policy allows its hash).
+STYLE = "text{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#111}"
+
 
 @dataclass(frozen=True)
 class Series:
@@ -111,7 +114,7 @@ def _head(width: int, height: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img"><defs>{_PATTERNS}</defs>'
-        "<style>text{font-family:'DejaVu Sans',sans-serif;font-size:11px;fill:#111}</style>"
+        f"<style>{STYLE}</style>"
     )
 
 

@@ -3,8 +3,11 @@ headers."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 
+import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,16 +18,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prisme_drift.fleet.central import central_engine, check_schema, read_password
+from prisme_drift.report.charts import STYLE as CHART_STYLE
 from prisme_drift.web import pages_device, pages_fleet, pages_login, pages_plans, pages_site
 from prisme_drift.web.config import WebConfig
 from prisme_drift.web.render import STATIC, render
 
 log = logging.getLogger(__name__)
 
+#: The charts' one inline style, allowed by its hash (no 'unsafe-inline').
+_CHART_HASH = base64.b64encode(hashlib.sha256(CHART_STYLE.encode()).digest()).decode()
 #: No script at all, styles from our own files, no framing, forms post to us only.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    f"default-src 'none'; style-src 'self' 'sha256-{_CHART_HASH}'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = (
     (b"content-security-policy", CSP.encode()),
@@ -82,3 +88,21 @@ def create_app(config: WebConfig, engine: Engine | None = None) -> Starlette:
     app.state.config = config
     app.state.engine = engine
     return app
+
+
+def server(config: WebConfig, app: Starlette) -> uvicorn.Server:
+    """The uvicorn server of ``app`` on ``config.listen``. uvicorn's own proxy-header handling
+    is off: :func:`~prisme_drift.web.context.client_ip` believes ``X-Forwarded-For`` from
+    ``trusted_proxies`` only. No access log (the audit trail records what matters)."""
+    host, port = config.host_port()
+    options = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+    )
+    return uvicorn.Server(options)

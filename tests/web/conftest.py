@@ -20,6 +20,7 @@ from sqlalchemy import Engine, delete
 
 from prisme_drift.fleet import schema
 from prisme_drift.web.app import create_app
+from prisme_drift.web.app import server as web_server
 from prisme_drift.web.config import WebConfig
 from prisme_drift.web.users import add_user
 from tests.fleet.conftest import Central, central, central_factory  # noqa: F401
@@ -36,9 +37,18 @@ class WebServer:
     central: Central
     server: uvicorn.Server
 
-    def client(self) -> httpx.Client:
-        """A fresh anonymous browser-like client (its own cookie jar)."""
-        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=30)
+    def client(self, address: str | None = None) -> httpx.Client:
+        """A fresh anonymous browser-like client (its own cookie jar) coming from ``address``
+        (default: a random 10.x.y.z), told by ``X-Forwarded-For`` as the reverse proxy on
+        127.0.0.1 does: each test has its own address, so the per-address login rate limit of
+        one test never blocks another."""
+        address = address or ".".join(["10"] + [str(secrets.randbelow(250) + 1) for _ in "xyz"])
+        return httpx.Client(
+            base_url=self.url,
+            follow_redirects=False,
+            timeout=30,
+            headers={"X-Forwarded-For": address},
+        )
 
 
 def serve(config: WebConfig, engine: Engine) -> tuple[uvicorn.Server, threading.Thread, str]:
@@ -47,8 +57,7 @@ def serve(config: WebConfig, engine: Engine) -> tuple[uvicorn.Server, threading.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(config, engine)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = web_server(config, create_app(config, engine))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

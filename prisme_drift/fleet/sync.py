@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,9 @@ from prisme_drift.store.models import AuditEntry, Event
 from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
+
+#: The daemon's writer turn: a context manager yielding False if the daemon stops first.
+WriterTurn = Callable[[], AbstractContextManager[bool]]
 
 
 @dataclass
@@ -185,9 +189,11 @@ def _site_row(run: _Run) -> dict[str, Any]:
     }
 
 
-def sync_site(settings: Settings) -> SyncReport:
-    """Copy what changed since the last sync to ``[fleet] url``; FleetError if the central
-    database is unreachable, refuses, or the sync runs out of ``[fleet] timeout``."""
+def sync_site(settings: Settings, turn: WriterTurn | None = None) -> SyncReport:
+    """Copy what changed since the last sync to ``[fleet] url``, then pull the change plans
+    approved online; FleetError if the central database is unreachable, refuses, or the sync
+    runs out of ``[fleet] timeout``. ``turn`` (the daemon's writer turn) is held while the pull
+    writes the site's store; it yields False when the daemon stops first (nothing pulled)."""
     fleet = settings.fleet
     if fleet is None:
         raise ConfigError(
@@ -206,7 +212,9 @@ def sync_site(settings: Settings) -> SyncReport:
                 _copy(run)
             except SQLAlchemyError as exc:
                 raise unreachable(central, f"sync site {run.site} to", exc) from None
-        run.report.plans = pull_plans(settings, central)
+        with turn() if turn is not None else nullcontext(True) as writing:
+            if writing:
+                run.report.plans = pull_plans(settings, central)
     finally:
         central.dispose()
     run.report.seconds = time.monotonic() - started

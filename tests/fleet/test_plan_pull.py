@@ -4,6 +4,9 @@ one cancels its ticket. The site's store is real SQLite, the central database re
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from prisme_drift.authorize.model import Ticket, TicketStatus
 from prisme_drift.authorize.registry import AuditLog, TicketRegistry, set_status
 from prisme_drift.authorize.service import load_tickets
 from prisme_drift.config import Settings, load_settings
+from prisme_drift.daemon.jobs import write_turn
 from prisme_drift.fleet import planflow, schema
 from prisme_drift.fleet.sync import sync_site
 from prisme_drift.inventory import build_nornir, device_refs
@@ -170,3 +174,23 @@ def test_the_sites_own_rules_still_apply_to_a_pulled_plan(tmp_path: Path, centra
     [refusal] = [r for r in loaded.refused if r.ticket.id == restricted.ticket_id]
     assert "restricted devices without a written mandate" in refusal.line()
     assert "Dentsply Sirona" in refusal.line()
+
+
+def test_the_daemon_pulls_in_its_writer_turn_and_not_when_stopping(
+    tmp_path: Path, central: Central
+) -> None:
+    site = make_site(tmp_path / "f", central, "pull-f")
+    approved_plan(central.engine, "pull-f", CLIENT)
+    stopping = sync_site(site, lambda: nullcontext(False))  # the daemon stops first
+    assert stopping.plans is None and "change plans" not in stopping.line()
+    assert site_tickets(site) == {}
+    writer, stop, held = threading.Lock(), threading.Event(), []
+
+    @contextmanager
+    def turn() -> Iterator[bool]:
+        with write_turn(writer, stop) as ok:
+            held.append(writer.locked())
+            yield ok
+
+    assert sync_site(site, turn).plans.pulled == 1  # type: ignore[union-attr]
+    assert held == [True] and not writer.locked() and len(site_tickets(site)) == 1

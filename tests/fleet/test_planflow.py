@@ -3,11 +3,13 @@ read, and the web audit entry of every step."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from prisme_drift.errors import ConfigError
 from prisme_drift.fleet import planflow, schema
@@ -162,3 +164,41 @@ def test_withdrawal_by_the_provider_only(central: Central, site: str) -> None:
     assert (withdrawn.status, withdrawn.decided_by) == ("withdrawn", "tech")
     with pytest.raises(PlanError, match="cannot be withdrawn"), central.engine.begin() as c:
         planflow.withdraw(c, plan.id, TECH)
+
+
+def test_two_decisions_at_once_cannot_both_pass(central: Central, site: str) -> None:
+    with central.engine.begin() as connection:
+        plan = planflow.submit(
+            connection, planflow.draft(connection, site, plan_form(), TECH).id, TECH
+        )
+    outcome: list[str] = []
+
+    def second_decision() -> None:
+        try:
+            step(central, planflow.refuse, plan.id, client_user(CLIENT), "non", plan.plan_sha256)
+            outcome.append("refused")
+        except PlanError as exc:
+            outcome.append(str(exc))
+
+    with central.engine.begin() as first:
+        planflow.approve(first, plan.id, client_user(CLIENT), "oui", plan.plan_sha256)
+        other = threading.Thread(target=second_decision)
+        other.start()
+        while not waiting_on_a_lock(central):  # the second one reached the plan's row
+            assert other.is_alive()
+            time.sleep(0.05)
+    other.join(timeout=60)
+    assert outcome == [f"change plan {plan.id} is approved; only a submitted plan can be decided"]
+    with central.engine.connect() as connection:
+        assert get_plan(connection, plan.id).status == "approved"
+
+
+def waiting_on_a_lock(central: Central) -> bool:
+    with central.engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(found)

@@ -15,10 +15,13 @@ from tests.web.conftest import Users, WebServer, csrf_of, log_in
 SHA = re.compile(r'name="sha256" value="([0-9a-f]{64})"')
 
 
-def browser(server: WebServer, users: Users, role: str, client: str | None = None) -> httpx.Client:
-    """A logged-in client of a new user of ``role``."""
+def browser(
+    server: WebServer, users: Users, role: str, client: str | None = None, address: str = ""
+) -> httpx.Client:
+    """A logged-in client of a new user of ``role``, coming from ``address`` (as the reverse
+    proxy tells it; default: a random one)."""
     login, password = users.add(role, client)
-    http = server.client()
+    http = server.client(address or None)
     assert log_in(http, login, password).status_code == 303
     return http
 

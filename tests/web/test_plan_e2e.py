@@ -117,6 +117,7 @@ def test_a_plan_approved_online_authorizes_the_change_on_its_site_only(
     assert ticket.approval is not None and ticket.approval.ref.startswith(f"web:{vlan}:")
     [approval] = [e for e in entries if e.action == "ticket.approve"]
     assert approval.details["sha256"] == plan.plan_sha256
+    assert approval.details["from"] == plan.decided_from and plan.decided_from
     assert approval.actor == f"{plan.decided_by_name} ({plan.decided_by})"
 
     # a change on the device inside the window: the VLAN is authorized by WEB-1; the port

@@ -50,7 +50,7 @@ def test_drafted_by_the_provider_approved_by_the_sites_client_only(
     ).status_code == 404  # fmt: skip
     assert stored(app_server, plan_id).status == "submitted"
 
-    client = browser(app_server, users, "client", clients.a)
+    client = browser(app_server, users, "client", clients.a, address="198.51.100.23")
     page = client.get(f"/plans/{plan_id}")
     assert page.status_code == 200 and "en attente de votre accord" in page.text
     assert SHA.findall(page.text) == [sha, sha]  # the approve and refuse forms carry the hash
@@ -64,10 +64,10 @@ def test_drafted_by_the_provider_approved_by_the_sites_client_only(
     assert done.status_code == 303
     approved = stored(app_server, plan_id)
     assert (approved.status, approved.decided_from, approved.decision_comment) == (
-        "approved", "127.0.0.1", "OK",
+        "approved", "198.51.100.23", "OK",
     )  # fmt: skip
     page = client.get(f"/plans/{plan_id}")
-    assert "/approve" not in page.text and "approuvé" in page.text and "127.0.0.1" in page.text
+    assert "/approve" not in page.text and "approuvé" in page.text and "198.51.100.23" in page.text
     listing = client.get(f"/sites/{site}/plans")
     assert f'href="/plans/{plan_id}"' in listing.text and "approuvé" in listing.text
 

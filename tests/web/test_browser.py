@@ -247,5 +247,10 @@ def test_a_technician_cannot_approve_and_the_client_approves_the_plan(
     expect(page.locator("dl.plan-facts")).to_contain_text("Dr Anne Dupont (dupont)")
     expect(page.locator("dl.plan-facts")).to_contain_text("D'accord pour mardi soir.")
     expect(page.locator("#plan-sha256")).to_have_text(sha256)  # the plan read is the one approved
+    expect(page.locator("dl.plan-facts")).to_contain_text("depuis 127.0.0.1")  # from where
     expect(page.get_by_role("button", name="J'approuve ce plan")).to_have_count(0)
     log_out(page, world)
+
+    log_in(page, world, world.martin)  # another clinic's client: the plan does not exist
+    missing = page.goto(plan_url)
+    assert missing is not None and missing.status == 404

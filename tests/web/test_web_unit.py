@@ -67,7 +67,10 @@ def test_the_unit_serves_loopback_only_with_the_password_as_a_credential() -> No
     assert re.search(r"--listen 127\.0\.0\.1:\d+( |$)", command)
     assert "--password-file %d/db-password" in command  # %d: $CREDENTIALS_DIRECTORY
     assert unit["LoadCredential"] == ["db-password:/etc/prisme-drift/web/db-password"]
-    assert "password" not in " ".join(unit.get("Environment", [])).lower()
+    environment = " ".join(unit.get("Environment", []))
+    assert "password" not in environment.lower()
+    # git reads the git server's repositories (another user's) for this process only
+    assert "GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=*" in environment
     hardening = {
         "NoNewPrivileges": "yes",
         "ProtectSystem": "strict",

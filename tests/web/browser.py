@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS_ENV = "PRISME_WEB_SCREENSHOTS"
 # the docs show the pages at a laptop's size; fixed, so that regenerated images compare
@@ -73,7 +74,7 @@ def page(browser: Browser) -> Iterator[Page]:
 def screenshots(tmp_path: Path) -> Path:
     """The folder the tests save their screenshots in (see the module docstring)."""
     chosen = os.environ.get(SCREENSHOTS_ENV)
-    folder = Path(chosen) if chosen else tmp_path / "screenshots"
+    folder = ROOT / chosen if chosen else tmp_path / "screenshots"  # relative: to the checkout
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from prisme_drift.cli.app import cli, err, out
+from prisme_drift.cli.app import cli, err, new_table, out, styled
 from prisme_drift.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -19,6 +21,11 @@ url_option = click.option("--url", help="The central database (default: $PRISME_
 password_option = click.option(
     "--password-file",
     "db_password_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding only the database role's password (default: peer or ~/.pgpass).",
+)
+db_password_option = click.option(
+    "--db-password-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A file holding only the database role's password (default: peer or ~/.pgpass).",
 )
@@ -121,28 +128,104 @@ def web_user() -> None:
     help="A file holding only the user's password (never on the command line).",
 )
 @click.option("--display-name", default="", help="The name shown on the pages.")
-@url_option
 @click.option(
-    "--db-password-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A file holding only the database role's password (default: peer or ~/.pgpass).",
+    "--reset-password",
+    is_flag=True,
+    help="The login exists: set its password (role and client unchanged; its sessions end).",
 )
+@url_option
+@db_password_option
 def web_user_add(
     login: str,
     role: str,
     client: str | None,
     password_file: Path,
     display_name: str,
+    reset_password: bool,
     url: str | None,
     db_password_file: Path | None,
 ) -> None:
-    """Create a web page account (its password hashed with argon2id)."""
-    from prisme_drift.web.users import add_user, read_user_password
+    """Create a web page account, its password read from a file and hashed with argon2id."""
+    from prisme_drift.web.users import add_user, check_account, read_user_password
 
+    check_account(login, role, client)
     password = read_user_password(password_file)
     engine = _engine(url, db_password_file)
     try:
-        add_user(engine, login, role, client, password, display_name)
+        added = add_user(engine, login, role, client, password, display_name, reset_password)
     finally:
         engine.dispose()
-    out.print(f"web user {login} added ({role}{f', client {client}' if client else ''})")
+    if added:
+        out.print(f"web user {login} added ({role}{f', client {client}' if client else ''})")
+    else:
+        out.print(f"web user {login}: password reset, its sessions ended")
+
+
+@web_user.command("list")
+@url_option
+@db_password_option
+@click.option("--json", "as_json", is_flag=True)
+def web_user_list(url: str | None, db_password_file: Path | None, as_json: bool) -> None:
+    """The web page's accounts (never their password hashes)."""
+    from prisme_drift.timefmt import iso, local_time
+    from prisme_drift.web.users import list_users
+
+    engine = _engine(url, db_password_file)
+    try:
+        accounts = list_users(engine)
+    finally:
+        engine.dispose()
+    if as_json:
+        rows = [
+            {**dataclasses.asdict(a), "created_at": iso(a.created_at),
+             "last_login_at": iso(a.last_login_at), "disabled_at": iso(a.disabled_at)}
+            for a in accounts
+        ]  # fmt: skip
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not accounts:
+        out.print("web: no user yet ('prisme-drift web user add' creates one)")
+        return
+    table = new_table(title="web users", title_justify="left")
+    for column in ("login", "role", "client", "name", "last login", "disabled"):
+        table.add_column(column, overflow="fold")
+    for a in accounts:
+        table.add_row(
+            a.login, a.role, a.client or "", a.display_name,
+            local_time(a.last_login_at, "UTC", empty="never"),
+            styled(local_time(a.disabled_at, "UTC"), "red") if a.disabled_at else "",
+        )  # fmt: skip
+    out.print(table)
+
+
+@web_user.command("disable")
+@click.argument("login")
+@url_option
+@db_password_option
+def web_user_disable(login: str, url: str | None, db_password_file: Path | None) -> None:
+    """Disable an account: it can no longer log in, its sessions end at once."""
+    from prisme_drift.web.users import disable_user
+
+    engine = _engine(url, db_password_file)
+    try:
+        disable_user(engine, login)
+    finally:
+        engine.dispose()
+    out.print(f"web user {login} disabled, its sessions ended")
+
+
+@web.command("grant")
+@click.argument("role")
+@url_option
+@password_option
+def web_grant(role: str, url: str | None, db_password_file: Path | None) -> None:
+    """Let the existing database ROLE run the web page (run as the central database's owner):
+    read every site's rows, read and write the web page's tables. Never a site's role."""
+    from prisme_drift.fleet.central import grant_web
+
+    engine = _engine(url, db_password_file)
+    try:
+        grant_web(engine, role)
+    finally:
+        engine.dispose()
+    out.print(f"role {role} now runs the web page: it reads every site and writes the web tables")

@@ -13,12 +13,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from prisme_drift.errors import ConfigError, FleetError, StoreError
-from prisme_drift.fleet.schema import SITE_READ_TABLES, SITE_TABLES, site_roles
+from prisme_drift.errors import ConfigError, FleetError, RefusedError, StoreError
+from prisme_drift.fleet.schema import SITE_READ_TABLES, SITE_TABLES, WEB_TABLES, site_roles
 from prisme_drift.secretpaths import (
     CREDENTIALS_VAR,
     expand_credentials_directory,
@@ -155,3 +155,49 @@ def grant_site(engine: Engine, site: str, role: str) -> None:
     except SQLAlchemyError as exc:
         raise unreachable(engine, f"grant site {site!r} to role {role!r} in", exc) from None
     log.info("fleet: role %s writes the rows of site %s", role, site)
+
+
+def _web_policy(role: str) -> str:
+    """The name of the policy that lets web role ``role`` read every site's rows."""
+    return f"web_reads_{role}"[:63]
+
+
+def grant_web(engine: Engine, role: str) -> None:
+    """Let the existing database role ``role`` run the web page: read every site's rows (a
+    SELECT policy of its own on each site table, beside the sites' row-level security), read,
+    write and delete the web page's tables. Refused for a site's role: the web role is never
+    one."""
+    prep = engine.dialect.identifier_preparer
+    quoted = prep.quote(role)
+    site_tables = ", ".join(table.name for table in SITE_TABLES)
+    web_tables = ", ".join(table.name for table in WEB_TABLES)
+    try:
+        with Session(engine) as session, session.begin():
+            if not session.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}):
+                raise RefusedError(
+                    f"no database role {role!r}: create it first (CREATE ROLE {role} LOGIN "
+                    "PASSWORD '...'), then grant it again"
+                )
+            found = session.scalar(select(site_roles.c.site).where(site_roles.c.role_name == role))
+            if found is not None:
+                raise RefusedError(
+                    f"role {role!r} writes the rows of site {found!r}: the web page needs a role "
+                    "of its own, never a site's"
+                )
+            session.execute(text(f"GRANT SELECT ON {site_tables} TO {quoted}"))
+            session.execute(text(f"GRANT SELECT ON {VERSION_TABLE} TO {quoted}"))
+            session.execute(
+                text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {web_tables} TO {quoted}")
+            )
+            for table in WEB_TABLES:
+                if "id" in table.c and table.c.id.autoincrement is True:
+                    sequence = f"{table.name}_id_seq"
+                    session.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {quoted}"))
+            policy = prep.quote(_web_policy(role))
+            for table in SITE_TABLES:
+                session.execute(text(f"DROP POLICY IF EXISTS {policy} ON {table.name}"))
+                reads = f"FOR SELECT TO {quoted} USING (true)"
+                session.execute(text(f"CREATE POLICY {policy} ON {table.name} {reads}"))
+    except SQLAlchemyError as exc:
+        raise unreachable(engine, f"grant the web page's role {role!r} in", exc) from None
+    log.info("fleet: role %s runs the web page (reads every site, writes the web tables)", role)

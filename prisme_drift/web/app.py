@@ -19,7 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prisme_drift.fleet.central import central_engine, check_schema, read_password
 from prisme_drift.report.charts import STYLE as CHART_STYLE
-from prisme_drift.web import pages_device, pages_fleet, pages_login, pages_plans, pages_site
+from prisme_drift.web import (
+    pages_admin,
+    pages_device,
+    pages_fleet,
+    pages_login,
+    pages_plans,
+    pages_site,
+)
 from prisme_drift.web.config import WebConfig
 from prisme_drift.web.render import STATIC, render
 
@@ -59,7 +66,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
+def http_error(request: Request, exc: Exception) -> Response:
     """Redirections raised by ``require_user``; a page for 403, 404...; the status kept."""
     assert isinstance(exc, HTTPException)
     if exc.status_code in (302, 303) and exc.headers:
@@ -70,7 +77,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def page_routes() -> list[BaseRoute]:
     """The routes of the page modules, then the static files."""
     routes: list[BaseRoute] = []
-    for module in (pages_login, pages_fleet, pages_site, pages_device, pages_plans):
+    for module in (pages_login, pages_fleet, pages_site, pages_device, pages_plans, pages_admin):
         routes.extend(module.routes)
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     return routes

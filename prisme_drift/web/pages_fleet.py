@@ -31,7 +31,7 @@ class OverviewRow:
     timezone: str
 
 
-async def overview(request: Request) -> Response:
+def overview(request: Request) -> Response:
     """Every visible site (of one client with ``?client=``, provider users only)."""
     user = require_user(request)
     with engine(request).connect() as connection:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -11,12 +12,12 @@ from starlette.routing import Route
 from prisme_drift.fleet import webaudit
 from prisme_drift.web import ratelimit
 from prisme_drift.web.auth import (
-    check_csrf,
     check_login,
     clear_session_cookie,
     close_session,
     current_user,
     open_session,
+    posted,
     set_session_cookie,
 )
 from prisme_drift.web.context import client_ip, engine
@@ -32,7 +33,7 @@ def safe_next(target: object) -> str:
     return "/"
 
 
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:
     """The login form (the fleet overview when already logged in)."""
     if current_user(request) is not None:
         return RedirectResponse("/", status_code=303)
@@ -40,10 +41,8 @@ async def login_page(request: Request) -> Response:
     return render(request, "login.html", {"next": target, "login": "", "error": None})
 
 
-async def login(request: Request) -> Response:
+def login(request: Request, form: FormData) -> Response:
     """Check the password, open a session, go where the user was going."""
-    form = await request.form()
-    check_csrf(request, form)
     login_name, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
     target, ip = safe_next(form.get("next")), client_ip(request)
     context = {"next": target, "login": login_name}
@@ -67,10 +66,8 @@ async def login(request: Request) -> Response:
     return response
 
 
-async def logout(request: Request) -> Response:
+def logout(request: Request, form: FormData) -> Response:
     """End the session (its row deleted, the cookie cleared)."""
-    form = await request.form()
-    check_csrf(request, form)
     ip = client_ip(request)
     with engine(request).begin() as connection:
         session = close_session(request, connection)
@@ -84,6 +81,6 @@ async def logout(request: Request) -> Response:
 
 routes = [
     Route("/login", login_page, methods=["GET"]),
-    Route("/login", login, methods=["POST"]),
-    Route("/logout", logout, methods=["POST"]),
+    Route("/login", posted(login), methods=["POST"]),
+    Route("/logout", posted(logout), methods=["POST"]),
 ]

@@ -71,7 +71,7 @@ def week_chart(weeks: list[WeekChanges], w: Words) -> Markup:
     return Markup(stacked_columns(labels, series, width=640))  # noqa: S704 (our own SVG)
 
 
-async def site_page(request: Request) -> Response:
+def site_page(request: Request) -> Response:
     """One site the user may see (404 otherwise, whether it exists or not)."""
     user = require_user(request)
     site = request.path_params["site"]

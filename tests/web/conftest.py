@@ -79,15 +79,16 @@ def web_server_factory(
     central_factory: Callable[[], Central],  # noqa: F811
 ) -> Iterator[Callable[..., WebServer]]:
     """Starts web servers on the module's central database (plain http: insecure cookies
-    unless told otherwise); all stopped at the end of the module."""
+    unless told otherwise; the owner's engine unless one is given, e.g. the web role's); all
+    stopped at the end of the module."""
     started: list[WebServer] = []
     threads: list[threading.Thread] = []
 
-    def make(**options: object) -> WebServer:
+    def make(engine: Engine | None = None, **options: object) -> WebServer:
         db = central_factory()
         fields: dict[str, object] = {"url": db.url, "cookie_secure": False, **options}
         config = WebConfig(**fields)  # type: ignore[arg-type]
-        server, thread, url = serve(config, db.engine)
+        server, thread, url = serve(config, engine or db.engine)
         started.append(WebServer(url, config, db, server))
         threads.append(thread)
         return started[-1]

@@ -2,10 +2,11 @@
 site reads the plain-language text and approves or refuses it (the rules are in
 :mod:`prisme_drift.fleet.planflow`).
 
-Every POST checks the CSRF token first, then the user's role for the action (a forged approval
-by a technician is a 403 and changes nothing), then the site's scope (another client's plan is a
-404), then the plan's own rules in one transaction. An approval or refusal carries the hash of
-the plan the page showed; a plan that changed meanwhile is refused (409) and shown again.
+Every POST has its CSRF token checked first (``auth.posted``), then the user's role for the
+action (a forged approval by a technician is a 403 and changes nothing), then the site's scope
+(another client's plan is a 404), then the plan's own rules in one transaction. An approval or
+refusal carries the hash of the plan the page showed; a plan that changed meanwhile is refused
+(409) and shown again. Handlers are plain functions: Starlette runs them in its thread pool.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import Connection
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -38,7 +40,7 @@ from prisme_drift.fleet.plans import (
     site_plans,
     site_row,
 )
-from prisme_drift.web.auth import User, check_csrf, require_user
+from prisme_drift.web.auth import User, posted, require_user
 from prisme_drift.web.context import client_ip, engine, web_config
 from prisme_drift.web.planform import (
     CATEGORIES,
@@ -91,7 +93,7 @@ def _form_context(connection: Connection, site: str, values: dict[str, Any]) -> 
     }
 
 
-async def plans_list(request: Request) -> Response:
+def plans_list(request: Request) -> Response:
     """The site's plans (a client does not see drafts)."""
     user = require_user(request)
     site = request.path_params["site"]
@@ -105,7 +107,7 @@ async def plans_list(request: Request) -> Response:
     return render(request, "plans.html", {"site": site, "plans": lines, "timezone": timezone})
 
 
-async def new_plan(request: Request) -> Response:
+def new_plan(request: Request) -> Response:
     """The empty form (provider only), with the proposed ``WEB-<n>`` id."""
     user = require_user(request, *PROVIDER_ROLES)
     site = request.path_params["site"]
@@ -115,10 +117,8 @@ async def new_plan(request: Request) -> Response:
     return render(request, "plan_form.html", {**context, "action": f"/sites/{site}/plans"})
 
 
-async def create_plan(request: Request) -> Response:
+def create_plan(request: Request, form: FormData) -> Response:
     """Draft the posted plan, then show it; the form again with every problem otherwise."""
-    form = await request.form()
-    check_csrf(request, form)
     user = require_user(request, *PROVIDER_ROLES)
     site = request.path_params["site"]
     data = plan_data(form)
@@ -144,11 +144,16 @@ def _form_error(request: Request, context: dict[str, Any], exc: Exception) -> Re
     )
 
 
-async def plan_page(
+def plan_page(request: Request) -> Response:
+    """The plan: its text, status, hash and history, and the buttons the user may use."""
+    return _plan_view(request)
+
+
+def _plan_view(
     request: Request, error: str | None = None, status: int = 200, detail: str = ""
 ) -> Response:
-    """The plan: its text, status, hash and history, and the buttons the user may use; after a
-    refused step, ``error`` (a catalog key) and, for the provider, the rules' ``detail``."""
+    """The plan page; after a refused step, ``error`` (a catalog key) and, for the provider,
+    the rules' ``detail``."""
     user = require_user(request)
     with engine(request).connect() as connection:
         plan = _visible_plan(connection, user, _plan_id(request))
@@ -169,7 +174,7 @@ async def plan_page(
     return render(request, "plan.html", context, status)
 
 
-async def edit_form(request: Request) -> Response:
+def edit_form(request: Request) -> Response:
     """The draft's form, filled in (provider only)."""
     user = require_user(request, *PROVIDER_ROLES)
     with engine(request).connect() as connection:
@@ -178,14 +183,12 @@ async def edit_form(request: Request) -> Response:
         context = _form_context(connection, plan.site, form_values(plan.plan, timezone))
     context.update(action=f"/plans/{plan.id}/edit", plan_id=plan.id)
     if plan.status != PlanStatus.DRAFT:
-        return await plan_page(request, "web.plans.error.not_draft", 409)
+        return _plan_view(request, "web.plans.error.not_draft", 409)
     return render(request, "plan_form.html", context)
 
 
-async def edit_plan(request: Request) -> Response:
+def edit_plan(request: Request, form: FormData) -> Response:
     """Save the draft's new fields."""
-    form = await request.form()
-    check_csrf(request, form)
     user = require_user(request, *PROVIDER_ROLES)
     plan_id = _plan_id(request)
     data, actor, lang = plan_data(form), _actor(request, user), web_config(request).lang
@@ -199,14 +202,13 @@ async def edit_plan(request: Request) -> Response:
         context.update(action=f"/plans/{plan_id}/edit", plan_id=plan_id)
         return _form_error(request, context, exc)
     except PlanError as exc:
-        return await plan_page(request, "web.plans.error.not_draft", 409, str(exc))
+        return _plan_view(request, "web.plans.error.not_draft", 409, str(exc))
     return RedirectResponse(f"/plans/{plan_id}", status_code=303)
 
 
-async def _step(request: Request, roles: tuple[str, ...], action: str) -> Response:
-    """One POSTed step on a plan: CSRF, role (403), scope (404), then the rules (409)."""
-    form = await request.form()
-    check_csrf(request, form)
+def _step(request: Request, form: FormData, roles: tuple[str, ...], action: str) -> Response:
+    """One POSTed step on a plan (its CSRF token already checked by ``posted``): role (403),
+    scope (404), then the rules (409)."""
     user = require_user(request, *roles)
     plan_id = _plan_id(request)
     comment = str(form.get("comment") or "")
@@ -229,42 +231,42 @@ async def _step(request: Request, roles: tuple[str, ...], action: str) -> Respon
         raise HTTPException(404) from None
     except PlanChanged as exc:
         log.warning("web: %s of plan %s by %s refused: %s", action, plan_id, user.login, exc)
-        return await plan_page(request, "web.plans.error.changed", 409)
+        return _plan_view(request, "web.plans.error.changed", 409)
     except PlanError as exc:
         log.info("web: %s of plan %s by %s refused: %s", action, plan_id, user.login, exc)
-        return await plan_page(request, f"web.plans.error.{action}", 409, str(exc))
+        return _plan_view(request, f"web.plans.error.{action}", 409, str(exc))
     return RedirectResponse(f"/plans/{plan_id}", status_code=303)
 
 
-async def submit(request: Request) -> Response:
+def submit(request: Request, form: FormData) -> Response:
     """The provider sends the draft to the client."""
-    return await _step(request, PROVIDER_ROLES, "submit")
+    return _step(request, form, PROVIDER_ROLES, "submit")
 
 
-async def withdraw(request: Request) -> Response:
+def withdraw(request: Request, form: FormData) -> Response:
     """The provider calls the plan off."""
-    return await _step(request, PROVIDER_ROLES, "withdraw")
+    return _step(request, form, PROVIDER_ROLES, "withdraw")
 
 
-async def approve(request: Request) -> Response:
+def approve(request: Request, form: FormData) -> Response:
     """The client's written visa on the plan it read."""
-    return await _step(request, (CLIENT_ROLE,), "approve")
+    return _step(request, form, (CLIENT_ROLE,), "approve")
 
 
-async def refuse(request: Request) -> Response:
+def refuse(request: Request, form: FormData) -> Response:
     """The client's refusal, with its reason."""
-    return await _step(request, (CLIENT_ROLE,), "refuse")
+    return _step(request, form, (CLIENT_ROLE,), "refuse")
 
 
 routes = [
     Route("/sites/{site}/plans", plans_list, methods=["GET"]),
     Route("/sites/{site}/plans/new", new_plan, methods=["GET"]),
-    Route("/sites/{site}/plans", create_plan, methods=["POST"]),
+    Route("/sites/{site}/plans", posted(create_plan), methods=["POST"]),
     Route("/plans/{plan_id}", plan_page, methods=["GET"]),
     Route("/plans/{plan_id}/edit", edit_form, methods=["GET"]),
-    Route("/plans/{plan_id}/edit", edit_plan, methods=["POST"]),
-    Route("/plans/{plan_id}/submit", submit, methods=["POST"]),
-    Route("/plans/{plan_id}/withdraw", withdraw, methods=["POST"]),
-    Route("/plans/{plan_id}/approve", approve, methods=["POST"]),
-    Route("/plans/{plan_id}/refuse", refuse, methods=["POST"]),
+    Route("/plans/{plan_id}/edit", posted(edit_plan), methods=["POST"]),
+    Route("/plans/{plan_id}/submit", posted(submit), methods=["POST"]),
+    Route("/plans/{plan_id}/withdraw", posted(withdraw), methods=["POST"]),
+    Route("/plans/{plan_id}/approve", posted(approve), methods=["POST"]),
+    Route("/plans/{plan_id}/refuse", posted(refuse), methods=["POST"]),
 ]

@@ -202,7 +202,7 @@ def test_a_client_compares_two_configurations_of_a_device(
     assert missing is not None and missing.status == 404
 
 
-def draft_and_submit(page: Page, world: World) -> str:
+def draft_and_submit(page: Page, world: World, screenshots: Path) -> str:
     """The technician drafts a plan for cabinet-dupont in the form and sends it to the client;
     the plan page's URL."""
     page.goto(f"{world.web.url}/sites/cabinet-dupont/plans")
@@ -214,6 +214,7 @@ def draft_and_submit(page: Page, world: World) -> str:
     page.get_by_label("Fin", exact=True).fill("2027-01-12T21:00")
     page.get_by_label("Plan de retour arrière").fill("no vlan 50")
     page.locator("input[name=kind][value=definitive]").check()
+    shoot(page, screenshots, "plan-form")
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     expect(page.locator("#plan-status")).to_have_text("brouillon")
     page.get_by_role("button", name="Envoyer au client pour accord").click()
@@ -225,7 +226,7 @@ def test_a_technician_cannot_approve_and_the_client_approves_the_plan(
     page: Page, world: World, screenshots: Path
 ) -> None:
     log_in(page, world, world.technician)
-    plan_url = draft_and_submit(page, world)
+    plan_url = draft_and_submit(page, world, screenshots)
     expect(page.get_by_role("button", name="J'approuve ce plan")).to_have_count(0)
     sha256 = page.locator("#plan-sha256").inner_text()
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")

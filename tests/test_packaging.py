@@ -87,6 +87,8 @@ def test_the_wheel_carries_neither_the_lab_nor_asyncssh(tmp_path: Path) -> None:
         ]
     assert "prisme_drift/cli/app.py" in names  # the product is there
     assert "prisme_drift/profiles/ios.yaml" in names  # with its data
+    for data in ("templates/base.html", "static/style.css", "locale/fr/LC_MESSAGES/messages.po"):
+        assert f"prisme_drift/web/{data}" in names  # the web page's too
     tops = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
     assert tops == {"prisme_drift"}
     assert not [n for n in names if "lab/" in n or "prisme_drift_lab" in n]

@@ -9,6 +9,7 @@ import logging
 
 import uvicorn
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,7 +18,8 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from prisme_drift.fleet.central import central_engine, check_schema, read_password
+from prisme_drift.errors import FleetError
+from prisme_drift.fleet.central import central_engine, check_schema, read_password, unreachable
 from prisme_drift.report.charts import STYLE as CHART_STYLE
 from prisme_drift.web import (
     pages_admin,
@@ -28,6 +30,7 @@ from prisme_drift.web import (
     pages_site,
 )
 from prisme_drift.web.config import WebConfig
+from prisme_drift.web.context import engine as engine_of
 from prisme_drift.web.render import STATIC, render
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,16 @@ def http_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"status": exc.status_code}, status=exc.status_code)
 
 
+def unavailable(request: Request, exc: Exception) -> Response:
+    """The central database failed (unreachable, too slow, a grant missing): a 503 page, and
+    one log line with the error's first line (no SQL, no parameters, password masked)."""
+    if isinstance(exc, SQLAlchemyError):
+        exc = unreachable(engine_of(request), "read or write", exc)
+    log.error("web: %s %s: %s", request.method, request.url.path, exc)
+    request.state.web_session = None  # the page is rendered without asking the database again
+    return render(request, "error.html", {"status": 503}, status=503)
+
+
 def page_routes() -> list[BaseRoute]:
     """The routes of the page modules, then the static files."""
     routes: list[BaseRoute] = []
@@ -90,7 +103,8 @@ def create_app(config: WebConfig, engine: Engine | None = None) -> Starlette:
     if engine is None:
         engine = central_engine(config.url, read_password(config.password_file))
     check_schema(engine)
-    app = Starlette(routes=page_routes(), exception_handlers={HTTPException: http_error})
+    handlers = {HTTPException: http_error, SQLAlchemyError: unavailable, FleetError: unavailable}
+    app = Starlette(routes=page_routes(), exception_handlers=handlers)
     app.add_middleware(SecurityHeaders)
     app.state.config = config
     app.state.engine = engine

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def safe_next(target: object) -> str:
     """Where to go after the login: a path of this site only (never ``//host`` or a URL)."""
     if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
-        return "/" if "\\" in target else target
+        return target if target.isprintable() and "\\" not in target else "/"
     return "/"
 
 
@@ -51,7 +51,9 @@ def login(request: Request, form: FormData) -> Response:
             ratelimit.record(connection, login_name, ip, ok=False)
             webaudit.append(connection, login_name[:64], "", ip, "login_blocked", login_name, {})
             log.warning("web: login of %r from %s refused: too many failures", login_name, ip)
-            return render(request, "login.html", {**context, "error": "blocked"}, status=429)
+            page = render(request, "login.html", {**context, "error": "blocked"}, status=429)
+            page.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
+            return page
         user = check_login(connection, login_name, password)
         ratelimit.record(connection, login_name, ip, ok=user is not None)
         if user is None:

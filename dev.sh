@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for developers and CI. Each command does its own set-up:
 #   ./dev.sh demo    create .venv, install prisme-drift and its lab, run 'prisme-drift demo' on it
-#   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
-#                    run the whole test suite (pytest's "no tests collected" counts as a failure)
+#   ./dev.sh test    create .venv, install with test extras, Debian's Chromium and nginx (web
+#                    tests), start a throw-away PostgreSQL 15, run the whole test suite
+#                    (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
 #   ./dev.sh docs    build the documentation site (mkdocs-material) into site/, --strict
 # Extra arguments go to the command (./dev.sh test -k vlan, ./dev.sh demo --lang en).
@@ -16,29 +17,48 @@ VENV="${PRISME_VENV:-.venv}"
 # font embedding) and the fonts embedded in every PDF. Installed when missing and when root;
 # otherwise one message says what to run.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# The browser tests (tests/web/test_browser.py): Playwright drives Debian's Chromium
+# (/usr/bin/chromium), never a browser downloaded by `playwright install`. Only `test` needs it
+# (chromium + chromium-common: 356 MB installed; 82 s here, apt-get update included).
+# nginx: tests/web/test_nginx.py runs docs/web.md's server block in front of the web page (1.3 MB).
+TEST_PACKAGES=(chromium nginx)
 
+# system_packages WHAT PACKAGE...: install the missing ones when root; otherwise say what to run.
 system_packages() {
+    local what="$1" missing=() pkg
+    shift
     command -v dpkg >/dev/null 2>&1 || {
-        echo "dev.sh: not a Debian system: install Pango and the DejaVu fonts yourself" >&2
+        echo "dev.sh: not a Debian system: install $what yourself ($*)" >&2
         return 0
     }
-    local missing=() pkg
-    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+    for pkg in "$@"; do
         dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
     done
     [[ ${#missing[@]} -eq 0 ]] && return 0
     if [[ "$(id -u)" -ne 0 ]]; then
-        echo "dev.sh: missing system packages for PDF reports: ${missing[*]}" >&2
+        echo "dev.sh: missing system packages for $what: ${missing[*]}" >&2
         echo "dev.sh: run: sudo apt-get install -y ${missing[*]}   (then run dev.sh again)" >&2
         exit 2
     fi
-    echo "dev.sh: installing system packages: ${missing[*]}" >&2
+    echo "dev.sh: installing system packages for $what: ${missing[*]}" >&2
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    if [[ " ${missing[*]} " == *" nginx "* ]]; then
+        quiet_nginx
+    fi
+}
+
+# nginx is a test tool here, not a service: the web server Debian starts with the package (on
+# a machine run by systemd) is stopped and disabled again. An nginx installed before is untouched.
+quiet_nginx() {
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now nginx.service >/dev/null 2>&1 || true
+        echo "dev.sh: nginx installed for the tests; its service is stopped and disabled" >&2
+    fi
 }
 
 setup() {
-    system_packages
+    system_packages "PDF reports (Pango and the DejaVu fonts)" "${SYSTEM_PACKAGES[@]}"
     if [[ ! -x "$VENV/bin/python" ]]; then
         "$PYTHON" -m venv "$VENV"
     fi
@@ -56,6 +76,7 @@ case "$cmd" in
         exec "$VENV/bin/prisme-drift" demo "$@"
         ;;
     test)
+        system_packages "the web tests (Chromium, nginx)" "${TEST_PACKAGES[@]}"
         setup
         if [[ -z "${PRISME_TEST_PG_URL:-}" ]]; then
             PRISME_TEST_PG_URL="$(bash .ci/pg-start)"
@@ -86,7 +107,7 @@ case "$cmd" in
         "$VENV/bin/lint-imports" --no-cache
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

@@ -47,6 +47,8 @@ class FleetSettings(BaseModel):
     """how often the daemon copies what changed"""
     timeout: str = "60s"
     """a sync that takes longer gives up (and resumes at the next one)"""
+    max_report_bytes: Annotated[int, Field(ge=1)] = 20_000_000
+    """a document bigger than this (bytes) is not copied for download from the web page"""
 
     @model_validator(mode="before")
     @classmethod

@@ -1,7 +1,8 @@
 """The ``fleet-sync`` job: copy what changed to the provider's central database (docs/fleet.md).
 
-Planned every ``[fleet] sync_every`` only when the settings have a ``[fleet]`` section. It only
-reads the site's store (no writer lock, no site lock: a poll never waits for it) and gives up
+Planned every ``[fleet] sync_every`` only when the settings have a ``[fleet]`` section. Its copy
+only reads the site's store (no writer lock, no site lock: a poll never waits for it); the change
+plans approved online are then written as tickets in the daemon's writer turn. It gives up
 after ``[fleet] timeout``; a failure raises, and the daemon records it and alerts ``job_failed``
 once per failure streak, like every job. The site's detection and alerting never depend on it.
 """
@@ -13,17 +14,18 @@ import logging
 from prisme_drift.config import Settings
 from prisme_drift.fleet.gitsync import push_baseline
 from prisme_drift.fleet.pushalert import record_push_result
-from prisme_drift.fleet.sync import sync_site
+from prisme_drift.fleet.sync import WriterTurn, sync_site
 from prisme_drift.store.engine import ensure_schema, session_factory, shared_engine
 
 log = logging.getLogger(__name__)
 
 
-def fleet_sync_job(settings: Settings) -> tuple[str, str]:
-    """Copy the store to the central database, then push the baseline: (outcome, note)."""
+def fleet_sync_job(settings: Settings, turn: WriterTurn | None = None) -> tuple[str, str]:
+    """Copy the store to the central database (and pull the change plans approved online, in
+    the writer ``turn``), then push the baseline: (outcome, note)."""
     if settings.fleet is None:
         return "skipped", "no [fleet] section in the settings"
-    note = sync_site(settings).line()
+    note = sync_site(settings, turn).line()
     pushed = push_baseline_to_fleet(settings)
     return "ok", note if pushed is None else f"{note}; {pushed}"
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -161,10 +162,13 @@ class JobBodies:
         raise PrismeDriftError(f"unknown job kind {kind!r}", site=self.site)
 
     def fleet_sync(self) -> JobResult:
-        """A copy to the central database: reads only, so no writer turn and no site lock."""
-        if self.host.degraded:
+        """A copy to the central database (reads only: no writer turn, no site lock), then the
+        change plans approved online pulled in the writer turn (they are written as tickets)."""
+        host = self.host
+        if host.degraded:
             return self._refused()
-        return JobResult(*fleet_sync_job(self.host.live))
+        turn = partial(write_turn, host.writer, host.stop_event)
+        return JobResult(*fleet_sync_job(host.live, turn))
 
     def _refused(self) -> JobResult:
         return JobResult("refused", f"degraded mode: {self.host.degraded}")

@@ -267,7 +267,8 @@ change_plans = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("decided_by", String(64)),
+    Column("decided_by", String(64)),  # the login of the client user who decided
+    Column("decided_by_name", String(255)),  # their display name then (revision f0003)
     _at("decided_at"),
     Column("decided_from", String(64)),  # the address the decision came from
     Column("decision_comment", Text),

@@ -211,7 +211,7 @@ def report_files(folder: Path, site: str, since: datetime | None) -> list[dict[s
     if not folder.is_dir():
         return []
     rows = []
-    for path in sorted(_documents(folder)):
+    for path in sorted(documents(folder)):
         stat = path.stat()
         modified = datetime.fromtimestamp(stat.st_mtime, UTC)
         if since is not None and modified < since - MARGIN:
@@ -230,7 +230,8 @@ def report_files(folder: Path, site: str, since: datetime | None) -> list[dict[s
     return rows
 
 
-def _documents(folder: Path) -> Sequence[Path]:
+def documents(folder: Path) -> Sequence[Path]:
+    """The documents (PDF, HTML) under ``folder``, without hidden files and attachments."""
     return [
         p
         for p in folder.rglob("*")

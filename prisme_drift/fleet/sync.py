@@ -1,18 +1,22 @@
-"""``fleet sync``: copy what changed in this site's store to the central database.
+"""``fleet sync``: copy what changed in this site's store to the central database, then pull
+the change plans approved online (``fleet/pull.py``).
 
 Idempotent upserts keyed by (site, local id), in batches; each batch and the watermark it moves
 are one central transaction, so a sync cut short (timeout, outage of days, kill) resumes where
-it stopped and never duplicates. The site's store is only read. The central database is a copy:
-nothing here is needed by polls, detection or alerting.
+it stopped and never duplicates. The copy only reads the site's store; the pull writes the
+approved plans into it as tickets, in one transaction, like ``ticket approve``. The central
+database is a copy: nothing here is needed by polls, detection or alerting.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
@@ -22,13 +26,17 @@ from sqlalchemy.orm import Session
 
 from prisme_drift.config import Settings
 from prisme_drift.errors import ConfigError, FleetError
-from prisme_drift.fleet import schema, sources
+from prisme_drift.fleet import copies, schema, sources
 from prisme_drift.fleet.central import central_engine, check_schema, read_password, unreachable
+from prisme_drift.fleet.pull import PullReport, pull_plans
 from prisme_drift.store.engine import session_factory, shared_engine
 from prisme_drift.store.models import AuditEntry, Event
 from prisme_drift.timefmt import utcnow
 
 log = logging.getLogger(__name__)
+
+#: The daemon's writer turn: a context manager yielding False if the daemon stops first.
+WriterTurn = Callable[[], AbstractContextManager[bool]]
 
 
 @dataclass
@@ -38,12 +46,15 @@ class SyncReport:
     site: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    plans: PullReport | None = None  # the change plans pulled after the copy
 
     def line(self) -> str:
-        """``fleet sync: 12 rows (devices 2, polls 3, ...) in 0.4 s``."""
+        """``fleet sync: 12 rows (devices 2, polls 3, ...) in 0.4 s; change plans: 1 pulled,
+        0 cancelled, 0 refused``."""
         total = sum(self.rows.values())
         parts = ", ".join(f"{name} {n}" for name, n in self.rows.items() if n)
-        return f"fleet sync: {total} rows ({parts or 'nothing new'}) in {self.seconds:.1f} s"
+        line = f"fleet sync: {total} rows ({parts or 'nothing new'}) in {self.seconds:.1f} s"
+        return line if self.plans is None else f"{line}; {self.plans.line()}"
 
 
 class _Run:
@@ -88,6 +99,13 @@ class _Run:
                 if mark is not None and index == len(chunks) - 1:
                     upsert(connection, schema.watermarks, [mark])
         self.report.rows[table.name] = self.report.rows.get(table.name, 0) + len(rows)
+
+    def write_chunks(self, table: Table, chunks: Iterable[list[dict[str, Any]]]) -> None:
+        """Upsert each chunk in its own transaction (no watermark: the rows are compared with
+        the central copy, so a sync cut short copies the rest next time)."""
+        self.report.rows.setdefault(table.name, 0)
+        for chunk in chunks:
+            self.write(table, chunk, None)
 
     def watermark(self, table: str, last_id: int, last_at: datetime | None) -> dict[str, Any]:
         return {
@@ -140,7 +158,22 @@ def _copy(run: _Run) -> None:
     folder = run.settings.resolve(run.settings.report.output)
     files = sources.report_files(folder, site, reports_at)
     run.write(schema.report_files, files, run.watermark("report_files", 0, run.started))
+    _copy_for_web(run, folder)
     run.write(schema.sites, [_site_row(run)], None)
+
+
+def _copy_for_web(run: _Run, reports: Path) -> None:
+    """The devices' latest states and the documents' bytes, for the web page."""
+    fleet = run.settings.fleet
+    assert fleet is not None
+    with run.central.connect() as connection:
+        states = copies.copied_states(connection, run.site)
+        documents = copies.copied_documents(connection, run.site)
+    rows = copies.device_states(run.settings.baseline_path, run.session, run.site, states)
+    batches = [rows[i : i + copies.STATE_BATCH] for i in range(0, len(rows), copies.STATE_BATCH)]
+    run.write_chunks(schema.device_states, batches)
+    contents = copies.report_contents(reports, run.site, documents, fleet.max_report_bytes)
+    run.write_chunks(schema.report_contents, copies.by_size(contents, copies.CONTENT_BATCH_BYTES))
 
 
 def _site_row(run: _Run) -> dict[str, Any]:
@@ -156,9 +189,11 @@ def _site_row(run: _Run) -> dict[str, Any]:
     }
 
 
-def sync_site(settings: Settings) -> SyncReport:
-    """Copy what changed since the last sync to ``[fleet] url``; FleetError if the central
-    database is unreachable, refuses, or the sync runs out of ``[fleet] timeout``."""
+def sync_site(settings: Settings, turn: WriterTurn | None = None) -> SyncReport:
+    """Copy what changed since the last sync to ``[fleet] url``, then pull the change plans
+    approved online; FleetError if the central database is unreachable, refuses, or the sync
+    runs out of ``[fleet] timeout``. ``turn`` (the daemon's writer turn) is held while the pull
+    writes the site's store; it yields False when the daemon stops first (nothing pulled)."""
     fleet = settings.fleet
     if fleet is None:
         raise ConfigError(
@@ -177,6 +212,9 @@ def sync_site(settings: Settings) -> SyncReport:
                 _copy(run)
             except SQLAlchemyError as exc:
                 raise unreachable(central, f"sync site {run.site} to", exc) from None
+        with turn() if turn is not None else nullcontext(True) as writing:
+            if writing:
+                run.report.plans = pull_plans(settings, central)
     finally:
         central.dispose()
     run.report.seconds = time.monotonic() - started

@@ -178,3 +178,9 @@ def log_in(client: httpx.Client, login: str, password: str) -> httpx.Response:
     return client.post(
         "/login", data={"login": login, "password": password, "csrf": csrf_of(form), "next": "/"}
     )
+
+
+# the browser tests' fixtures (Playwright driving Debian's Chromium): tests/web/browser.py
+from tests.web import browser as _browser  # noqa: E402
+
+browser, page, screenshots = _browser.browser, _browser.page, _browser.screenshots

@@ -35,7 +35,10 @@ def _scope(plan: Mapping[str, Any], words: Words) -> list[str]:
     if plan.get("whole_site"):
         lines.append(words("web.plan.scope.whole_site"))
     if plan.get("devices"):
-        lines.append(words("web.plan.scope.devices", devices=", ".join(plan["devices"])))
+        devices = list(plan["devices"])
+        lines.append(
+            words.plural("web.plan.scope.devices", len(devices), devices=", ".join(devices))
+        )
     if plan.get("groups"):
         lines.append(words("web.plan.scope.groups", groups=", ".join(plan["groups"])))
     return lines

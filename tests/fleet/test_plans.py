@@ -88,7 +88,9 @@ def test_the_plan_text_is_french_by_default_in_the_sites_time() -> None:
     text = plan_text(plan, timezone=TZ)
     assert text.startswith("Plan de changement WEB-1 : VLAN imagerie pour le nouveau CBCT")
     assert "Ce qui va changer : les réseaux virtuels (VLAN), les ports" in text
-    assert "- les équipements sw01" in text
+    assert "- l'équipement sw01" in text  # one device: singular
+    two = plan_text({**plan, "devices": ["sw01", "sw02"]}, timezone=TZ)
+    assert "- les équipements sw01, sw02" in two
     # 04:00 UTC is 08:00 on the site (Indian/Reunion, +04:00)
     assert "du jeudi 10 décembre 2026 à 08:00 au jeudi 10 décembre 2026 à 12:00" in text
     assert "(heure du site, Indian/Reunion)" in text

@@ -63,6 +63,7 @@ def test_the_site_page_shows_devices_drift_tickets_documents_and_the_week_chart(
         page = browser.get(f"/sites/{site}")
     assert page.status_code == 200
     text = page.text
+    assert f'id="plans-link" href="/sites/{site}/plans"' in text  # the way to the change plans
     # devices: the facts of the structured state, a dash where the site copied none
     sw = text.split('data-device="sw-accueil"', 1)[1].split("</tr>", 1)[0]
     assert "C9200L-24P" in sw and "FOC2233X0AB" in sw and "17.9.4" in sw

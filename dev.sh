@@ -2,7 +2,8 @@
 # One entry point for developers and CI. Each command does its own set-up:
 #   ./dev.sh demo    create .venv, install prisme-drift and its lab, run 'prisme-drift demo' on it
 #   ./dev.sh test    create .venv, install with test extras, start a throw-away PostgreSQL 15,
-#                    run the whole test suite (pytest's "no tests collected" counts as a failure)
+#                    run the whole test suite on PRISME_TEST_WORKERS processes (0: serial)
+#                    (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
 #   ./dev.sh docs    build the documentation site (mkdocs-material) into site/, --strict
 # Extra arguments go to the command (./dev.sh test -k vlan, ./dev.sh demo --lang en).
@@ -64,8 +65,15 @@ case "$cmd" in
         # the suite starts real prisme-drift processes (daemon, signals, exit codes): with
         # PYTHONDONTWRITEBYTECODE set, each would compile the whole package again
         unset PYTHONDONTWRITEBYTECODE
+        # on PRISME_TEST_WORKERS processes (pytest-xdist; default WORKERS_DEFAULT below, 0 = in
+        # this process); tests sharing a costly session fixture are grouped on one worker
+        # (tests/conftest.py). Serial: PRISME_TEST_WORKERS=0, or -p no:xdist among the arguments.
+        workers=(-n "${PRISME_TEST_WORKERS:-WORKERS_DEFAULT}" --dist loadgroup)
+        for arg in "$@"; do
+            [[ "$arg" == "no:xdist" || "$arg" == "-pno:xdist" ]] && workers=()
+        done
         set +e
-        "$VENV/bin/python" -m pytest "$@"
+        "$VENV/bin/python" -m pytest "${workers[@]}" "$@"
         rc=$?
         set -e
         if [[ $rc -eq 5 ]]; then
@@ -86,7 +94,7 @@ case "$cmd" in
         "$VENV/bin/lint-imports" --no-cache
         ;;
     *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac

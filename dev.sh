@@ -65,10 +65,10 @@ case "$cmd" in
         # the suite starts real prisme-drift processes (daemon, signals, exit codes): with
         # PYTHONDONTWRITEBYTECODE set, each would compile the whole package again
         unset PYTHONDONTWRITEBYTECODE
-        # on PRISME_TEST_WORKERS processes (pytest-xdist; default WORKERS_DEFAULT below, 0 = in
-        # this process); tests sharing a costly session fixture are grouped on one worker
-        # (tests/conftest.py). Serial: PRISME_TEST_WORKERS=0, or -p no:xdist among the arguments.
-        workers=(-n "${PRISME_TEST_WORKERS:-WORKERS_DEFAULT}" --dist loadgroup)
+        # on PRISME_TEST_WORKERS processes (pytest-xdist, default 4: the suite mostly waits on
+        # SSH and subprocesses, so 4 beat 2 on 2 cores); tests sharing a costly fixture run on
+        # one worker (tests/conftest.py). Serial: PRISME_TEST_WORKERS=0 or -p no:xdist.
+        workers=(-n "${PRISME_TEST_WORKERS:-4}" --dist loadgroup)
         for arg in "$@"; do
             [[ "$arg" == "no:xdist" || "$arg" == "-pno:xdist" ]] && workers=()
         done

@@ -20,10 +20,16 @@ from prisme_drift.site import init_site
 pytest_plugins = ["tests.pg_fixtures"]
 
 #: Session and module fixtures that cost a lab run or a PDF each (a demo, a month of polls, an
-#: audit rendered): under pytest-xdist (``./dev.sh test``) every test that uses one goes to the
-#: same worker, which builds it once, as a serial run does. Each worker would build its own
-#: otherwise (a session fixture is per process).
-SHARED_ON_ONE_WORKER = ("french_demo", "monthly_history", "french_audit")
+#: audit rendered), and the xdist group of their tests: under pytest-xdist (``./dev.sh test``)
+#: every test that uses one goes to the same worker, which builds it once, as a serial run does.
+#: Each worker would build its own otherwise (a session fixture is per process). The "demo"
+#: group also holds the tests that run a whole demo themselves (tests/test_cli.py): one demo at
+#: a time, as each one keeps a core busy for tens of seconds.
+SHARED_ON_ONE_WORKER = {
+    "french_demo": "demo",
+    "monthly_history": "monthly_history",
+    "french_audit": "french_audit",
+}
 
 
 @pytest.hookimpl(wrapper=True)  # a wrapper: before xdist reads the marks (--dist loadgroup)
@@ -32,7 +38,8 @@ def pytest_collection_modifyitems(
 ) -> Iterator[None]:
     """Mark the tests of each costly shared fixture ``xdist_group(<fixture>)``."""
     for item in items:
-        used = [name for name in SHARED_ON_ONE_WORKER if name in getattr(item, "fixturenames", ())]
+        fixtures = getattr(item, "fixturenames", ())
+        used = [group for name, group in SHARED_ON_ONE_WORKER.items() if name in fixtures]
         if used:
             item.add_marker(pytest.mark.xdist_group(used[0]))
     yield

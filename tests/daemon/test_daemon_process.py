@@ -38,7 +38,8 @@ from tests.daemon.conftest import (
     wait_until,
 )
 
-pytestmark = pytest.mark.lab
+# one real daemon at a time under pytest-xdist: each start keeps a core busy (tests/conftest.py)
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("daemon")]
 
 Daemons = Callable[..., DaemonProcess]
 

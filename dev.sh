@@ -2,7 +2,8 @@
 # One entry point for developers and CI. Each command does its own set-up:
 #   ./dev.sh demo    create .venv, install prisme-drift and its lab, run 'prisme-drift demo' on it
 #   ./dev.sh test    create .venv, install with test extras, Debian's Chromium and nginx (web
-#                    tests), start a throw-away PostgreSQL 15, run the whole test suite
+#                    tests), start a throw-away PostgreSQL 15, run the whole test suite on
+#                    PRISME_TEST_WORKERS processes (default 4; 0: serial)
 #                    (pytest's "no tests collected" counts as a failure)
 #   ./dev.sh lint    ruff, mypy --strict and lint-imports (the layering contract in pyproject.toml)
 #   ./dev.sh docs    build the documentation site (mkdocs-material) into site/, --strict
@@ -85,8 +86,15 @@ case "$cmd" in
         # the suite starts real prisme-drift processes (daemon, signals, exit codes): with
         # PYTHONDONTWRITEBYTECODE set, each would compile the whole package again
         unset PYTHONDONTWRITEBYTECODE
+        # on PRISME_TEST_WORKERS processes (pytest-xdist, default 4: the suite mostly waits on
+        # SSH and subprocesses, so 4 beat 2 on 2 cores); tests sharing a costly fixture run on
+        # one worker (tests/conftest.py). Serial: PRISME_TEST_WORKERS=0 or -p no:xdist.
+        workers=(-n "${PRISME_TEST_WORKERS:-4}" --dist loadgroup)
+        for arg in "$@"; do
+            [[ "$arg" == "no:xdist" || "$arg" == "-pno:xdist" ]] && workers=()
+        done
         set +e
-        "$VENV/bin/python" -m pytest "$@"
+        "$VENV/bin/python" -m pytest "${workers[@]}" "$@"
         rc=$?
         set -e
         if [[ $rc -eq 5 ]]; then

@@ -19,6 +19,46 @@ from prisme_drift.site import init_site
 
 pytest_plugins = ["tests.pg_fixtures"]
 
+#: Session and module fixtures that cost a lab run or a PDF each (a demo, a month of polls, an
+#: audit rendered), and the xdist group of their tests: under pytest-xdist (``./dev.sh test``)
+#: every test that uses one goes to the same worker, which builds it once, as a serial run does.
+#: Each worker would build its own otherwise (a session fixture is per process). The "demo"
+#: group also holds the tests that run a whole demo themselves (tests/test_cli.py): one demo at
+#: a time, as each one keeps a core busy for tens of seconds.
+SHARED_ON_ONE_WORKER = {
+    "french_demo": "demo",
+    "monthly_history": "monthly_history",
+    "french_audit": "french_audit",
+}
+
+
+@pytest.hookimpl(wrapper=True)  # a wrapper: before xdist reads the marks (--dist loadgroup)
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
+    """Mark the tests of each costly shared fixture ``xdist_group(<fixture>)``."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        used = [group for name, group in SHARED_ON_ONE_WORKER.items() if name in fixtures]
+        if used:
+            item.add_marker(pytest.mark.xdist_group(used[0]))
+    yield
+    if config.getoption("loadgroup", default=False):  # an xdist worker under --dist loadgroup
+        for item in items:
+            _group_in_node_id(item)
+
+
+def _group_in_node_id(item: pytest.Item) -> None:
+    """``test_x@group``, the node id --dist loadgroup schedules by: pytest-xdist 3.8 writes it
+    to ``item._nodeid``, which pytest 9.2 no longer reads (the id is ``item._id``), so every
+    test of a group would go to any worker. Done here when xdist's own suffix did not stick."""
+    groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                     for m in item.iter_markers("xdist_group")})  # fmt: skip
+    if groups and "@" not in item.nodeid and hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id  # pytest >= 9.2 only
+
+        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
+
 
 @dataclass(frozen=True)
 class DemoRun:

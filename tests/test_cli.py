@@ -215,6 +215,7 @@ def test_demo_exits_0_and_prints_the_french_alert(french_demo: DemoRun) -> None:
     assert "drift accept" in result.stdout
 
 
+@pytest.mark.xdist_group("demo")  # one demo at a time (tests/conftest.py)
 @pytest.mark.lab
 def test_demo_in_english(tmp_path: Path) -> None:
     result = cli("demo", "--dir", str(tmp_path / "demo"), "--lang", "en")
@@ -222,6 +223,7 @@ def test_demo_in_english(tmp_path: Path) -> None:
     assert "unauthorized change on sw-imagerie (VLAN)" in result.stdout
 
 
+@pytest.mark.xdist_group("demo")  # one demo at a time (tests/conftest.py)
 @pytest.mark.lab
 def test_demo_without_dir_leaves_no_folder_behind(tmp_path: Path) -> None:
     scratch = tmp_path / "tmp"
@@ -243,6 +245,7 @@ def test_demo_without_dir_leaves_no_folder_behind(tmp_path: Path) -> None:
     assert {p.suffix for p in reports.iterdir()} == {".pdf", ".html"}
 
 
+@pytest.mark.xdist_group("demo")  # one demo at a time (tests/conftest.py)
 @pytest.mark.lab
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupted_demo_removes_its_folder(tmp_path: Path, signum: signal.Signals) -> None:

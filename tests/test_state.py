@@ -7,7 +7,6 @@ Real ``prisme-drift`` processes; polls over real SSH to the lab devices.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -38,7 +37,7 @@ def prisme(
         timeout=180,
         check=False,
         cwd=ROOT,
-        preexec_fn=lambda: os.umask(umask),
+        umask=umask,  # set by the child before exec (a preexec_fn can deadlock beside threads)
     )
 
 

@@ -21,6 +21,7 @@ from prisme_drift_lab import LabDevice
 
 from prisme_drift.demo import write_inventory
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.daemon.conftest import (
     ROOT,
@@ -37,7 +38,8 @@ from tests.daemon.conftest import (
     wait_until,
 )
 
-pytestmark = pytest.mark.lab
+# one real daemon at a time under pytest-xdist: each start keeps a core busy (tests/conftest.py)
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("daemon")]
 
 Daemons = Callable[..., DaemonProcess]
 
@@ -142,13 +144,7 @@ def test_ready_polls_reload_and_clean_stop(
     assert notify.with_key("STOPPING")
 
     site.config_file.write_text(good_settings)
-    status = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), "status", "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    status = run_cli("status", "--json", config=site.config_file, cwd=ROOT)
     assert status.returncode == 0, status.stderr
     shown = json.loads(status.stdout)["daemon"]
     assert shown["daemon"]["mode"] == "stopped" and not shown["daemon"]["running"]
@@ -268,14 +264,7 @@ def test_check_command_reports_each_device(
     site = lab_site(["sw01", "sw02", "sw03"])
 
     def check() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "prisme_drift", "-c", str(site.config_file), "check", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            cwd=ROOT,
-        )
+        return run_cli("check", "--json", config=site.config_file, cwd=ROOT)
 
     good = check()
     assert good.returncode == 0, good.stderr

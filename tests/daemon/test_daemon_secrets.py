@@ -28,7 +28,8 @@ from tests.notify.conftest import (  # noqa: F401 - fixtures
     tls_files,
 )
 
-pytestmark = pytest.mark.lab
+# one real daemon at a time under pytest-xdist: each start keeps a core busy (tests/conftest.py)
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("daemon")]
 
 Daemons = Callable[..., DaemonProcess]
 SECRET_LINES = ["snmp-server community S3cretComm RO", "username bob secret 0 PlainPass1"]

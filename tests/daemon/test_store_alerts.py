@@ -34,7 +34,8 @@ from tests.notify.conftest import (  # fixtures, used by name
     tls_files,  # noqa: F401
 )
 
-pytestmark = pytest.mark.lab
+# one real daemon at a time under pytest-xdist: each start keeps a core busy (tests/conftest.py)
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("daemon")]
 
 Daemons = Callable[..., DaemonProcess]
 

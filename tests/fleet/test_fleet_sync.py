@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -15,25 +14,17 @@ from prisme_drift.errors import FleetError
 from prisme_drift.fleet import sources
 from prisme_drift.fleet.sync import _Run, sync_site
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.fleet.conftest import Central
 from tests.fleet.snapshots import central_snapshot, site_snapshot
 
 pytestmark = [pytest.mark.lab, pytest.mark.postgres]
 
-ENTRY = "from prisme_drift.cli import main; main()"
 
-
-def prisme(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``prisme-drift ARGS`` as a real process."""
-    return subprocess.run(
-        [sys.executable, "-c", ENTRY, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
+def prisme(*args: str) -> subprocess.CompletedProcess[str]:
+    """``prisme-drift ARGS``, run in this process (tests/clirun.py)."""
+    return run_cli(*args)
 
 
 VLAN_CHANGE = ["vlan 40", " name CFAO-TEMP", "exit"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from prisme_drift.config import load_settings
 from prisme_drift.daemon import schedule as plan
 from prisme_drift.errors import ConfigError
 from prisme_drift.site import init_site
+from tests.clirun import run_cli
 
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 
@@ -62,11 +61,8 @@ def test_bad_fleet_settings_name_the_key_and_never_echo_a_secret(
 
 
 def _prisme(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PRISME_FLEET_URL"}
-    code = "from prisme_drift.cli import main; main()"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
-    )
+    """``prisme-drift ARGS`` in this process (tests/clirun.py), without ``PRISME_FLEET_URL``."""
+    return run_cli(*args, env={"PRISME_FLEET_URL": None})
 
 
 def test_without_fleet_settings_the_fleet_commands_say_what_to_set(tmp_path: Path) -> None:

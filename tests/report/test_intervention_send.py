@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -22,6 +20,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from prisme_drift.poll import run_poll
+from tests.clirun import run_cli
 from tests.conftest import LabSite
 from tests.notify import conftest as notify_fixtures
 from tests.notify.conftest import SmtpServer
@@ -143,17 +142,18 @@ def test_ticket_close_emails_the_report_once_and_a_new_version_only_when_asked(
 
 
 def _run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PRISME_DRIFT_CONFIG"}
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "-c", str(config), *args],
-        capture_output=True, text=True, timeout=100, env=env, check=False,
-    )  # fmt: skip
+    """``prisme-drift -c config args...`` in this process (tests/clirun.py)."""
+    return run_cli(*args, config=config, env={"PRISME_DRIFT_CONFIG": None})
+
+
+def _init(folder: Path) -> int:
+    """``prisme-drift init FOLDER --site cab``'s exit code."""
+    return run_cli("init", folder, "--site", "cab", env={"PRISME_DRIFT_CONFIG": None}).returncode
 
 
 def _site_with_an_approved_ticket(folder: Path, server: SmtpServer) -> Path:
     """A site that was never polled, its mail settings to ``server``, CHG-7 approved."""
-    init = [sys.executable, "-m", "prisme_drift", "init", str(folder), "--site", "cab"]
-    assert subprocess.run(init, capture_output=True, check=False).returncode == 0
+    assert _init(folder) == 0
     hosts = {"sw01": {"hostname": "192.0.2.1", "platform": "ios", "groups": ["switches"]}}
     (folder / "inventory" / "hosts.yaml").write_text(yaml.safe_dump(hosts))
     (folder / "inventory" / "groups.yaml").write_text(yaml.safe_dump({"switches": {}}))
@@ -248,8 +248,7 @@ def test_a_relay_outage_at_close_delays_the_email_and_the_outbox_sends_it_once(
 
 def test_send_without_smtp_is_refused_before_writing(tmp_path: Path) -> None:
     folder = tmp_path / "cab"
-    init = [sys.executable, "-m", "prisme_drift", "init", str(folder), "--site", "cab"]
-    assert subprocess.run(init, capture_output=True, check=False).returncode == 0
+    assert _init(folder) == 0
     config = folder / "prisme-drift.toml"
     done = _run(config, "report", "intervention", "CHG-7", "--send")
     assert done.returncode == 2

@@ -15,7 +15,7 @@ from prisme_drift.report.audit_model import AuditInput
 from prisme_drift.report.render import RenderOptions, options_from, parse_formats
 from prisme_drift.report.service import render_audit
 from prisme_drift.site import init_site
-from tests.report.clinic import SERIALS
+from tests.report.clinic import SERIALS, clinic
 
 A4 = (595, 842)
 
@@ -24,14 +24,18 @@ def _text(pdf: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
-@pytest.fixture
-def french(clinic_input: AuditInput, options: RenderOptions) -> tuple[Path, Path]:
-    written = render_audit(clinic_input, options, None)
+@pytest.fixture(scope="module")
+def french_audit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The hand-made clinic's French audit (PDF, HTML), rendered once for the tests that only
+    read it (the ``options`` fixture's settings, in a folder of the module's own)."""
+    out = tmp_path_factory.mktemp("french-audit") / "out"
+    options = RenderOptions(lang="fr", timezone="Indian/Reunion", out_dir=out)
+    written = render_audit(clinic(), options, None)
     return written.files["pdf"], written.files["html"]
 
 
-def test_the_pdf_holds_every_serial_and_every_vlan(french: tuple[Path, Path]) -> None:
-    pdf, _ = french
+def test_the_pdf_holds_every_serial_and_every_vlan(french_audit: tuple[Path, Path]) -> None:
+    pdf, _ = french_audit
     assert pdf.name == "cabinet-test-audit-2026-12-02.pdf"
     text = _text(pdf)
     for serial in SERIALS.values():
@@ -53,8 +57,8 @@ def test_the_pdf_holds_every_serial_and_every_vlan(french: tuple[Path, Path]) ->
         assert section in text
 
 
-def test_pdf_is_a4_numbered_with_embedded_fonts(french: tuple[Path, Path]) -> None:
-    reader = PdfReader(french[0])
+def test_pdf_is_a4_numbered_with_embedded_fonts(french_audit: tuple[Path, Path]) -> None:
+    reader = PdfReader(french_audit[0])
     total = len(reader.pages)
     assert total >= 3
     for number, page in enumerate(reader.pages, start=1):
@@ -68,8 +72,8 @@ def test_pdf_is_a4_numbered_with_embedded_fonts(french: tuple[Path, Path]) -> No
         assert "DejaVu" in str(descriptor["/FontName"])
 
 
-def test_the_html_stands_alone(french: tuple[Path, Path]) -> None:
-    html = french[1].read_text()
+def test_the_html_stands_alone(french_audit: tuple[Path, Path]) -> None:
+    html = french_audit[1].read_text()
     assert "<style>" in html and "@page" in html
     assert "<svg" in html  # diagram and chart inline
     assert not re.search(r'(src|href)="(?!data:)', html)  # nothing fetched from elsewhere

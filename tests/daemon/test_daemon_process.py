@@ -52,9 +52,19 @@ def vlans(first: int, count: int) -> list[str]:
     return lines
 
 
+#: systemd kills the daemon (SIGKILL) when it has not stopped this long after SIGTERM
+STOP_TIMEOUT = 30.0
+
+
+def test_the_stop_bound_is_the_units() -> None:
+    unit = (Path(__file__).parents[2] / "systemd" / "prisme-drift@.service").read_text()
+    assert f"TimeoutStopSec={STOP_TIMEOUT:.0f}s" in unit
+
+
 def assert_clean_exit(site: LabSite, code: int, seconds: float) -> None:
     assert code == 0, f"exit code {code}"
-    assert seconds < 30, f"stopping took {seconds:.1f}s"
+    # stopped before systemd would have killed it: a contract with the unit, not a speed goal
+    assert seconds < STOP_TIMEOUT, f"stopping took {seconds:.1f}s"
     assert git_processes_under(site.folder) == []
     assert git_leftovers(site) == []
     assert job_states(site)["daemon"]["mode"] == "stopped"
@@ -174,7 +184,8 @@ def test_sigterm_during_a_hung_poll_cancels_it_and_writes_nothing(
     )
     time.sleep(1.0)  # sw02 is fetched by now; sw01 hangs
     code, seconds = daemon.stop(signal.SIGTERM)
-    assert code == 0 and seconds < 10, (code, seconds)
+    # the shutdown did not wait for the hung device's time limit (20 s) to run out
+    assert code == 0 and seconds < 20, (code, seconds)
     assert "cancelled at shutdown after collecting; nothing written" in daemon.output()
     assert finished_polls(site) == polls and commits(site) == observed
     assert git_processes_under(site.folder) == [] and git_leftovers(site) == []

@@ -12,6 +12,8 @@ the daemon's job errors (its job state) all pass here. Two nets, both always on:
   channel at DEBUG (Netmiko's ``read_channel``/``write_channel`` lines carry the whole running
   configuration; asyncssh; paramiko packet dumps) are capped by :class:`LogGuard` at every
   verbosity, ``-vv`` included.
+- **No false errors.** paramiko's "Socket exception" at the end of a connection the device
+  closed (a hang-up on ``exit``) is shown as DEBUG at ``-vv`` only: the poll says what failed.
 - **No HTTP request lines in logs.** httpx logs each request's URL at INFO (a webhook URL may be
   a secret) and httpcore each protocol step at DEBUG; Apprise (the chat channels) logs URLs and
   payloads at DEBUG, and requests/urllib3 under it each request line: all capped below WARNING.
@@ -92,6 +94,11 @@ HTTP_LOGGERS = ("httpx", "httpcore", "apprise", "requests", "urllib3")
 #: paramiko logs packets as hex dumps ("OUT: 00 0A 14 ...") when a transport's hexdump is on.
 _PACKET_DUMP = re.compile(r"^(?:IN|OUT): (?:[0-9A-F]{2} )")
 _FORMATTER = logging.Formatter()
+#: paramiko's transport thread logs the end of a connection the device closed under it (a
+#: hang-up on ``exit``, a reset) as "ERROR ... Socket exception: ...". The session's outcome
+#: already says whether anything failed (a fetch cut short is a classified CollectError), so
+#: the line is debug information: shown as DEBUG at ``-vv``, never as an error.
+_SOCKET_END = "Socket exception: "
 
 
 def _within(name: str, loggers: tuple[str, ...]) -> bool:
@@ -116,6 +123,10 @@ class LogGuard(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if _echoes_channel(record):
             return False
+        if record.name == "paramiko.transport" and str(record.msg).startswith(_SOCKET_END):
+            if not logging.getLogger().isEnabledFor(logging.DEBUG):
+                return False
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
         try:
             message = record.getMessage()
         except Exception:  # a malformed record: let logging report it as it always does

@@ -66,6 +66,16 @@ def test_channel_loggers_are_capped_and_every_record_is_scrubbed(
     assert not LogGuard().filter(dump)
     kex = logging.LogRecord("paramiko.transport", logging.DEBUG, "", 0, "kex algos", None, None)
     assert LogGuard().filter(kex)  # the handshake's debug lines stay
+    reset = "Socket exception: Connection reset by peer (104)"
+    hangup = logging.LogRecord("paramiko.transport", logging.ERROR, "", 0, reset, None, None)
+    real_root, level = logging.getLogger(), logging.getLogger().level
+    try:
+        real_root.setLevel(logging.INFO)  # -v
+        assert not LogGuard().filter(hangup)  # the device hung up: no error line
+        real_root.setLevel(logging.DEBUG)  # -vv: shown as debug
+        assert LogGuard().filter(hangup) and hangup.levelname == "DEBUG"
+    finally:
+        real_root.setLevel(level)
     root.info("login with %s failed", "Dev1ce-Passw0rd")
     try:
         raise ValueError("bad password Dev1ce-Passw0rd")

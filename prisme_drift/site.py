@@ -205,15 +205,12 @@ def site_status(settings: Settings) -> dict[str, Any]:
             devices = list(
                 session.scalars(select(Device).where(Device.site == site).order_by(Device.name))
             )
-            counts = dict(
-                session.execute(
-                    select(DriftItem.device_id, func.count())
-                    .where(DriftItem.site == site, DriftItem.closed_at.is_(None))
-                    .group_by(DriftItem.device_id)
-                )
-                .tuples()
-                .all()
+            rows = session.execute(
+                select(DriftItem.device_id, func.count())
+                .where(DriftItem.site == site, DriftItem.closed_at.is_(None))
+                .group_by(DriftItem.device_id)
             )
+            counts: dict[int, int] = {int(d): int(n) for d, n in rows}
             last = session.scalar(select(func.max(Poll.finished_at)).where(Poll.site == site))
             jobs = read_site_snapshot(session, settings.state_path, site)
     finally:

@@ -46,8 +46,14 @@ def entry_hash(
     details: dict[str, Any],
 ) -> str:
     """SHA-256 of the previous hash and a canonical JSON of the entry's content."""
+    return chain_hash(prev_hash, [site, at.isoformat(), actor, action, subject, details])
+
+
+def chain_hash(prev_hash: str, content: list[Any]) -> str:
+    """SHA-256 of ``[prev_hash, *content]`` as canonical JSON: one link of a hash chain (the
+    site's audit trail here, the web page's in ``fleet/webaudit.py``)."""
     body = json.dumps(
-        [prev_hash, site, at.isoformat(), actor, action, subject, details],
+        [prev_hash, *content],
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

@@ -8,14 +8,12 @@ requests never chain onto the same previous entry.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from prisme_drift.authorize.audit import GENESIS
+from prisme_drift.authorize.audit import GENESIS, chain_hash
 from prisme_drift.fleet.schema import web_audit
 from prisme_drift.timefmt import utcnow
 
@@ -33,14 +31,9 @@ def entry_hash(
     details: dict[str, Any],
 ) -> str:
     """SHA-256 of the previous hash and a canonical JSON of the entry's content."""
-    body = json.dumps(
-        [prev_hash, at.astimezone(UTC).isoformat(), actor, role, ip, action, subject, details],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
+    return chain_hash(
+        prev_hash, [at.astimezone(UTC).isoformat(), actor, role, ip, action, subject, details]
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def append(

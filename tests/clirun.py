@@ -128,10 +128,12 @@ def run_cli(
     env: Mapping[str, str | None] | None = None,
     input: str | None = None,
     cwd: Path | None = None,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``prisme-drift [-c config] args...`` in this process, reported as ``subprocess.run``
     would (``returncode``, ``stdout``, ``stderr``); ``env`` sets (None: unsets) variables for
-    the call only, ``input`` is stdin, ``cwd`` the working folder."""
+    the call only, ``input`` is stdin, ``cwd`` the working folder, ``umask`` the process's
+    umask during the call (the product never sets one: it gives each file its own mode)."""
     argv = [*(["-c", str(config)] if config is not None else []), *map(str, args)]
     foreign = {t.ident for t in threading.enumerate() if t is not threading.current_thread()}
     guard = _NotFromTheTest({i for i in foreign if i is not None})
@@ -151,6 +153,7 @@ def run_cli(
                 os.environ[name] = value
         if cwd is not None:
             os.chdir(cwd)
+        saved_umask = os.umask(umask) if umask is not None else None
         stdin, stdout, stderr = _stream((input or "").encode()), _stream(), _stream()
         sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
         sys.argv = ["prisme-drift", *argv]
@@ -161,6 +164,8 @@ def run_cli(
             code = _exit_code(exc)
         finally:
             logging.basicConfig = real_basic_config
+            if saved_umask is not None:
+                os.umask(saved_umask)
             for handler in logging.getLogger().handlers:
                 handler.flush()
         out, err = _text(stdout), _text(stderr)

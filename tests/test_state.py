@@ -1,7 +1,8 @@
 """The state folder and ``init``: a lost state is never recreated silently, state files are
 private whatever the umask, and a failed ``init`` leaves nothing behind.
 
-Real ``prisme-drift`` processes; polls over real SSH to the lab devices.
+``prisme-drift`` commands run in this process (tests/clirun.py), the umask set on the process for
+the call; polls over real SSH to the lab devices.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import shutil
 import stat
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,20 +25,9 @@ from tests.daemon.conftest import ROOT
 def prisme(
     *args: str, config: Path | None = None, umask: int | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``prisme-drift [-c config] args...``; in a real process when ``umask`` is given (the
-    process's own umask is under test), else in this process (tests/clirun.py)."""
-    if umask is None:
-        return run_cli(*args, config=config, cwd=ROOT)
-    prefix = ["-c", str(config)] if config else []
-    return subprocess.run(
-        [sys.executable, "-m", "prisme_drift", *prefix, *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        cwd=ROOT,
-        umask=umask,  # set by the child before exec (a preexec_fn can deadlock beside threads)
-    )
+    """``prisme-drift [-c config] args...`` in this process (tests/clirun.py); ``umask`` is
+    the process's umask during the command."""
+    return run_cli(*args, config=config, cwd=ROOT, umask=umask)
 
 
 def tree(folder: Path) -> list[Path]:

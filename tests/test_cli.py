@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -217,26 +218,15 @@ def test_demo_exits_0_and_prints_the_french_alert(french_demo: DemoRun) -> None:
 
 @pytest.mark.xdist_group("demo")  # one demo at a time (tests/conftest.py)
 @pytest.mark.lab
-def test_demo_in_english(tmp_path: Path) -> None:
-    result = cli("demo", "--dir", str(tmp_path / "demo"), "--lang", "en")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "unauthorized change on sw-imagerie (VLAN)" in result.stdout
-
-
-@pytest.mark.xdist_group("demo")  # one demo at a time (tests/conftest.py)
-@pytest.mark.lab
-def test_demo_without_dir_leaves_no_folder_behind(tmp_path: Path) -> None:
+def test_demo_in_english_without_dir_leaves_no_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "prisme_drift", "demo", "--lang", "en"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-        env={**os.environ, "TMPDIR": str(scratch)},
-    )
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # what TMPDIR gives a new process
+    result = cli("demo", "--lang", "en")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "unauthorized change on sw-imagerie (VLAN)" in result.stdout
     assert "site folder: temporary, removed at exit" in result.stdout
     # only the documents stay, in the one folder the demo names; the site itself is gone
     reports = scratch / "prisme-drift-demo-reports"

@@ -21,7 +21,8 @@ SnmpAccess = Literal["ro", "rw"]
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # the schema is built at the first validation, not at import (profiles import this module)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Facts(_Value):

@@ -197,6 +197,7 @@ def test_compare_from_the_profile_cache_imports_no_yaml_nor_rich_and_builds_no_s
     assert {"click", "hier_config", "pydantic"} <= loaded
     assert loaded.isdisjoint(("yaml", "rich", *DATABASE_AND_SCHEMA[:2], *SSH_STACK)), loaded
     assert "prisme_drift.profiles.cache" in modules
+    assert "prisme_drift.devicestate" not in modules  # only validation reads it
     assert built == []
 
 

@@ -12,9 +12,10 @@ an entry point of the ``prisme_drift.profiles`` group names a package whose fold
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, distributions
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +165,21 @@ def _plugin_folder(entry: EntryPoint) -> Path:
     return folder
 
 
+def _plugin_entry_points() -> list[EntryPoint]:
+    """``entry_points(group=ENTRY_POINT_GROUP)``, parsing only the distributions whose
+    ``entry_points.txt`` names the group (parsing all of them cost 10 ms of each start); a
+    distribution found twice on the path counts once, the first, as importlib has it."""
+    found: dict[str, list[EntryPoint]] = {}
+    for dist in distributions():
+        text = dist.read_text("entry_points.txt")
+        if text and ENTRY_POINT_GROUP in text:
+            name = re.sub(r"[-_.]+", "-", str(dist.name)).lower()
+            found.setdefault(name, list(dist.entry_points.select(group=ENTRY_POINT_GROUP)))
+    return [entry for entries in found.values() for entry in entries]
+
+
 def _plugin_files() -> list[Path]:
-    entries = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    entries = sorted(_plugin_entry_points(), key=lambda e: e.name)
     return [path for entry in entries for path in _files(_plugin_folder(entry))]
 
 

@@ -167,15 +167,21 @@ def _plugin_folder(entry: EntryPoint) -> Path:
 
 def _plugin_entry_points() -> list[EntryPoint]:
     """``entry_points(group=ENTRY_POINT_GROUP)``, parsing only the distributions whose
-    ``entry_points.txt`` names the group (parsing all of them cost 10 ms of each start); a
+    ``entry_points.txt`` names the group (parsing all of them cost 5 ms of each start); a
     distribution found twice on the path counts once, the first, as importlib has it."""
-    found: dict[str, list[EntryPoint]] = {}
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
     for dist in distributions():
+        # importlib's own key (from the folder's name: no metadata read), else the name
+        name = getattr(dist, "_normalized_name", None) or str(dist.name)
+        name = re.sub(r"[-_.]+", "_", name).lower()
+        if name in seen:
+            continue
+        seen.add(name)
         text = dist.read_text("entry_points.txt")
         if text and ENTRY_POINT_GROUP in text:
-            name = re.sub(r"[-_.]+", "-", str(dist.name)).lower()
-            found.setdefault(name, list(dist.entry_points.select(group=ENTRY_POINT_GROUP)))
-    return [entry for entries in found.values() for entry in entries]
+            found += dist.entry_points.select(group=ENTRY_POINT_GROUP)
+    return found
 
 
 def _plugin_files() -> list[Path]:

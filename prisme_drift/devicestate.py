@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Mode = Literal["access", "trunk", "routed"]
 Protocol = Literal["lldp", "cdp"]
@@ -21,7 +21,8 @@ SnmpAccess = Literal["ro", "rw"]
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # the schema is built at the first validation, not at import (profiles import this module)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Facts(_Value):
@@ -161,7 +162,7 @@ class DeviceState(_Value):
     device: str
     platform: str
     collected_at: str
-    facts: Facts = Facts()
+    facts: Facts = Field(default_factory=Facts)  # made at validation, not at import
     interfaces: list[Interface] = []
     vlans: list[Vlan] = []
     neighbors: list[Neighbor] = []

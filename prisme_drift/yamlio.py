@@ -110,6 +110,16 @@ def load_yaml(path: Path, *, what: str, missing_ok: bool = False, quote: bool = 
         raise ConfigError(f"{path}: {what} not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read {what}: {exc}") from exc
+    return parse_yaml_file(path, text, what=what, quote=quote)
+
+
+def parse_yaml_file(path: Path, text: str | bytes, *, what: str, quote: bool = False) -> Any:
+    """``load_yaml`` of a file whose text (or UTF-8 bytes) was read already, same errors."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: cannot read {what}: {exc}") from exc
     try:
         return parse_yaml(text)
     except yaml.YAMLError as exc:

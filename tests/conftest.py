@@ -60,6 +60,19 @@ def _group_in_node_id(item: pytest.Item) -> None:
         item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' own ``$XDG_CACHE_HOME`` (the profile cache, ``prisme_drift.profiles.cache``),
+    not the account's ``~/.cache``; the processes the tests start inherit it."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @dataclass(frozen=True)
 class DemoRun:
     """``prisme-drift demo --dir FOLDER`` (French, the default) and what it printed."""

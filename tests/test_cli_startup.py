@@ -44,6 +44,15 @@ try:
     runpy.run_module("prisme_drift", run_name="__main__")
 except SystemExit as exc:
     code = exc.code
+built = []  # our pydantic models whose validation schema was built
+if "pydantic" in sys.modules:
+    from pydantic import BaseModel
+    for name, module in list(sys.modules.items()):
+        for value in vars(module).values() if name.startswith("prisme_drift") else ():
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                if value.__module__ == name and value.__pydantic_complete__:
+                    built.append(f"{name}.{value.__qualname__}")
+sys.stderr.write("\\nBUILT " + json.dumps(sorted(built)))
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
 sys.exit(code)
 """
@@ -53,6 +62,11 @@ CLI_CORE = {"prisme_drift.cli", "prisme_drift.cli.app", "prisme_drift.cli.lazy"}
 
 def _modules(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[str]:
     """Modules loaded by ``prisme-drift ARGS`` (it must exit with one of ``codes``)."""
+    return _run(args, cwd, codes)[0]
+
+
+def _run(args: list[str], cwd: Path, codes: tuple[int, ...]) -> tuple[set[str], list[str]]:
+    """Modules loaded by ``prisme-drift ARGS`` and our pydantic models it built a schema for."""
     done = subprocess.run(
         [sys.executable, "-c", RUN_CLI, json.dumps(args)],
         cwd=cwd,
@@ -62,7 +76,8 @@ def _modules(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[s
         check=False,
     )
     assert done.returncode in codes, done.stderr
-    return set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+    rest, modules = done.stderr.rsplit("\nMODULES ", 1)
+    return set(json.loads(modules)), json.loads(rest.rsplit("\nBUILT ", 1)[1])
 
 
 def _imported(args: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> set[str]:
@@ -164,6 +179,26 @@ def test_compare_imports_neither_the_database_nor_the_ssh_stack_nor_documents(
     assert "hier_config" in loaded  # it did classify
     heavy = ("sqlalchemy", "alembic", "git", *SSH_STACK, *OUTPUT_AND_DOCUMENTS)
     assert loaded.isdisjoint(heavy), sorted(loaded.intersection(heavy))
+
+
+def test_compare_from_the_profile_cache_imports_no_yaml_nor_rich_and_builds_no_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a profile was validated (``profiles.cache``), ``compare`` needs click, hier_config
+    (which imports pydantic) and code of ours only: no YAML parser, no rich, no schema."""
+    (tmp_path / "a.cfg").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "b.cfg").write_text(CONFIG.replace("desk 1", "desk 2"), encoding="utf-8")
+    args = ["compare", "--platform", "ios", "a.cfg", "b.cfg"]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # empty
+    _, built = _run(args, tmp_path, codes=(3,))  # the first start validates and keeps it
+    assert "prisme_drift.profiles.schema.Profile" in built
+    modules, built = _run(args, tmp_path, codes=(3,))
+    loaded = {m.split(".")[0] for m in modules}
+    assert {"click", "hier_config", "pydantic"} <= loaded
+    assert loaded.isdisjoint(("yaml", "rich", *DATABASE_AND_SCHEMA[:2], *SSH_STACK)), loaded
+    assert "prisme_drift.profiles.cache" in modules
+    assert "prisme_drift.devicestate" not in modules  # only validation reads it
+    assert built == []
 
 
 def test_status_imports_no_ssh_stack(tmp_path: Path) -> None:

@@ -175,6 +175,28 @@ def test_an_installed_package_adds_profiles_through_its_entry_point(tmp_path: Pa
     assert done.stdout.split() == ["acme_switch", "True"]
 
 
+def test_a_distribution_shadowed_on_the_path_adds_no_profiles(tmp_path: Path) -> None:
+    """As importlib: the first copy of a distribution on the path is the installed one."""
+    install_plugin(tmp_path / "older")
+    info = tmp_path / "newer" / "acme_profiles-2.0.dist-info"  # no entry point any more
+    write(info, "METADATA", "Metadata-Version: 2.1\nName: acme-profiles\nVersion: 2.0\n")
+    code = "from prisme_drift.profiles import known_platforms\nprint(known_platforms())"
+    seen = {}
+    for order in (["newer", "older"], ["older", "newer"]):
+        path = [str(tmp_path / folder) for folder in order]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([*path, str(ROOT)])}
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=True,
+        )
+        seen[order[0]] = "acme_switch" in done.stdout
+    assert seen == {"newer": False, "older": True}
+
+
 def test_a_broken_entry_point_is_a_profile_error_naming_it(tmp_path: Path) -> None:
     install_plugin(tmp_path, value="acme_profilez")
     done = python(

@@ -24,9 +24,13 @@ Regex = Annotated[str, AfterValidator(compiles)]
 
 
 class Frozen(BaseModel):
-    """Base of every profile model: unknown keys refused, values immutable."""
+    """Base of every profile model: unknown keys refused, values immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``defer_build``: the validation schema is built when a profile is first validated, not at
+    import: ``compare`` with a cached profile (``profiles.cache``) never builds it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FactRule(Frozen):

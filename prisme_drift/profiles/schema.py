@@ -6,7 +6,7 @@ import re
 from functools import cached_property
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from prisme_drift.profiles.rules import (
     BlockRule,
@@ -51,7 +51,9 @@ class Profile(Frozen):
     description: str
     aliases: tuple[str, ...] = ()
     collect: CollectSpec
-    guard: GuardSpec = GuardSpec()
+    # defaults made when a profile is validated, not at import (a model instantiated here
+    # would build its schema at every start: ``defer_build``)
+    guard: GuardSpec = Field(default_factory=GuardSpec)
     # before pass 1: framing steps rebuild whole statements (joined continuations, a menu
     # path on every line), so that no secret split over lines escapes its pattern
     framing: tuple[FramingName, ...] = ()
@@ -102,7 +104,7 @@ class Profile(Frozen):
     # from one section to another), so sections both sides hold alike may be left out
     sections_independent: bool = False
     # structured state (prisme_drift.state)
-    state: StateSpec = StateSpec()
+    state: StateSpec = Field(default_factory=StateSpec)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

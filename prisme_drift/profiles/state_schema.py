@@ -8,7 +8,6 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from prisme_drift.devicestate import section_fields
 from prisme_drift.profiles.rules import Frozen, Regex, compiles
 
 #: NAPALM getters the structured state may call (each optional, per profile).
@@ -88,6 +87,10 @@ class Extractor(Frozen):
 
     @model_validator(mode="after")
     def _known_names(self) -> Extractor:
+        # imported here: a profile read from the cache is not validated again, and ``compare``
+        # then never needs the device-state models (10 ms of its start)
+        from prisme_drift.devicestate import section_fields
+
         known = section_fields(self.section)
         if known is None:
             raise ValueError(f"state extractor: unknown section {self.section!r}")

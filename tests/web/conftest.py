@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, delete
 
 from prisme_drift.fleet import schema
+from prisme_drift.web import auth
 from prisme_drift.web.app import create_app
 from prisme_drift.web.app import server as web_server
 from prisme_drift.web.config import WebConfig
@@ -26,6 +28,22 @@ from prisme_drift.web.users import add_user
 from tests.fleet.conftest import Central, central, central_factory  # noqa: F401
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+#: argon2id at the lowest cost the library accepts, for the users the web tests make and log in
+#: (hundreds of logins: at the production cost, about 60 ms of CPU and 64 MiB each). The
+#: production parameters are checked in a fresh interpreter, out of this patch's reach:
+#: tests/web/test_web_unit.py::test_passwords_are_hashed_with_argon2id_at_the_recommended_cost.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """The web tests' passwords hashed and checked with :data:`TEST_HASHER` (a hash carries
+    its own parameters: a user added under this patch is checked at its cost)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_HASHER", TEST_HASHER)
+        patch.setattr(auth, "_DUMMY_HASH", TEST_HASHER.hash(secrets.token_urlsafe(16)))
+        yield
 
 
 @dataclass

@@ -185,14 +185,15 @@ def test_web_serve_serves_the_page_and_warns_about_insecure_cookies(
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                page = httpx.get(f"{base}/login", timeout=5)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.communicate()[1]
-                assert time.monotonic() < deadline, "web serve did not answer"
-                time.sleep(0.2)
+        with httpx.Client(timeout=5) as probe:  # one client: each new one loads the system's CAs
+            while True:
+                try:
+                    page = probe.get(f"{base}/login")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, process.communicate()[1]
+                    assert time.monotonic() < deadline, "web serve did not answer"
+                    time.sleep(0.2)
         assert page.status_code == 200 and "Log in" in page.text  # --lang en
         login, password = users.add("client", clients.b)
         with httpx.Client(base_url=base) as browser:

@@ -134,15 +134,32 @@ def free_port() -> int:
 
 def wait_for(url: str, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
+    with httpx.Client(timeout=2) as client:  # one client: each new one loads the system's CAs
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                client.get(url)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
     server.kill()
     _, errors = server.communicate()
     pytest.fail(f"web serve did not answer on {url}: {errors}")
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_recommended_cost() -> None:
+    """The product's hasher, in a fresh interpreter (the other web tests hash at the lowest
+    cost: tests/web/conftest.py::cheap_password_hashes): argon2id with the library's
+    recommended parameters (RFC 9106's second choice: 64 MiB, 3 passes, 4 lanes), salted."""
+    code = (
+        "from prisme_drift.web.auth import hash_password, verify_password\n"
+        "a, b = hash_password('s3cret'), hash_password('s3cret')\n"
+        "print(a); print(a != b, verify_password(a, 's3cret'), verify_password(a, 'other'))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
+    assert shown[0].startswith("$argon2id$v=19$m=65536,t=3,p=4$"), shown[0]
+    assert shown[1] == "True True False"
 
 
 def test_the_kernel_refuses_writable_executable_memory_under_mdwe() -> None:

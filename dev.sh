@@ -86,6 +86,9 @@ case "$cmd" in
         # the suite starts real prisme-drift processes (daemon, signals, exit codes): with
         # PYTHONDONTWRITEBYTECODE set, each would compile the whole package again
         unset PYTHONDONTWRITEBYTECODE
+        # compiled once here (2 processes, under a second) rather than by each worker and each
+        # prisme-drift process started before the first one has written its .pyc files
+        "$VENV/bin/python" -m compileall -q -j 2 prisme_drift lab/prisme_drift_lab || true
         # on PRISME_TEST_WORKERS processes (pytest-xdist, default 4: the suite mostly waits on
         # SSH and subprocesses, so 4 beat 2 on 2 cores); tests sharing a costly fixture run on
         # one worker (tests/conftest.py). Serial: PRISME_TEST_WORKERS=0 or -p no:xdist.

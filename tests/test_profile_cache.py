@@ -162,3 +162,26 @@ def test_without_a_writable_cache_folder_profiles_load_as_before(
     finally:
         _load.cache_clear()
     assert blocker.read_text(encoding="utf-8") == ""
+
+
+def test_under_systemd_the_units_cache_directory_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd sets ``$CACHE_DIRECTORY`` from the unit's ``CacheDirectory=`` (the service's
+    account may have no writable home under ``ProtectHome=``): entries go there."""
+    unit_cache = tmp_path / "var-cache"
+    unit_cache.mkdir(mode=0o700)
+    monkeypatch.setenv("CACHE_DIRECTORY", f"{unit_cache}:{tmp_path / 'second'}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    _load.cache_clear()
+    use_site_profiles(None)
+    try:
+        assert profile_cache.cache_folder() == unit_cache / "profiles"
+        get_profile("ios")
+        assert list((unit_cache / "profiles").glob("*.pickle"))
+        assert not (tmp_path / "xdg").exists()
+        monkeypatch.setenv("CACHE_DIRECTORY", "relative/path")  # not systemd's: ignored
+        assert profile_cache.cache_folder() == tmp_path / "xdg" / "prisme-drift" / "profiles"
+    finally:
+        _load.cache_clear()
+        use_site_profiles(None)

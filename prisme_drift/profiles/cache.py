@@ -54,8 +54,12 @@ _NOT_OURS = 0o022  # group or other may write
 
 
 def cache_folder() -> Path | None:
-    """Where entries go: ``$XDG_CACHE_HOME`` (when absolute) or ``~/.cache``, then
-    ``prisme-drift/profiles``; None when there is no home to put it in."""
+    """Where entries go: ``$CACHE_DIRECTORY/profiles`` under systemd (the unit's
+    ``CacheDirectory=``, its first folder), else ``$XDG_CACHE_HOME`` (when absolute) or
+    ``~/.cache``, then ``prisme-drift/profiles``; None when there is no home to put it in."""
+    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    if os.path.isabs(systemd):
+        return Path(systemd) / "profiles"
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):
         try:

@@ -186,7 +186,7 @@ def _poll_locked(
                 warnings=tuple(r.line() for r in auth.refused),
                 removed=tuple(r.device.name for r in removals),
             )
-    auth.audit.committed()
+    _after_commit(auth, plan, settings, fetches)
     log.info(
         "[%s] poll %s: %s, %d open drift item(s), %d opened, %d closed",
         site,
@@ -197,6 +197,14 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _after_commit(
+    auth: PollAuthorizer, plan: FactsPlan, settings: Settings, fetches: dict[str, Fetch]
+) -> None:
+    """Once the poll's transaction is committed: its audit lines, the raw texts' digests."""
+    auth.audit.committed()
+    plan.normalized.save(settings.state_path, fetches)
 
 
 def _stop_if(cancel: threading.Event | None, message: str, site: str) -> None:

@@ -6,11 +6,13 @@ its last good baseline untouched.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy.orm import Session
 
@@ -70,6 +72,7 @@ def run_poll(
     ``cancel`` set by the end of the collection raises PollCancelled before any write.
     """
     force_state = state or trigger.startswith("window")
+    _freeze_imports()
     with site_writer(settings, "poll"):
         engine = shared_engine(settings.database_url)
         try:
@@ -80,6 +83,16 @@ def run_poll(
     if deliver:
         deliver_after_poll(settings)
     return report
+
+
+@cache
+def _freeze_imports() -> None:
+    """Once per process, before its first poll: what the imports built (modules, classes,
+    profiles, mappers) lives as long as the process. ``gc.freeze`` takes it out of the cyclic
+    collector's walks, which otherwise scanned it again at each full collection: half the heap
+    an unchanged poll's collections walked, for nothing. Later garbage is collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def _poll_locked(

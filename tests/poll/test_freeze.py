@@ -31,6 +31,7 @@ def test_frozen_once_and_later_cycles_still_collected(lab_site: Callable[..., La
     report = run_poll(site.settings, deliver=False)
     assert [d.status for d in report.devices] == [DeviceStatus.UNCHANGED]
     assert gc.get_freeze_count() == frozen  # once per process, not at every poll
+    assert gc.isenabled()
     cycle = Node()
     freed = weakref.ref(cycle)
     del cycle

@@ -18,6 +18,7 @@ branches under a poll.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -48,6 +49,12 @@ STATE_SUFFIX = ".state.json"
 def device_paths(site: str, device: str) -> tuple[str, str]:
     """Paths of a device's configuration and facts inside the repository."""
     return f"{site}/{device}.cfg", f"{site}/{device}.facts.json"
+
+
+def blob_id(text: str) -> str:
+    """The id git gives ``text`` stored as a blob (``git hash-object``), computed here."""
+    data = text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def state_path(site: str, device: str) -> str:
@@ -203,6 +210,10 @@ class BaselineRepo:
         facts_text = self.read_file(branch, facts_path)
         facts: dict[str, Any] = json.loads(facts_text) if facts_text else {}
         return Snapshot(device=device, platform=platform, config=config, facts=facts)
+
+    def config_blob(self, branch: str, device: str) -> str | None:
+        """The blob id of a device's configuration on a branch (None: it has none there)."""
+        return self._branch_files(branch).get(device_paths(self.site, device)[0])
 
     def read_state(self, rev: str, device: str) -> str | None:
         """A device's structured state (JSON text) at a branch or commit, or None if none."""

@@ -7,8 +7,9 @@ window edges and on demand (``run --state``). Otherwise the last observed facts 
 forward, and an unchanged poll sends the configuration's commands alone.
 
 The collection worker asks ``FactsPlan.wants`` with the configuration it just read, in the same
-session: the configuration is normalized there once (``Normalized``) and compared with the last
-observed one, read for every device before the collection starts (one batched baseline read).
+session: the configuration is normalized there once (``Normalized``; not at all when it is the
+raw text last normalized into the observed one) and compared with the last observed one, read
+for every device before the collection starts (one batched baseline read).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 from prisme_drift.baseline import OBSERVED, BaselineRepo
 from prisme_drift.config import Settings
 from prisme_drift.normalize import FingerprintKey
-from prisme_drift.poll.judge import Normalized
+from prisme_drift.poll.normalized import Normalized
 from prisme_drift.state.refresh import read_stamps, refresh_due
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ class FactsPlan:
             previous[device] = snapshot.config if snapshot is not None else None
         with_state = set(repo.state_devices(OBSERVED))
         stamps = read_stamps(settings.state_path)
-        return cls(Normalized(key), previous, with_state, stamps, force=force, now=now)
+        normalized = Normalized.load(key, repo, settings.state_path, previous)
+        return cls(normalized, previous, with_state, stamps, force=force, now=now)
 
     def wants(self, device: str, platform: str, raw: str) -> bool:
         """Whether to fetch the facts of a device whose raw configuration is ``raw``."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +13,8 @@ from prisme_drift.baseline import OBSERVED, BaselineRepo
 from prisme_drift.collect import check_fetch
 from prisme_drift.config import Settings
 from prisme_drift.models import DeviceStatus, Fetch, Hunk, Snapshot
-from prisme_drift.normalize import FingerprintKey, normalize
+from prisme_drift.normalize import FingerprintKey
+from prisme_drift.poll.normalized import Normalized
 from prisme_drift.profiles import get_profile
 from prisme_drift.state.refresh import StateUpdate
 from prisme_drift.store.models import Device
@@ -77,27 +77,6 @@ def device_row(
         )
         row.removed_at = None
     return row
-
-
-class Normalized:
-    """A poll's normalized configurations, by device: each raw text is normalized once, whether
-    the collection worker (facts rule), the state planning or the judgement asks first."""
-
-    def __init__(self, key: FingerprintKey) -> None:
-        self.key = key
-        self._done: dict[str, tuple[str, str]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, device: str, platform: str, raw: str) -> str:
-        """The normalized text of ``raw`` (computed once per device and raw text)."""
-        with self._lock:
-            known = self._done.get(device)
-        if known is not None and known[0] == raw:
-            return known[1]
-        config = normalize(raw, get_profile(platform), self.key)
-        with self._lock:
-            self._done[device] = (raw, config)
-        return config
 
 
 def observe(

@@ -6,11 +6,13 @@ its last good baseline untouched.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy.orm import Session
 
@@ -70,6 +72,7 @@ def run_poll(
     ``cancel`` set by the end of the collection raises PollCancelled before any write.
     """
     force_state = state or trigger.startswith("window")
+    _freeze_imports()
     with site_writer(settings, "poll"):
         engine = shared_engine(settings.database_url)
         try:
@@ -80,6 +83,19 @@ def run_poll(
     if deliver:
         deliver_after_poll(settings)
     return report
+
+
+@cache
+def _freeze_imports() -> None:
+    """Once per process, before its first poll: what the imports built (modules, classes,
+    profiles, mappers) lives as long as the process. ``gc.freeze`` takes it out of the cyclic
+    collector's walks, which otherwise scanned it again at each full collection: half the heap
+    an unchanged poll's collections walked, for nothing. Later garbage is collected as before,
+    the youngest generation every 5,000 new objects instead of 700 (a poll of 1,000 devices
+    spent 1.15 s in collections, 0.65 s with both)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(5000, 10, 10)
 
 
 def _poll_locked(
@@ -186,7 +202,7 @@ def _poll_locked(
                 warnings=tuple(r.line() for r in auth.refused),
                 removed=tuple(r.device.name for r in removals),
             )
-    auth.audit.committed()
+    _after_commit(auth, plan, settings, fetches)
     log.info(
         "[%s] poll %s: %s, %d open drift item(s), %d opened, %d closed",
         site,
@@ -197,6 +213,14 @@ def _poll_locked(
         len(closed),
     )
     return report
+
+
+def _after_commit(
+    auth: PollAuthorizer, plan: FactsPlan, settings: Settings, fetches: dict[str, Fetch]
+) -> None:
+    """Once the poll's transaction is committed: its audit lines, the raw texts' digests."""
+    auth.audit.committed()
+    plan.normalized.save(settings.state_path, fetches)
 
 
 def _stop_if(cancel: threading.Event | None, message: str, site: str) -> None:

@@ -17,7 +17,8 @@ from prisme_drift.config import Settings
 from prisme_drift.errors import PrismeDriftError
 from prisme_drift.models import DeviceStatus, Fetch
 from prisme_drift.normalize import FingerprintKey
-from prisme_drift.poll.judge import Judged, Normalized, observe
+from prisme_drift.poll.judge import Judged, observe
+from prisme_drift.poll.normalized import Normalized
 from prisme_drift.state.getters import GetterResults, collect_getters
 from prisme_drift.state.refresh import Candidate, session_devices, update_states
 

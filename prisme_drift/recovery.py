@@ -141,33 +141,40 @@ def clear_stale_git_state(git_dir: Path, site: str) -> tuple[list[str], list[str
 # --------------------------------------------------------------------------- torn polls
 
 
-def _recorded_observed(settings: Settings) -> tuple[str | None, set[str]]:
-    """The observed commit of the last finished poll, and every commit polls recorded."""
+def _recorded_observed(settings: Settings, among: list[str] | None = None) -> set[str]:
+    """Observed commits that finished polls recorded: the newest one (``among`` None), or those
+    of ``among``. One row either way, or as many as ``among`` holds: never the whole history
+    (read at every poll, it grew with every poll a site ever made)."""
     engine = shared_engine(settings.database_url)
     try:
         ensure_schema(engine)
         with session_factory(engine)() as session:
-            site = settings.site.name
-            rows = session.execute(
-                select(Poll.id, Poll.observed_commit)
-                .where(
-                    Poll.site == site,
-                    Poll.finished_at.is_not(None),
-                    Poll.observed_commit.is_not(None),
-                )
-                .order_by(Poll.id.desc())
-            ).all()
+            query = select(Poll.observed_commit).where(
+                Poll.site == settings.site.name,
+                Poll.finished_at.is_not(None),
+                Poll.observed_commit.is_not(None),
+            )
+            if among is None:
+                found = list(session.scalars(query.order_by(Poll.id.desc()).limit(1)))
+            else:  # in slices: a database restored from an old backup may leave thousands
+                found = [
+                    commit
+                    for start in range(0, len(among), 500)
+                    for commit in session.scalars(
+                        query.where(Poll.observed_commit.in_(among[start : start + 500]))
+                    )
+                ]
     finally:
         engine.dispose()
-    known = {str(r.observed_commit) for r in rows}
-    return (str(rows[0].observed_commit) if rows else None), known
+    return {str(commit) for commit in found}
 
 
 def reconcile_observed(settings: Settings) -> str | None:
     """Move ``observed`` back over commits of killed polls; returns a note when it did."""
-    recorded, known = _recorded_observed(settings)
-    if recorded is None:
+    newest = _recorded_observed(settings)
+    if not newest:
         return None
+    recorded = newest.pop()
     site = settings.site.name
     with BaselineRepo(settings.baseline_path, site) as repo:
         head = repo.head(OBSERVED)
@@ -182,7 +189,7 @@ def reconcile_observed(settings: Settings) -> str | None:
                 f"commit {recorded[:10]}; left alone (check the repository by hand)"
             )
         orphans = str(git.rev_list(f"{recorded}..{head}")).split()
-        if any(sha in known for sha in orphans):
+        if _recorded_observed(settings, orphans):  # a poll recorded one: not a killed poll's
             return None
         keep = f"{ABORTED_REFS}/{head}"
         git.update_ref(keep, head)

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
 from prisme_drift.baseline import OBSERVED, BaselineRepo
@@ -47,6 +48,7 @@ from prisme_drift.site import daemon_status, init_site
 from prisme_drift.sitelock import DaemonLock, DaemonRunningError
 from prisme_drift.store.engine import make_engine, session_factory
 from prisme_drift.store.jobstate import Snapshot, load_snapshot
+from prisme_drift.store.models import Poll
 from tests.conftest import LabSite
 from tests.daemon.conftest import NotifyListener, wait_until
 
@@ -409,6 +411,50 @@ def test_recovery_repairs_a_poll_killed_between_git_and_database(
     assert {str(d.status) for d in after.devices} == {"changed"}
     assert any(i.category == "vlan" for i in after.drift)  # the change is reported, not hidden
     assert reconcile_observed(site.settings) is None  # consistent now: nothing to do
+
+
+@pytest.mark.lab
+def test_recovery_reads_the_newest_poll_only_and_leaves_a_recorded_head_alone(
+    lab_site: Callable[..., LabSite],
+) -> None:
+    """At every poll, recovery asks for the newest finished poll's commit (one row, whatever
+    the history), and for more rows only when ``observed`` moved past it: the commits after it
+    that a poll recorded are no killed poll's, so ``observed`` stays."""
+    site = lab_site(["sw01"])
+    for vlan in (41, 42, 43):
+        site.device("sw01").configure([f"vlan {vlan}", " name LATER", "exit"])
+        run_poll(site.settings, deliver=False)
+    asked: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if "observed_commit" in statement:
+            asked.append(" ".join(statement.split()))
+
+    engine = make_engine(site.settings.database_url)
+    with session_factory(engine).begin() as session:
+        polls = session.execute(
+            sa.select(Poll.id, Poll.observed_commit)
+            .where(Poll.observed_commit.is_not(None))
+            .order_by(Poll.id)
+        ).all()
+        assert len({p.observed_commit for p in polls}) == len(polls) == 3
+        # the newest poll's row names an older commit: observed is past it, by recorded commits
+        session.execute(
+            sa.update(Poll).where(Poll.id == polls[-1].id).values(observed_commit=polls[0][1])
+        )
+    engine.dispose()
+    with BaselineRepo(site.settings.baseline_path, "test-site") as repo:
+        head = repo.head(OBSERVED)
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", record)
+    try:
+        assert reconcile_observed(site.settings) is None
+    finally:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", record)
+    with BaselineRepo(site.settings.baseline_path, "test-site") as repo:
+        assert repo.head(OBSERVED) == head  # not moved back over recorded commits
+    assert len(asked) == 2, asked
+    assert "LIMIT" in asked[0]  # the newest poll's commit only
+    assert " IN (" in asked[1]  # then only the later commits, not the whole history
 
 
 @pytest.mark.lab

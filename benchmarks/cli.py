@@ -29,7 +29,10 @@ imported), no profile validated nor schema built (``defer_build``), the device-s
 imported, no rich. What is left of ours (same measure, load average 6): 5 ms the CLI's group,
 14 ms ``models``' dataclasses, 22 ms the profile model classes and the cache module, 24 ms the
 normalize and classify modules, 8 ms reading the cache and finding installed packages' profiles,
-34 ms the work itself (half of it compiling the profile's regular expressions).
+34 ms the work itself (half of it compiling the profile's regular expressions). Those figures
+were taken with a scan of our own for the installed packages' profiles, about 5 ms cheaper than
+``importlib.metadata.entry_points()``, which is used since: it re-implemented importlib's rules
+with a private attribute, for 1 % of a start.
 
 The commands run as ``python -m prisme_drift`` with this interpreter and its environment: to
 measure another tree, put it first on ``PYTHONPATH``. Run by hand on a quiet machine; no test
